@@ -1,0 +1,18 @@
+//! The one error shape every endpoint uses.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Body of every 4xx and 5xx answer: `{"error":{"code":"snake_case","message":"..."}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// A machine-readable `code` (stable, snake_case) and a message for people.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ErrorDetail {
+    #[schema(example = "invalid_coordinates")]
+    pub code: String,
+    pub message: String,
+}

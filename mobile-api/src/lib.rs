@@ -1,0 +1,13 @@
+//! The wire contract of Xunjiu's HTTP API (`/api/v1`): every request and response body that a
+//! patrol phone, a hotline desk or a duty console exchanges with the server.
+//!
+//! Serde and utoipa only, so that app clients and the OpenAPI document share one definition.
+//! Coordinates are WGS84 degrees, named `lat`/`lon` on the wire; times are RFC 3339 in UTC.
+
+pub mod error;
+pub mod geo;
+pub mod stations;
+
+pub use error::{ErrorBody, ErrorDetail};
+pub use geo::{AreaRef, Location};
+pub use stations::{Route, Station, StationList};

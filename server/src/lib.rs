@@ -1,0 +1,79 @@
+//! Xunjiu (巡救): street patrol and referral service for vagrant rescue in Tai'an.
+//!
+//! [`app`] builds the whole HTTP service from an [`AppState`]; `main.rs` and every test use it.
+
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod geojson;
+pub mod health;
+pub mod routing;
+pub mod seed;
+pub mod state;
+pub mod stations;
+pub mod telemetry;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::routing::get;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use error::{ApiError, Result};
+pub use state::AppState;
+
+/// Default request body limit; endpoints that take more say so themselves.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// The HTTP service.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .merge(stations::router())
+        .merge(routing::router())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response_owned()
+        }))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(30),
+        ))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(telemetry::request_span)
+                .on_response(
+                    |res: &axum::http::Response<_>, latency: Duration, span: &tracing::Span| {
+                        span.record("status", res.status().as_u16());
+                        tracing::info!(latency_ms = latency.as_secs_f64() * 1e3, "response");
+                    },
+                ),
+        )
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("not_found", "no such endpoint")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this endpoint does not take that method",
+    )
+}
+
+impl ApiError {
+    fn into_response_owned(self) -> axum::response::Response {
+        axum::response::IntoResponse::into_response(self)
+    }
+}

@@ -1,0 +1,49 @@
+//! Nearest-station routing: every report and referral goes to the nearest rescue station.
+
+pub mod db;
+pub mod directory;
+pub mod point;
+
+use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
+use mobile_api::Route;
+use serde::Deserialize;
+
+pub use directory::Directory;
+pub use point::GeoPoint;
+
+use crate::error::Result;
+use crate::extract::{ApiJson, ApiQuery};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/route", get(get_route))
+}
+
+/// `lat`/`lon` arrive as text so that a missing or non-numeric value gets `invalid_coordinates`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct RouteQuery {
+    /// Latitude, WGS84 degrees.
+    lat: Option<String>,
+    /// Longitude, WGS84 degrees.
+    lon: Option<String>,
+}
+
+/// Find the nearest rescue station to a point, and the county-level area the point lies in.
+#[utoipa::path(
+    get, path = "/api/v1/route", tag = "stations", params(RouteQuery),
+    responses(
+        (status = 200, body = Route),
+        (status = 400, description = "invalid_coordinates", body = mobile_api::ErrorBody),
+        (status = 422, description = "outside_service_area", body = mobile_api::ErrorBody),
+    )
+)]
+pub async fn get_route(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<RouteQuery>,
+) -> Result<ApiJson<Route>> {
+    let point = GeoPoint::parse(query.lat.as_deref(), query.lon.as_deref())?;
+    let directory = state.directory();
+    Ok(ApiJson(directory.route(point)?.into()))
+}

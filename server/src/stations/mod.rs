@@ -1,0 +1,62 @@
+//! The rescue-station directory (Annex 2) and the county-level areas.
+
+pub mod db;
+
+use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
+use mobile_api::StationList;
+use serde_json::json;
+
+use crate::error::Result;
+use crate::extract::ApiJson;
+use crate::geojson::{self, GeoJson};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/stations", get(list_stations))
+        .route("/api/v1/stations.geojson", get(stations_geojson))
+        .route("/api/v1/areas.geojson", get(areas_geojson))
+}
+
+/// List the rescue stations with their addresses and phones.
+#[utoipa::path(get, path = "/api/v1/stations", tag = "stations",
+    responses((status = 200, body = StationList)))]
+pub async fn list_stations(State(state): State<AppState>) -> ApiJson<StationList> {
+    let directory = state.directory();
+    let stations = directory
+        .stations()
+        .iter()
+        .map(|s| s.station.clone())
+        .collect();
+    ApiJson(StationList { stations })
+}
+
+/// The rescue stations as a GeoJSON FeatureCollection of points.
+#[utoipa::path(get, path = "/api/v1/stations.geojson", tag = "stations",
+    responses((status = 200, description = "RFC 7946 FeatureCollection", content_type = "application/geo+json")))]
+pub async fn stations_geojson(State(state): State<AppState>) -> GeoJson {
+    let directory = state.directory();
+    let features = directory
+        .stations()
+        .iter()
+        .map(|s| {
+            let st = &s.station;
+            geojson::point_feature(
+                st.lat,
+                st.lon,
+                json!({"code": st.code, "name": st.name, "county": st.county, "county_code": st.county_code,
+                       "address": st.address, "phone": st.phone}),
+            )
+        })
+        .collect();
+    geojson::feature_collection(features)
+}
+
+/// The county-level areas (code, name, responsible station) as a GeoJSON FeatureCollection.
+#[utoipa::path(get, path = "/api/v1/areas.geojson", tag = "stations",
+    responses((status = 200, description = "RFC 7946 FeatureCollection of MultiPolygons", content_type = "application/geo+json")))]
+pub async fn areas_geojson(State(state): State<AppState>) -> Result<GeoJson> {
+    Ok(GeoJson(db::areas_geojson(&state.db).await?))
+}

@@ -1,0 +1,9 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
+//! End-to-end tests: the real router on a real socket, each test with its own PostGIS database.
+
+mod helpers;
+
+mod health;
+mod routing;
+mod seed;
+mod stations;
