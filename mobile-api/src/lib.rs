@@ -4,10 +4,23 @@
 //! Serde and utoipa only, so that app clients and the OpenAPI document share one definition.
 //! Coordinates are WGS84 degrees, named `lat`/`lon` on the wire; times are RFC 3339 in UTC.
 
+pub mod auth;
 pub mod error;
 pub mod geo;
+pub mod intake;
+pub mod referrals;
+pub mod sightings;
 pub mod stations;
 
+pub use auth::{Agency, LoginRequest, LoginResponse, Role, User};
 pub use error::{ErrorBody, ErrorDetail};
 pub use geo::{AreaRef, Location};
+pub use intake::{Category, HotspotRef};
+pub use referrals::{
+    Channel, NewReferral, Priority, Referral, ReferralEvent, ReferralList, ReferralRef, Status,
+};
+pub use sightings::{
+    ActionTaken, BatchItemResult, BatchItemStatus, BatchResult, NewSighting, Sighting,
+    SightingBatch, SightingList,
+};
 pub use stations::{Route, Station, StationList};

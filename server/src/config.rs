@@ -46,12 +46,52 @@ pub struct Settings {
     /// Changing it takes effect at the next `xunjiu seed`, which recomputes the service area.
     #[arg(long, env = "XUNJIU_SERVICE_MARGIN_M", default_value_t = 5000.0)]
     pub service_margin_m: f64,
+
+    /// Hours a login token stays valid (a lost phone is cut off at once by `xunjiu users disable`).
+    #[arg(long, env = "XUNJIU_TOKEN_TTL_HOURS", default_value_t = 168)]
+    pub token_ttl_hours: u32,
+
+    /// Sustained writes per minute allowed to one account.
+    #[arg(long, env = "XUNJIU_WRITES_PER_MINUTE", default_value_t = 120)]
+    pub writes_per_minute: u32,
+
+    /// Writes one account may make in a burst before the per-minute rate applies.
+    #[arg(long, env = "XUNJIU_WRITE_BURST", default_value_t = 60)]
+    pub write_burst: u32,
+
+    /// Minutes a station has to accept (签收) a normal referral.
+    #[arg(long, env = "XUNJIU_ACCEPT_MINUTES", default_value_t = 10)]
+    pub accept_minutes: u32,
+
+    /// Minutes a station has to accept an urgent referral.
+    #[arg(long, env = "XUNJIU_ACCEPT_URGENT_MINUTES", default_value_t = 5)]
+    pub accept_urgent_minutes: u32,
+}
+
+impl Settings {
+    pub fn token_ttl(&self) -> chrono::Duration {
+        chrono::Duration::hours(i64::from(self.token_ttl_hours))
+    }
+
+    /// The deadline to accept a referral of this priority, counted from its arrival.
+    pub fn accept_within(&self, priority: mobile_api::Priority) -> chrono::Duration {
+        let minutes = match priority {
+            mobile_api::Priority::Urgent => self.accept_urgent_minutes,
+            mobile_api::Priority::Normal => self.accept_minutes,
+        };
+        chrono::Duration::minutes(i64::from(minutes))
+    }
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Self {
             service_margin_m: 5000.0,
+            token_ttl_hours: 168,
+            writes_per_minute: 120,
+            write_burst: 60,
+            accept_minutes: 10,
+            accept_urgent_minutes: 5,
         }
     }
 }

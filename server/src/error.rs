@@ -17,6 +17,12 @@ pub enum ApiError {
         code: &'static str,
         message: String,
     },
+    #[error("{message}")]
+    TooManyRequests {
+        code: &'static str,
+        message: String,
+        retry_after_s: i64,
+    },
     #[error("the database is unavailable")]
     DatabaseUnavailable,
     #[error(transparent)]
@@ -56,9 +62,22 @@ impl ApiError {
         Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
     }
 
+    pub fn too_many_requests(
+        code: &'static str,
+        message: impl Into<String>,
+        retry_after_s: i64,
+    ) -> Self {
+        Self::TooManyRequests {
+            code,
+            message: message.into(),
+            retry_after_s,
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Client { status, .. } => *status,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -79,7 +98,9 @@ impl From<sqlx::Error> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (code, message) = match &self {
-            Self::Client { code, message, .. } => (*code, message.clone()),
+            Self::Client { code, message, .. } | Self::TooManyRequests { code, message, .. } => {
+                (*code, message.clone())
+            }
             Self::DatabaseUnavailable => (
                 "database_unavailable",
                 "the database is unavailable; retry shortly".to_owned(),
@@ -95,6 +116,12 @@ impl IntoResponse for ApiError {
                 message,
             },
         };
-        (self.status(), axum::Json(body)).into_response()
+        let mut response = (self.status(), axum::Json(body)).into_response();
+        if let Self::TooManyRequests { retry_after_s, .. } = self {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, retry_after_s.into());
+        }
+        response
     }
 }

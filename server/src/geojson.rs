@@ -31,3 +31,23 @@ pub fn point_feature(lat: f64, lon: f64, properties: Value) -> Value {
 pub fn feature_collection(features: Vec<Value>) -> GeoJson {
     GeoJson(json!({"type": "FeatureCollection", "features": features}))
 }
+
+/// Points from any wire object: its JSON fields become the properties, except `location`,
+/// which becomes the geometry.
+pub fn collection_of<T: serde::Serialize>(
+    items: Vec<T>,
+    lat_lon: impl Fn(&T) -> (f64, f64),
+) -> GeoJson {
+    let features = items
+        .iter()
+        .map(|item| {
+            let (lat, lon) = lat_lon(item);
+            let mut properties = serde_json::to_value(item).unwrap_or(Value::Null);
+            if let Some(map) = properties.as_object_mut() {
+                map.remove("location");
+            }
+            point_feature(lat, lon, properties)
+        })
+        .collect();
+    feature_collection(features)
+}

@@ -2,6 +2,7 @@
 //!
 //! [`app`] builds the whole HTTP service from an [`AppState`]; `main.rs` and every test use it.
 
+pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod db;
@@ -9,11 +10,19 @@ pub mod error;
 pub mod extract;
 pub mod geojson;
 pub mod health;
+pub mod intake;
+pub mod listing;
+pub mod openapi;
+pub mod ratelimit;
+pub mod referrals;
 pub mod routing;
 pub mod seed;
+pub mod sightings;
 pub mod state;
 pub mod stations;
 pub mod telemetry;
+pub mod users;
+pub mod wire;
 
 use std::time::Duration;
 
@@ -35,8 +44,12 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
+        .route("/api/v1/openapi.json", get(openapi::openapi_json))
+        .merge(auth::router())
         .merge(stations::router())
         .merge(routing::router())
+        .merge(referrals::router())
+        .merge(sightings::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -4,10 +4,11 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use mobile_api::{Agency, Role};
 use tokio::net::TcpListener;
 use xunjiu_server::clock::SystemClock;
 use xunjiu_server::config::{DbArgs, ServeArgs, Settings};
-use xunjiu_server::{AppState, app, db, seed, telemetry};
+use xunjiu_server::{AppState, app, db, seed, telemetry, users};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -33,6 +34,85 @@ enum Command {
         #[command(flatten)]
         settings: Settings,
     },
+    /// Manage accounts.
+    Users {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UsersCommand {
+    /// Create an account. The password comes from XUNJIU_PASSWORD, else the first line of stdin.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// patrol, hotline, duty, supervisor or admin.
+        #[arg(long, value_parser = parse_wire::<Role>)]
+        role: Role,
+        /// The station of a duty officer (taian, xintai, feicheng, ningyang, dongping).
+        #[arg(long)]
+        station: Option<String>,
+        /// A patrol officer's force: police, urban_management or other.
+        #[arg(long, value_parser = parse_wire::<Agency>)]
+        agency: Option<Agency>,
+        /// A patrol officer's unit, e.g. 泰山区公安分局.
+        #[arg(long)]
+        unit: Option<String>,
+        /// The county (six-digit code) a county-level supervisor answers for.
+        #[arg(long)]
+        county: Option<String>,
+    },
+    /// Lock an account and revoke all its tokens (a lost phone).
+    Disable { username: String },
+}
+
+fn parse_wire<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
+    xunjiu_server::wire::parse(text).map_err(|_| format!("unknown value {text:?}"))
+}
+
+async fn users_command(args: DbArgs, command: UsersCommand) -> anyhow::Result<()> {
+    let pool = db::pool(&args)?;
+    db::migrate(&pool).await?;
+    match command {
+        UsersCommand::Add {
+            username,
+            role,
+            station,
+            agency,
+            unit,
+            county,
+        } => {
+            let password = match std::env::var("XUNJIU_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    let mut line = String::new();
+                    std::io::stdin()
+                        .read_line(&mut line)
+                        .context("reading the password from stdin")?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            let account = users::NewAccount {
+                username,
+                password,
+                role,
+                station,
+                agency,
+                unit,
+                county_code: county,
+            };
+            let id = users::add(&pool, account).await?;
+            tracing::info!(%id, "account created");
+        }
+        UsersCommand::Disable { username } => {
+            let revoked = users::disable(&pool, &username, chrono::Utc::now()).await?;
+            tracing::info!(revoked, "account disabled and its tokens revoked");
+        }
+    }
+    Ok(())
 }
 
 #[tokio::main]
@@ -45,6 +125,7 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("migrations applied");
             Ok(())
         }
+        Command::Users { db: args, command } => users_command(args, command).await,
         Command::Seed { db: args, settings } => {
             let pool = db::pool(&args)?;
             db::migrate(&pool).await?;

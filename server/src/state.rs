@@ -9,6 +9,7 @@ use sqlx::postgres::PgListener;
 
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::ratelimit::WriteLimiter;
 use crate::routing::{self, Directory};
 use crate::seed::DIRECTORY_CHANNEL;
 
@@ -18,6 +19,7 @@ pub struct AppState {
     pub db: PgPool,
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<Settings>,
+    pub write_limiter: WriteLimiter,
     directory: Arc<ArcSwap<Directory>>,
 }
 
@@ -32,6 +34,7 @@ impl AppState {
         Ok(Self {
             db,
             clock,
+            write_limiter: WriteLimiter::new(settings.writes_per_minute, settings.write_burst),
             settings: Arc::new(settings),
             directory: Arc::new(ArcSwap::from_pointee(directory)),
         })

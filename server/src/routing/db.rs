@@ -7,7 +7,7 @@ use geozero::wkb::Wkb;
 use mobile_api::{AreaRef, Station};
 use sqlx::PgExecutor;
 
-use super::directory::{Directory, StationEntry};
+use super::directory::{Directory, HotspotEntry, StationEntry};
 
 #[derive(sqlx::FromRow)]
 struct StationRow {
@@ -46,6 +46,13 @@ pub async fn load(db: impl PgExecutor<'_> + Copy) -> anyhow::Result<Directory> {
     .fetch_all(db)
     .await
     .context("loading areas")?;
+    let hotspots: Vec<(uuid::Uuid, String, String, f64, f64)> = sqlx::query_as(
+        "select id, name, kind, st_y(location::geometry), st_x(location::geometry)
+         from hotspots where active order by id",
+    )
+    .fetch_all(db)
+    .await
+    .context("loading hotspots")?;
     let service_area: Option<Vec<u8>> =
         sqlx::query_scalar("select st_asbinary(boundary) from service_area")
             .fetch_optional(db)
@@ -83,7 +90,16 @@ pub async fn load(db: impl PgExecutor<'_> + Copy) -> anyhow::Result<Directory> {
     let service_area = service_area
         .map(|wkb| multipolygon(&wkb).context("service area"))
         .transpose()?;
-    Ok(Directory::new(stations, areas, service_area))
+    let hotspots = hotspots
+        .into_iter()
+        .map(|(id, name, kind, lat, lon)| HotspotEntry {
+            id,
+            name,
+            kind,
+            point: Point::new(lon, lat),
+        })
+        .collect();
+    Ok(Directory::new(stations, areas, service_area, hotspots))
 }
 
 fn multipolygon(wkb: &[u8]) -> anyhow::Result<MultiPolygon<f64>> {

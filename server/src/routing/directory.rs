@@ -14,6 +14,15 @@ pub struct StationEntry {
     pub point: Point<f64>,
 }
 
+/// A registered hotspot that reports snap to.
+#[derive(Debug, Clone)]
+pub struct HotspotEntry {
+    pub id: uuid::Uuid,
+    pub name: String,
+    pub kind: String,
+    pub point: Point<f64>,
+}
+
 /// A county-level area with its boundary.
 #[derive(Debug, Clone)]
 pub struct AreaEntry {
@@ -45,6 +54,7 @@ pub struct Directory {
     stations: Vec<StationEntry>,
     areas: Vec<AreaEntry>,
     service_area: Option<Polygonal>,
+    hotspots: Vec<HotspotEntry>,
 }
 
 /// Where a point goes.
@@ -60,6 +70,7 @@ impl Directory {
         stations: Vec<StationEntry>,
         areas: Vec<(AreaRef, MultiPolygon<f64>)>,
         service_area: Option<MultiPolygon<f64>>,
+        hotspots: Vec<HotspotEntry>,
     ) -> Self {
         Self {
             stations,
@@ -71,7 +82,18 @@ impl Directory {
                 })
                 .collect(),
             service_area: service_area.map(Polygonal::new),
+            hotspots,
         }
+    }
+
+    /// The nearest active hotspot within `within_m` metres, with its distance.
+    pub fn nearest_hotspot(&self, at: GeoPoint, within_m: f64) -> Option<(&HotspotEntry, f64)> {
+        let point = Point::from(at);
+        self.hotspots
+            .iter()
+            .map(|h| (h, Geodesic.distance(point, h.point)))
+            .filter(|(_, d)| *d <= within_m)
+            .min_by(|a, b| a.1.total_cmp(&b.1))
     }
 
     pub fn stations(&self) -> &[StationEntry] {
@@ -80,6 +102,24 @@ impl Directory {
 
     pub fn station(&self, code: &str) -> Option<&StationEntry> {
         self.stations.iter().find(|s| s.station.code == code)
+    }
+
+    /// The station's directory entry; just its code if the snapshot predates it (a station
+    /// added since the last reload), rather than failing a read.
+    pub fn station_or_code(&self, code: &str) -> Station {
+        self.station(code).map_or_else(
+            || Station {
+                code: code.to_owned(),
+                name: String::new(),
+                county: String::new(),
+                county_code: String::new(),
+                address: String::new(),
+                phone: String::new(),
+                lat: 0.0,
+                lon: 0.0,
+            },
+            |s| s.station.clone(),
+        )
     }
 
     /// The nearest station by geodesic distance on the WGS84 spheroid (Karney's algorithm, the

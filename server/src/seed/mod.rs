@@ -10,6 +10,7 @@ pub const DIRECTORY_CHANNEL: &str = "xunjiu_directory";
 
 const STATIONS_CSV: &str = include_str!("../../../seed/stations.csv");
 const AREAS_CSV: &str = include_str!("../../../seed/areas.csv");
+const HOTSPOTS_CSV: &str = include_str!("../../../seed/hotspots.csv");
 const COUNTIES_GEOJSON: &str = include_str!("../../../seed/counties.geojson");
 
 const STATION_SOURCE: &str = "name, address, phone: 泰民〔2020〕9号 Annex 2; point: county seat from DataV GeoAtlas 370900_full.json (GCJ-02 -> WGS84)";
@@ -30,6 +31,17 @@ struct StationRecord {
 }
 
 #[derive(Debug, Deserialize)]
+struct HotspotRecord {
+    name: String,
+    kind: String,
+    county_adcode: String,
+    lon: f64,
+    lat: f64,
+    est_error_m: i32,
+    source: String,
+}
+
+#[derive(Debug, Deserialize)]
 struct AreaRecord {
     code: String,
     name: String,
@@ -41,6 +53,7 @@ struct AreaRecord {
 pub struct SeedReport {
     pub stations: usize,
     pub areas: usize,
+    pub hotspots: usize,
 }
 
 /// Upsert stations and areas and recompute the service area (the areas grown by `margin_m`),
@@ -49,6 +62,7 @@ pub async fn run(pool: &PgPool, margin_m: f64) -> anyhow::Result<SeedReport> {
     let stations: Vec<StationRecord> = read_csv(STATIONS_CSV).context("seed/stations.csv")?;
     let areas: Vec<AreaRecord> = read_csv(AREAS_CSV).context("seed/areas.csv")?;
     let boundaries = boundaries_by_code().context("seed/counties.geojson")?;
+    let hotspots: Vec<HotspotRecord> = read_csv(HOTSPOTS_CSV).context("seed/hotspots.csv")?;
 
     let mut tx = pool.begin().await?;
     for s in &stations {
@@ -97,6 +111,30 @@ pub async fn run(pool: &PgPool, margin_m: f64) -> anyhow::Result<SeedReport> {
     .execute(&mut *tx)
     .await
     .context("computing the service area")?;
+    // Seeded hotspots are only created, never overwritten: supervisors edit and retire them
+    // through the API, and a reseed must not undo that. Ids derive from names so reruns match.
+    for h in &hotspots {
+        let id = uuid::Uuid::new_v5(
+            &uuid::Uuid::NAMESPACE_URL,
+            format!("xunjiu:hotspot:{}", h.name).as_bytes(),
+        );
+        sqlx::query(
+            "insert into hotspots (id, name, kind, county_code, location, position_error_m, source)
+             values ($1, $2, $3, $4, st_setsrid(st_makepoint($5, $6), 4326)::geography, $7, $8)
+             on conflict (id) do nothing",
+        )
+        .bind(id)
+        .bind(&h.name)
+        .bind(&h.kind)
+        .bind(&h.county_adcode)
+        .bind(h.lon)
+        .bind(h.lat)
+        .bind(h.est_error_m)
+        .bind(&h.source)
+        .execute(&mut *tx)
+        .await
+        .with_context(|| format!("hotspot {}", h.name))?;
+    }
     sqlx::query("select pg_notify($1, 'seed')")
         .bind(DIRECTORY_CHANNEL)
         .execute(&mut *tx)
@@ -105,6 +143,7 @@ pub async fn run(pool: &PgPool, margin_m: f64) -> anyhow::Result<SeedReport> {
     Ok(SeedReport {
         stations: stations.len(),
         areas: areas.len(),
+        hotspots: hotspots.len(),
     })
 }
 

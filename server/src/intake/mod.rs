@@ -1,0 +1,109 @@
+//! Rules every report obeys, whether a patrol sighting or a hotline referral.
+
+use chrono::{DateTime, Duration, Utc};
+use mobile_api::{Category, Location, Priority};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+use crate::routing::GeoPoint;
+
+/// A phone may upload what it kept offline for up to a week.
+pub const MAX_AGE: Duration = Duration::days(7);
+/// Phone clocks drift; more than this ahead is a wrong clock, not a report from the future.
+pub const MAX_AHEAD: Duration = Duration::minutes(5);
+pub const MAX_PEOPLE: i64 = 50;
+/// Free-text limit (notes, descriptions), in characters.
+pub const MAX_TEXT: usize = 4000;
+/// Short fields (ticket numbers, phones, addresses), in characters.
+pub const MAX_SHORT_TEXT: usize = 200;
+
+/// A report's location: a valid point and a plausible accuracy.
+pub fn location(loc: &Location) -> Result<(GeoPoint, Option<f64>), ApiError> {
+    let point = GeoPoint::new(loc.lat, loc.lon)?;
+    if let Some(acc) = loc.accuracy_m
+        && !(acc.is_finite() && (0.0..=100_000.0).contains(&acc))
+    {
+        return Err(ApiError::unprocessable(
+            "invalid_accuracy",
+            "location.accuracy_m must be between 0 and 100000 metres",
+        ));
+    }
+    Ok((point, loc.accuracy_m))
+}
+
+/// When something happened: not more than [`MAX_AGE`] ago, not more than [`MAX_AHEAD`] ahead.
+pub fn event_time(
+    field: &str,
+    at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, ApiError> {
+    if at > now + MAX_AHEAD {
+        return Err(ApiError::unprocessable(
+            "time_in_future",
+            format!("{field} is more than 5 minutes in the future: check the phone's clock"),
+        ));
+    }
+    if at < now - MAX_AGE {
+        return Err(ApiError::unprocessable(
+            "time_too_old",
+            format!("{field} is more than 7 days ago"),
+        ));
+    }
+    Ok(at)
+}
+
+pub fn people_count(n: i64) -> Result<i32, ApiError> {
+    if (1..=MAX_PEOPLE).contains(&n) {
+        Ok(i32::try_from(n).unwrap_or(1))
+    } else {
+        Err(ApiError::unprocessable(
+            "invalid_people_count",
+            "people_count must be between 1 and 50",
+        ))
+    }
+}
+
+/// Optional free text, trimmed, within `max` characters.
+pub fn text(field: &str, value: Option<String>, max: usize) -> Result<Option<String>, ApiError> {
+    let Some(value) = value else { return Ok(None) };
+    let value = value.trim();
+    if value.chars().count() > max {
+        return Err(ApiError::unprocessable(
+            "text_too_long",
+            format!("{field} is longer than {max} characters"),
+        ));
+    }
+    Ok((!value.is_empty()).then(|| value.to_owned()))
+}
+
+/// Sorted and without repeats, so that the same report hashes the same however it is spelled.
+pub fn categories(mut categories: Vec<Category>) -> Vec<Category> {
+    categories.sort();
+    categories.dedup();
+    categories
+}
+
+/// The notice's special targets, and anyone ill or injured, must be told to the station at once.
+pub fn is_urgent(categories: &[Category]) -> bool {
+    categories.iter().any(|c| {
+        matches!(
+            c,
+            Category::Minor | Category::Elderly | Category::MentalDisorder | Category::IllOrInjured
+        )
+    })
+}
+
+pub fn priority(categories: &[Category]) -> Priority {
+    if is_urgent(categories) {
+        Priority::Urgent
+    } else {
+        Priority::Normal
+    }
+}
+
+/// SHA-256 of a normalised request: equal for a replay, different for a changed body.
+pub fn request_hash<T: Serialize>(normalised: &T) -> Vec<u8> {
+    let bytes = serde_json::to_vec(normalised).unwrap_or_default();
+    Sha256::digest(bytes).to_vec()
+}

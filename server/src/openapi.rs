@@ -1,0 +1,61 @@
+//! The OpenAPI 3 document of `/api/v1`, generated from the handlers' annotations and the
+//! `mobile-api` types. App clients are generated from it; a test pins it against drift.
+
+use axum::Json;
+use utoipa::openapi::OpenApi as Document;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::{auth, health, referrals, routing, sightings, stations};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Xunjiu (巡救) API",
+        description = "Street patrol and referral service for vagrant rescue in Tai'an. Errors are \
+                       `{\"error\":{\"code\",\"message\"}}`; coordinates are WGS84 degrees; times RFC 3339.",
+    ),
+    paths(
+        health::healthz,
+        stations::list_stations, stations::stations_geojson, stations::areas_geojson,
+        routing::get_route,
+        auth::login, auth::logout, auth::me,
+        sightings::create_sighting, sightings::create_sighting_batch,
+        sightings::list_sightings, sightings::sightings_geojson,
+        referrals::create_referral, referrals::get_referral,
+        referrals::list_referrals, referrals::referrals_geojson,
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "stations", description = "The rescue-station directory and nearest-station routing"),
+        (name = "auth", description = "Logging in and out"),
+        (name = "sightings", description = "Patrol reports"),
+        (name = "referrals", description = "Cases a station must act on"),
+        (name = "operations", description = "Health"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, doc: &mut Document) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The document as served.
+pub fn document() -> Document {
+    let mut doc = ApiDoc::openapi();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    doc
+}
+
+/// Serve the OpenAPI 3 document of this API.
+pub async fn openapi_json() -> Json<Document> {
+    Json(document())
+}

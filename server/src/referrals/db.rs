@@ -1,0 +1,231 @@
+//! Referral queries. Inserts take many rows at once (`unnest`), so a batch of sightings that
+//! raises many referrals costs a few statements, not one per row.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgExecutor};
+use uuid::Uuid;
+
+use crate::routing::GeoPoint;
+
+/// One referral to insert, already routed.
+#[derive(Debug, Clone)]
+pub struct NewRow {
+    pub id: Uuid,
+    pub channel: String,
+    pub external_ref: Option<String>,
+    pub reported_at: DateTime<Utc>,
+    pub point: GeoPoint,
+    pub address_text: String,
+    pub caller_phone: Option<String>,
+    pub people_count: i32,
+    pub categories: Vec<String>,
+    pub description: String,
+    pub priority: String,
+    pub station_code: String,
+    pub distance_m: f64,
+    pub area_code: Option<String>,
+    pub accept_by: DateTime<Utc>,
+    pub sighting_id: Option<Uuid>,
+    pub request_hash: Vec<u8>,
+}
+
+/// Who created the rows, and when they arrived.
+#[derive(Debug, Clone, Copy)]
+pub struct Creator<'a> {
+    pub user_id: Uuid,
+    pub role: &'a str,
+    pub received_at: DateTime<Utc>,
+}
+
+/// Insert the rows whose id is new, with their `created` and `routed` events; returns the ids
+/// inserted. Rows whose id exists already are left alone (the caller tells replays from conflicts).
+pub async fn insert_new(
+    conn: &mut PgConnection,
+    creator: Creator<'_>,
+    rows: &[NewRow],
+) -> sqlx::Result<Vec<Uuid>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let col = |f: fn(&NewRow) -> String| rows.iter().map(f).collect::<Vec<_>>();
+    let inserted: Vec<Uuid> = sqlx::query_scalar(
+        "insert into referrals (id, channel, external_ref, reported_at, received_at, created_by, location,
+                                address_text, caller_phone, people_count, categories, description, priority,
+                                status, station_code, accountable_station, distance_m, area_code, accept_by,
+                                sighting_id, request_hash, updated_at)
+         select u.id, u.channel, u.external_ref, u.reported_at, $1, $2,
+                st_setsrid(st_makepoint(u.lon, u.lat), 4326)::geography,
+                u.address_text, u.caller_phone, u.people_count, string_to_array(u.categories, ','),
+                u.description, u.priority, 'routed', u.station_code, u.station_code, u.distance_m,
+                u.area_code, u.accept_by, u.sighting_id, u.request_hash, $1
+         from unnest($3::uuid[], $4::text[], $5::text[], $6::timestamptz[], $7::float8[], $8::float8[],
+                     $9::text[], $10::text[], $11::int4[], $12::text[], $13::text[], $14::text[], $15::text[],
+                     $16::float8[], $17::text[], $18::timestamptz[], $19::uuid[], $20::bytea[])
+              as u(id, channel, external_ref, reported_at, lon, lat, address_text, caller_phone, people_count,
+                   categories, description, priority, station_code, distance_m, area_code, accept_by,
+                   sighting_id, request_hash)
+         on conflict (id) do nothing
+         returning id",
+    )
+    .bind(creator.received_at)
+    .bind(creator.user_id)
+    .bind(rows.iter().map(|r| r.id).collect::<Vec<_>>())
+    .bind(col(|r| r.channel.clone()))
+    .bind(rows.iter().map(|r| r.external_ref.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.reported_at).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.point.lon()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.point.lat()).collect::<Vec<_>>())
+    .bind(col(|r| r.address_text.clone()))
+    .bind(rows.iter().map(|r| r.caller_phone.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.people_count).collect::<Vec<_>>())
+    .bind(col(|r| r.categories.join(",")))
+    .bind(col(|r| r.description.clone()))
+    .bind(col(|r| r.priority.clone()))
+    .bind(col(|r| r.station_code.clone()))
+    .bind(rows.iter().map(|r| r.distance_m).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.area_code.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.accept_by).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.sighting_id).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.request_hash.clone()).collect::<Vec<_>>())
+    .fetch_all(&mut *conn)
+    .await?;
+    if inserted.is_empty() {
+        return Ok(inserted);
+    }
+    // Two statements so that `created` always precedes `routed` in event order.
+    sqlx::query(
+        "insert into referral_events (referral_id, kind, actor_id, actor_role, note, at)
+         select r.id, 'created', $2, $3, 'channel ' || r.channel, $4
+         from referrals r where r.id = any($1) order by r.id",
+    )
+    .bind(&inserted)
+    .bind(creator.user_id)
+    .bind(creator.role)
+    .bind(creator.received_at)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "insert into referral_events (referral_id, kind, actor_role, station_code, to_status, note, at)
+         select r.id, 'routed', 'system', r.station_code, 'routed',
+                'nearest station, ' || round(r.distance_m)::bigint || ' m', $2
+         from referrals r where r.id = any($1) order by r.id",
+    )
+    .bind(&inserted)
+    .bind(creator.received_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(inserted)
+}
+
+/// Who created an existing referral and what they sent, to tell a replay from a conflict.
+pub async fn fingerprint(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+) -> sqlx::Result<Option<(Uuid, Vec<u8>)>> {
+    sqlx::query_as("select created_by, request_hash from referrals where id = $1")
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+/// A referral as stored, with its area.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Row {
+    pub id: Uuid,
+    pub channel: String,
+    pub external_ref: Option<String>,
+    pub reported_at: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+    pub created_by: Uuid,
+    pub lat: f64,
+    pub lon: f64,
+    pub address_text: String,
+    pub caller_phone: Option<String>,
+    pub people_count: i32,
+    pub categories: Vec<String>,
+    pub description: String,
+    pub priority: String,
+    pub status: String,
+    pub station_code: String,
+    pub accountable_station: String,
+    pub distance_m: f64,
+    pub area_code: Option<String>,
+    pub area_name: Option<String>,
+    pub area_station: Option<String>,
+    pub accept_by: DateTime<Utc>,
+    pub sighting_id: Option<Uuid>,
+}
+
+const SELECT: &str =
+    "select r.id, r.channel, r.external_ref, r.reported_at, r.received_at, r.created_by,
+        st_y(r.location::geometry) as lat, st_x(r.location::geometry) as lon, r.address_text,
+        r.caller_phone, r.people_count, r.categories, r.description, r.priority, r.status,
+        r.station_code, r.accountable_station, r.distance_m, r.area_code, a.name as area_name,
+        a.station_code as area_station, r.accept_by, r.sighting_id
+    from referrals r left join areas a on a.code = r.area_code";
+
+pub async fn get(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<Row>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} where r.id = $1")))
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+/// What a list may be narrowed to; `None` means no restriction.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Referrals routed to or accountable to this station.
+    pub station: Option<String>,
+    pub created_by: Option<Uuid>,
+    pub status: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+pub async fn list(db: impl PgExecutor<'_>, f: &Filter) -> sqlx::Result<Vec<Row>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT}
+         where ($1::text is null or r.station_code = $1 or r.accountable_station = $1)
+           and ($2::uuid is null or r.created_by = $2)
+           and ($3::text is null or r.status = $3)
+           and ($4::timestamptz is null or r.reported_at >= $4)
+           and ($5::timestamptz is null or r.reported_at < $5)
+         order by r.reported_at desc, r.id
+         limit $6 offset $7"
+    )))
+    .bind(&f.station)
+    .bind(f.created_by)
+    .bind(&f.status)
+    .bind(f.from)
+    .bind(f.to)
+    .bind(f.limit)
+    .bind(f.offset)
+    .fetch_all(db)
+    .await
+}
+
+/// One event of the timeline, with the actor's username.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EventRow {
+    pub kind: String,
+    pub at: DateTime<Utc>,
+    pub actor: Option<String>,
+    pub actor_role: Option<String>,
+    pub station_code: Option<String>,
+    pub from_status: Option<String>,
+    pub to_status: Option<String>,
+    pub note: Option<String>,
+}
+
+pub async fn events(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Vec<EventRow>> {
+    sqlx::query_as(
+        "select e.kind, e.at, u.username as actor, e.actor_role, e.station_code, e.from_status, e.to_status, e.note
+         from referral_events e left join users u on u.id = e.actor_id
+         where e.referral_id = $1 order by e.id",
+    )
+    .bind(id)
+    .fetch_all(db)
+    .await
+}

@@ -1,0 +1,248 @@
+//! Referrals: hotline calls and patrol reports that a station must act on, routed at intake to
+//! the nearest station, with every step on record.
+
+pub mod db;
+pub mod draft;
+pub mod view;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use mobile_api::{NewReferral, Referral, ReferralList, Role, Status};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, Result};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::geojson::{self, GeoJson};
+use crate::state::AppState;
+use crate::{listing, wire};
+use draft::ReferralDraft;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/referrals",
+            get(list_referrals).post(create_referral),
+        )
+        .route("/api/v1/referrals.geojson", get(referrals_geojson))
+        .route("/api/v1/referrals/{id}", get(get_referral))
+}
+
+/// File a referral; it is routed at once to the nearest station.
+#[utoipa::path(post, path = "/api/v1/referrals", tag = "referrals", security(("bearer" = [])),
+    request_body = NewReferral,
+    responses(
+        (status = 201, description = "created and routed", body = Referral),
+        (status = 200, description = "the same id and body again: the stored referral", body = Referral),
+        (status = 400, description = "invalid_coordinates, invalid_body", body = mobile_api::ErrorBody),
+        (status = 401, body = mobile_api::ErrorBody),
+        (status = 403, description = "role may not file referrals", body = mobile_api::ErrorBody),
+        (status = 409, description = "id_conflict: the id is taken by a different referral", body = mobile_api::ErrorBody),
+        (status = 422, description = "outside_service_area, time_in_future, time_too_old, invalid_people_count, invalid_phone, text_too_long", body = mobile_api::ErrorBody),
+        (status = 429, description = "rate_limited", body = mobile_api::ErrorBody),
+    ))]
+pub async fn create_referral(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(req): ApiJson<NewReferral>,
+) -> Result<(StatusCode, ApiJson<Referral>)> {
+    user.require(&[Role::Hotline, Role::Patrol, Role::Supervisor])?;
+    state.write_limiter.check(user.id)?;
+    let now = state.clock.now();
+    let draft = ReferralDraft::parse(req, now)?;
+    let directory = state.directory();
+    let routed = directory.route(draft.point)?;
+    let priority = draft.priority();
+    let hash = draft.request_hash();
+    let row = db::NewRow {
+        id: draft.id,
+        channel: wire::name(&draft.channel),
+        external_ref: draft.external_ref.clone(),
+        reported_at: draft.reported_at,
+        point: draft.point,
+        address_text: draft.address_text.clone().unwrap_or_default(),
+        caller_phone: draft.caller_phone.clone(),
+        people_count: draft.people_count,
+        categories: draft.categories.iter().map(wire::name).collect(),
+        description: draft.description.clone().unwrap_or_default(),
+        priority: wire::name(&priority),
+        station_code: routed.station.station.code.clone(),
+        distance_m: routed.distance_m,
+        area_code: routed.area.map(|a| a.area.code.clone()),
+        accept_by: now + state.settings.accept_within(priority),
+        sighting_id: None,
+        request_hash: hash.clone(),
+    };
+    let role = wire::name(&user.role);
+    let creator = db::Creator {
+        user_id: user.id,
+        role: &role,
+        received_at: now,
+    };
+    let mut tx = state.db.begin().await?;
+    let inserted = db::insert_new(&mut tx, creator, std::slice::from_ref(&row)).await?;
+    tx.commit().await?;
+
+    let status = if inserted.is_empty() {
+        let (created_by, stored_hash) = db::fingerprint(&state.db, draft.id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("referral vanished after a conflicting insert"))?;
+        if created_by != user.id || stored_hash != hash {
+            return Err(id_conflict("referral"));
+        }
+        StatusCode::OK
+    } else {
+        tracing::info!(referral_id = %draft.id, station = %row.station_code, priority = %row.priority, "referral routed");
+        StatusCode::CREATED
+    };
+    let referral = read_one(&state, &user, draft.id).await?;
+    Ok((status, ApiJson(referral)))
+}
+
+/// A referral with its timeline, oldest event first.
+#[utoipa::path(get, path = "/api/v1/referrals/{id}", tag = "referrals", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = Referral),
+        (status = 403, description = "not a referral this account may read", body = mobile_api::ErrorBody),
+        (status = 404, description = "referral_not_found", body = mobile_api::ErrorBody),
+    ))]
+pub async fn get_referral(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<ApiJson<Referral>> {
+    Ok(ApiJson(read_one(&state, &user, id).await?))
+}
+
+async fn read_one(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<Referral> {
+    let row = db::get(&state.db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("referral_not_found", "no referral with this id"))?;
+    if !view::can_read(user, &row) {
+        return Err(ApiError::forbidden(
+            "this referral belongs to another station",
+        ));
+    }
+    let events = db::events(&state.db, id).await?;
+    let personal = view::can_see_personal(user, &row);
+    Ok(view::to_wire(
+        row,
+        &state.directory(),
+        personal,
+        Some(events),
+    )?)
+}
+
+/// Filters of `GET /api/v1/referrals`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ListQuery {
+    /// A station code: referrals routed or accountable to it.
+    station: Option<String>,
+    /// routed, accepted, en_route, on_scene, resolved or closed.
+    status: Option<String>,
+    /// RFC 3339; `reported_at` at or after.
+    from: Option<String>,
+    /// RFC 3339; `reported_at` before.
+    to: Option<String>,
+    /// 1 to 1000, default 200.
+    limit: Option<String>,
+    offset: Option<String>,
+}
+
+/// Referrals this account may read, newest first.
+#[utoipa::path(get, path = "/api/v1/referrals", tag = "referrals", security(("bearer" = [])),
+    params(ListQuery),
+    responses((status = 200, body = ReferralList), (status = 400, body = mobile_api::ErrorBody),
+              (status = 403, body = mobile_api::ErrorBody)))]
+pub async fn list_referrals(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> Result<ApiJson<ReferralList>> {
+    Ok(ApiJson(ReferralList {
+        referrals: list(&state, &user, &query).await?,
+    }))
+}
+
+/// The same list as GeoJSON points.
+#[utoipa::path(get, path = "/api/v1/referrals.geojson", tag = "referrals", security(("bearer" = [])),
+    params(ListQuery),
+    responses((status = 200, description = "RFC 7946 FeatureCollection", content_type = "application/geo+json")))]
+pub async fn referrals_geojson(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> Result<GeoJson> {
+    let referrals = list(&state, &user, &query).await?;
+    Ok(geojson::collection_of(referrals, |r| {
+        (r.location.lat, r.location.lon)
+    }))
+}
+
+async fn list(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Result<Vec<Referral>> {
+    let (from, to) = listing::time_window(query.from.as_deref(), query.to.as_deref())?;
+    let (limit, offset) = listing::page(query.limit.as_deref(), query.offset.as_deref())?;
+    let status = query
+        .status
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            wire::parse::<Status>(s)
+                .map(|st| wire::name(&st))
+                .map_err(|_| ApiError::bad_request("invalid_status", "unknown referral status"))
+        })
+        .transpose()?;
+    let mut filter = db::Filter {
+        station: query.station.clone().filter(|s| !s.is_empty()),
+        status,
+        from,
+        to,
+        limit,
+        offset,
+        ..db::Filter::default()
+    };
+    match user.role {
+        Role::Hotline | Role::Supervisor => {}
+        Role::Duty => {
+            if filter
+                .station
+                .as_ref()
+                .is_some_and(|s| Some(s) != user.station.as_ref())
+            {
+                return Err(ApiError::forbidden(
+                    "a duty officer lists their own station's referrals",
+                ));
+            }
+            filter.station.clone_from(&user.station);
+        }
+        Role::Patrol => filter.created_by = Some(user.id),
+        Role::Admin => {
+            return Err(ApiError::forbidden(
+                "the admin role does not read referrals",
+            ));
+        }
+    }
+    let directory = state.directory();
+    db::list(&state.db, &filter)
+        .await?
+        .into_iter()
+        .map(|row| {
+            let personal = view::can_see_personal(user, &row);
+            view::to_wire(row, &directory, personal, None).map_err(ApiError::from)
+        })
+        .collect()
+}
+
+/// The id belongs to a different record.
+pub fn id_conflict(what: &str) -> ApiError {
+    ApiError::conflict(
+        "id_conflict",
+        format!(
+            "this id is already used by a different {what}: generate a new UUID for a new report"
+        ),
+    )
+}

@@ -1,0 +1,99 @@
+//! Who may read a referral, and what they see of it.
+
+use mobile_api::{AreaRef, Location, Referral, ReferralEvent, Role};
+
+use super::db::{EventRow, Row};
+use crate::auth::CurrentUser;
+use crate::routing::Directory;
+use crate::wire;
+
+/// Hotline and supervisors read every referral; a duty officer those of their station (routed
+/// there or accountable there); a patrol officer the ones they created.
+pub fn can_read(user: &CurrentUser, row: &Row) -> bool {
+    match user.role {
+        Role::Hotline | Role::Supervisor => true,
+        Role::Duty => {
+            user.is_duty_of(&row.station_code) || user.is_duty_of(&row.accountable_station)
+        }
+        Role::Patrol => row.created_by == user.id,
+        Role::Admin => false,
+    }
+}
+
+/// The caller's phone and the description of the person: hotline, supervisors and the owning
+/// station's duty officers only.
+pub fn can_see_personal(user: &CurrentUser, row: &Row) -> bool {
+    match user.role {
+        Role::Hotline | Role::Supervisor => true,
+        Role::Duty => {
+            user.is_duty_of(&row.station_code) || user.is_duty_of(&row.accountable_station)
+        }
+        Role::Patrol | Role::Admin => false,
+    }
+}
+
+pub fn to_wire(
+    row: Row,
+    directory: &Directory,
+    personal: bool,
+    events: Option<Vec<EventRow>>,
+) -> anyhow::Result<Referral> {
+    let area = match (row.area_code, row.area_name, row.area_station) {
+        (Some(code), Some(name), Some(station_code)) => Some(AreaRef {
+            code,
+            name,
+            station_code,
+        }),
+        _ => None,
+    };
+    let events = events
+        .map(|rows| {
+            rows.into_iter()
+                .map(event_to_wire)
+                .collect::<anyhow::Result<Vec<_>>>()
+        })
+        .transpose()?;
+    Ok(Referral {
+        id: row.id,
+        channel: wire::parse(&row.channel)?,
+        external_ref: row.external_ref,
+        reported_at: row.reported_at,
+        received_at: row.received_at,
+        location: Location {
+            lat: row.lat,
+            lon: row.lon,
+            accuracy_m: None,
+        },
+        address_text: row.address_text,
+        caller_phone: if personal { row.caller_phone } else { None },
+        people_count: i64::from(row.people_count),
+        categories: row
+            .categories
+            .iter()
+            .map(|c| wire::parse(c))
+            .collect::<anyhow::Result<_>>()?,
+        description: personal.then_some(row.description),
+        priority: wire::parse(&row.priority)?,
+        status: wire::parse(&row.status)?,
+        station: directory.station_or_code(&row.station_code),
+        accountable_station: row.accountable_station,
+        distance_m: row.distance_m,
+        area,
+        accept_by: row.accept_by,
+        sighting_id: row.sighting_id,
+        events,
+    })
+}
+
+fn event_to_wire(e: EventRow) -> anyhow::Result<ReferralEvent> {
+    Ok(ReferralEvent {
+        kind: e.kind,
+        at: e.at,
+        actor: e.actor,
+        actor_role: e.actor_role,
+        station: e.station_code,
+        from_status: e.from_status.as_deref().map(wire::parse).transpose()?,
+        to_status: e.to_status.as_deref().map(wire::parse).transpose()?,
+        note: e.note,
+    })
+}

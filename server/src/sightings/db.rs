@@ -1,0 +1,171 @@
+//! Sighting queries.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgExecutor};
+use uuid::Uuid;
+
+use crate::listing::BBox;
+use crate::routing::GeoPoint;
+
+/// One sighting to insert, already routed.
+#[derive(Debug, Clone)]
+pub struct NewRow {
+    pub id: Uuid,
+    pub observed_at: DateTime<Utc>,
+    pub point: GeoPoint,
+    pub accuracy_m: Option<f64>,
+    pub people_count: i32,
+    pub categories: Vec<String>,
+    pub action_taken: String,
+    pub notes: String,
+    pub station_code: String,
+    pub distance_m: f64,
+    pub area_code: Option<String>,
+    pub hotspot_id: Option<Uuid>,
+    pub request_hash: Vec<u8>,
+}
+
+/// Insert the rows whose id is new; returns the ids inserted.
+pub async fn insert_new(
+    conn: &mut PgConnection,
+    reporter: Uuid,
+    received_at: DateTime<Utc>,
+    rows: &[NewRow],
+) -> sqlx::Result<Vec<Uuid>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_scalar(
+        "insert into sightings (id, reported_by, observed_at, received_at, location, accuracy_m, people_count,
+                                categories, action_taken, notes, station_code, distance_m, area_code,
+                                hotspot_id, request_hash)
+         select u.id, $1, u.observed_at, $2, st_setsrid(st_makepoint(u.lon, u.lat), 4326)::geography,
+                u.accuracy_m, u.people_count, string_to_array(u.categories, ','), u.action_taken, u.notes,
+                u.station_code, u.distance_m, u.area_code, u.hotspot_id, u.request_hash
+         from unnest($3::uuid[], $4::timestamptz[], $5::float8[], $6::float8[], $7::float8[], $8::int4[],
+                     $9::text[], $10::text[], $11::text[], $12::text[], $13::float8[], $14::text[],
+                     $15::uuid[], $16::bytea[])
+              as u(id, observed_at, lon, lat, accuracy_m, people_count, categories, action_taken, notes,
+                   station_code, distance_m, area_code, hotspot_id, request_hash)
+         on conflict (id) do nothing
+         returning id",
+    )
+    .bind(reporter)
+    .bind(received_at)
+    .bind(rows.iter().map(|r| r.id).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.observed_at).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.point.lon()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.point.lat()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.accuracy_m).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.people_count).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.categories.join(",")).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.action_taken.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.notes.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.station_code.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.distance_m).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.area_code.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.hotspot_id).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.request_hash.clone()).collect::<Vec<_>>())
+    .fetch_all(conn)
+    .await
+}
+
+/// Reporter and request hash of stored sightings, to tell replays from conflicts.
+pub async fn fingerprints(
+    db: impl PgExecutor<'_>,
+    ids: &[Uuid],
+) -> sqlx::Result<Vec<(Uuid, Uuid, Vec<u8>)>> {
+    sqlx::query_as("select id, reported_by, request_hash from sightings where id = any($1)")
+        .bind(ids)
+        .fetch_all(db)
+        .await
+}
+
+/// A sighting as stored, with what it links to.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Row {
+    pub id: Uuid,
+    pub observed_at: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+    pub lat: f64,
+    pub lon: f64,
+    pub accuracy_m: Option<f64>,
+    pub people_count: i32,
+    pub categories: Vec<String>,
+    pub action_taken: String,
+    pub notes: String,
+    pub reported_by: Uuid,
+    pub reporter: String,
+    pub station_code: String,
+    pub distance_m: f64,
+    pub area_code: Option<String>,
+    pub area_name: Option<String>,
+    pub area_station: Option<String>,
+    pub hotspot_id: Option<Uuid>,
+    pub hotspot_name: Option<String>,
+    pub hotspot_kind: Option<String>,
+    pub hotspot_distance_m: Option<f64>,
+    pub referral_id: Option<Uuid>,
+    pub referral_priority: Option<String>,
+    pub referral_status: Option<String>,
+}
+
+const SELECT: &str = "select s.id, s.observed_at, s.received_at,
+        st_y(s.location::geometry) as lat, st_x(s.location::geometry) as lon, s.accuracy_m,
+        s.people_count, s.categories, s.action_taken, s.notes, s.reported_by, u.username as reporter,
+        s.station_code, s.distance_m, s.area_code, a.name as area_name, a.station_code as area_station,
+        s.hotspot_id, h.name as hotspot_name, h.kind as hotspot_kind,
+        st_distance(h.location, s.location) as hotspot_distance_m,
+        r.id as referral_id, r.priority as referral_priority, r.status as referral_status
+    from sightings s
+    join users u on u.id = s.reported_by
+    left join areas a on a.code = s.area_code
+    left join hotspots h on h.id = s.hotspot_id
+    left join referrals r on r.sighting_id = s.id";
+
+pub async fn fetch(db: impl PgExecutor<'_>, ids: &[Uuid]) -> sqlx::Result<Vec<Row>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT} where s.id = any($1)"
+    )))
+    .bind(ids)
+    .fetch_all(db)
+    .await
+}
+
+/// What a list may be narrowed to; `None` means no restriction.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub station: Option<String>,
+    pub reporter: Option<Uuid>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub bbox: Option<BBox>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+pub async fn list(db: impl PgExecutor<'_>, f: &Filter) -> sqlx::Result<Vec<Row>> {
+    let b = f.bbox;
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT}
+         where ($1::text is null or s.station_code = $1)
+           and ($2::uuid is null or s.reported_by = $2)
+           and ($3::timestamptz is null or s.observed_at >= $3)
+           and ($4::timestamptz is null or s.observed_at < $4)
+           and ($5::float8 is null or st_intersects(s.location::geometry, st_makeenvelope($5, $6, $7, $8, 4326)))
+         order by s.observed_at desc, s.id
+         limit $9 offset $10"
+    )))
+    .bind(&f.station)
+    .bind(f.reporter)
+    .bind(f.from)
+    .bind(f.to)
+    .bind(b.map(|b| b.min_lon))
+    .bind(b.map(|b| b.min_lat))
+    .bind(b.map(|b| b.max_lon))
+    .bind(b.map(|b| b.max_lat))
+    .bind(f.limit)
+    .bind(f.offset)
+    .fetch_all(db)
+    .await
+}

@@ -1,0 +1,280 @@
+//! Patrol sightings: where officers find people sleeping rough, who they are (categories, never
+//! names) and what was done. Special targets raise an urgent referral in the same transaction.
+
+pub mod db;
+pub mod draft;
+pub mod ingest;
+pub mod view;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use mobile_api::{
+    BatchItemResult, BatchItemStatus, BatchResult, ErrorDetail, NewSighting, Role, Sighting,
+    SightingBatch, SightingList,
+};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, Result};
+use crate::extract::{ApiJson, ApiQuery};
+use crate::geojson::{self, GeoJson};
+use crate::listing;
+use crate::referrals::id_conflict;
+use crate::state::AppState;
+use draft::SightingDraft;
+use ingest::Outcome;
+
+/// Most sightings one batch may carry.
+pub const MAX_BATCH: usize = 500;
+/// A batch of 500 with long notes fits comfortably.
+const BATCH_BODY_LIMIT: usize = 8 * 1024 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/sightings",
+            get(list_sightings).post(create_sighting),
+        )
+        .route("/api/v1/sightings.geojson", get(sightings_geojson))
+        .route(
+            "/api/v1/sightings/batch",
+            post(create_sighting_batch).layer(DefaultBodyLimit::max(BATCH_BODY_LIMIT)),
+        )
+}
+
+/// Record a patrol sighting, route it to the nearest station and snap it to a hotspot.
+#[utoipa::path(post, path = "/api/v1/sightings", tag = "sightings", security(("bearer" = [])),
+    request_body = NewSighting,
+    responses(
+        (status = 201, description = "stored and routed; `station.phone` is the number to give the person", body = Sighting),
+        (status = 200, description = "the same id and body again: the stored sighting", body = Sighting),
+        (status = 400, description = "invalid_coordinates, invalid_body", body = mobile_api::ErrorBody),
+        (status = 401, body = mobile_api::ErrorBody),
+        (status = 403, description = "only patrol officers report sightings", body = mobile_api::ErrorBody),
+        (status = 409, description = "id_conflict", body = mobile_api::ErrorBody),
+        (status = 422, description = "outside_service_area, time_in_future, time_too_old, invalid_people_count, invalid_accuracy, text_too_long", body = mobile_api::ErrorBody),
+        (status = 429, description = "rate_limited", body = mobile_api::ErrorBody),
+    ))]
+pub async fn create_sighting(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(req): ApiJson<NewSighting>,
+) -> Result<(StatusCode, ApiJson<Sighting>)> {
+    user.require(&[Role::Patrol])?;
+    state.write_limiter.check(user.id)?;
+    let draft = SightingDraft::parse(req, state.clock.now())?;
+    let row = ingest::route(&draft, &state.directory())?;
+    let id = draft.id;
+    let outcome = ingest::store(&state, &user, &[(draft, row)]).await?;
+    let status = match outcome.first() {
+        Some(Outcome::Created) => StatusCode::CREATED,
+        Some(Outcome::Duplicate) => StatusCode::OK,
+        _ => return Err(id_conflict("sighting")),
+    };
+    let sighting = read(&state, &[id])
+        .await?
+        .pop()
+        .ok_or_else(|| anyhow::anyhow!("sighting {id} not found after storing it"))?;
+    Ok((status, ApiJson(sighting)))
+}
+
+/// Upload sightings kept on a phone while it was offline; each item succeeds or fails alone.
+#[utoipa::path(post, path = "/api/v1/sightings/batch", tag = "sightings", security(("bearer" = [])),
+    request_body = SightingBatch,
+    responses(
+        (status = 200, description = "per-item results in request order", body = BatchResult),
+        (status = 400, description = "invalid_body", body = mobile_api::ErrorBody),
+        (status = 413, description = "batch_too_large (more than 500 items) or body_too_large (over 8 MiB)", body = mobile_api::ErrorBody),
+        (status = 403, body = mobile_api::ErrorBody),
+    ))]
+pub async fn create_sighting_batch(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(batch): ApiJson<SightingBatch>,
+) -> Result<ApiJson<BatchResult>> {
+    user.require(&[Role::Patrol])?;
+    if batch.sightings.len() > MAX_BATCH {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "batch_too_large",
+            format!("a batch carries at most {MAX_BATCH} sightings"),
+        ));
+    }
+    state.write_limiter.check(user.id)?;
+    let now = state.clock.now();
+    let directory = state.directory();
+
+    // One slot per item, so results come back in request order whatever became of each.
+    let mut slots: Vec<Option<BatchItemResult>> = vec![None; batch.sightings.len()];
+    let mut accepted: Vec<(usize, (SightingDraft, db::NewRow))> = Vec::new();
+    for (index, value) in batch.sightings.into_iter().enumerate() {
+        let id = value
+            .get("id")
+            .and_then(|v| v.as_str())
+            .and_then(|s| Uuid::parse_str(s).ok());
+        let parsed = serde_json::from_value::<NewSighting>(value)
+            .map_err(|e| ApiError::bad_request("invalid_body", e.to_string()))
+            .and_then(|req| SightingDraft::parse(req, now))
+            .and_then(|draft| ingest::route(&draft, &directory).map(|row| (draft, row)));
+        match parsed {
+            Ok(item) => accepted.push((index, item)),
+            Err(err) => slots[index] = Some(item_error(index, id, &err)),
+        }
+    }
+
+    let items: Vec<(SightingDraft, db::NewRow)> =
+        accepted.iter().map(|(_, item)| item.clone()).collect();
+    let outcomes = ingest::store(&state, &user, &items).await?;
+    let ids: Vec<Uuid> = items.iter().map(|(d, _)| d.id).collect();
+    let stored: std::collections::HashMap<Uuid, Sighting> = read(&state, &ids)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect();
+    for ((index, (draft, _)), outcome) in accepted.iter().zip(outcomes) {
+        let sighting = stored.get(&draft.id).cloned();
+        slots[*index] = Some(match outcome {
+            Outcome::Created => ok_item(*index, draft.id, BatchItemStatus::Created, sighting),
+            Outcome::Duplicate => ok_item(*index, draft.id, BatchItemStatus::Duplicate, sighting),
+            Outcome::Conflict => item_error(*index, Some(draft.id), &id_conflict("sighting")),
+        });
+    }
+    let results: Vec<BatchItemResult> = slots.into_iter().flatten().collect();
+    let count = |s: BatchItemStatus| results.iter().filter(|r| r.status == s).count();
+    Ok(ApiJson(BatchResult {
+        created: count(BatchItemStatus::Created),
+        duplicates: count(BatchItemStatus::Duplicate),
+        errors: count(BatchItemStatus::Error),
+        results,
+    }))
+}
+
+fn ok_item(
+    index: usize,
+    id: Uuid,
+    status: BatchItemStatus,
+    sighting: Option<Sighting>,
+) -> BatchItemResult {
+    BatchItemResult {
+        index,
+        id: Some(id),
+        status,
+        sighting,
+        error: None,
+    }
+}
+
+fn item_error(index: usize, id: Option<Uuid>, err: &ApiError) -> BatchItemResult {
+    let (code, message) = match err {
+        ApiError::Client { code, message, .. } => ((*code).to_owned(), message.clone()),
+        other => ("internal_error".to_owned(), other.to_string()),
+    };
+    BatchItemResult {
+        index,
+        id,
+        status: BatchItemStatus::Error,
+        sighting: None,
+        error: Some(ErrorDetail { code, message }),
+    }
+}
+
+async fn read(state: &AppState, ids: &[Uuid]) -> Result<Vec<Sighting>> {
+    let directory = state.directory();
+    db::fetch(&state.db, ids)
+        .await?
+        .into_iter()
+        .map(|row| view::to_wire(row, &directory).map_err(ApiError::from))
+        .collect()
+}
+
+/// Filters of `GET /api/v1/sightings`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ListQuery {
+    /// RFC 3339; `observed_at` at or after.
+    from: Option<String>,
+    /// RFC 3339; `observed_at` before.
+    to: Option<String>,
+    /// `minLon,minLat,maxLon,maxLat`.
+    bbox: Option<String>,
+    /// A station code.
+    station: Option<String>,
+    /// 1 to 1000, default 200.
+    limit: Option<String>,
+    offset: Option<String>,
+}
+
+/// Sightings this account may read, newest first: a patrol officer's own, a duty officer's
+/// station's, all for supervisors.
+#[utoipa::path(get, path = "/api/v1/sightings", tag = "sightings", security(("bearer" = [])),
+    params(ListQuery),
+    responses((status = 200, body = SightingList), (status = 400, body = mobile_api::ErrorBody),
+              (status = 403, body = mobile_api::ErrorBody)))]
+pub async fn list_sightings(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> Result<ApiJson<SightingList>> {
+    Ok(ApiJson(SightingList {
+        sightings: list(&state, &user, &query).await?,
+    }))
+}
+
+/// The same list as GeoJSON points.
+#[utoipa::path(get, path = "/api/v1/sightings.geojson", tag = "sightings", security(("bearer" = [])),
+    params(ListQuery),
+    responses((status = 200, description = "RFC 7946 FeatureCollection", content_type = "application/geo+json")))]
+pub async fn sightings_geojson(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> Result<GeoJson> {
+    let sightings = list(&state, &user, &query).await?;
+    Ok(geojson::collection_of(sightings, |s| {
+        (s.location.lat, s.location.lon)
+    }))
+}
+
+async fn list(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Result<Vec<Sighting>> {
+    let (from, to) = listing::time_window(query.from.as_deref(), query.to.as_deref())?;
+    let (limit, offset) = listing::page(query.limit.as_deref(), query.offset.as_deref())?;
+    let mut filter = db::Filter {
+        station: query.station.clone().filter(|s| !s.is_empty()),
+        from,
+        to,
+        bbox: listing::bbox(query.bbox.as_deref())?,
+        limit,
+        offset,
+        ..db::Filter::default()
+    };
+    match user.role {
+        Role::Supervisor => {}
+        Role::Duty => {
+            if filter
+                .station
+                .as_ref()
+                .is_some_and(|s| Some(s) != user.station.as_ref())
+            {
+                return Err(ApiError::forbidden(
+                    "a duty officer lists their own station's sightings",
+                ));
+            }
+            filter.station.clone_from(&user.station);
+        }
+        Role::Patrol => filter.reporter = Some(user.id),
+        Role::Hotline | Role::Admin => {
+            return Err(ApiError::forbidden(
+                "this role does not read patrol sightings",
+            ));
+        }
+    }
+    let directory = state.directory();
+    db::list(&state.db, &filter)
+        .await?
+        .into_iter()
+        .filter(|row| view::can_read(user, row))
+        .map(|row| view::to_wire(row, &directory).map_err(ApiError::from))
+        .collect()
+}

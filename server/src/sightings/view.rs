@@ -1,0 +1,70 @@
+//! Who may read a sighting, and the wire form.
+
+use mobile_api::{AreaRef, HotspotRef, Location, ReferralRef, Role, Sighting};
+
+use super::db::Row;
+use crate::auth::CurrentUser;
+use crate::routing::Directory;
+use crate::wire;
+
+/// The reporting officer, the station's duty officers and supervisors.
+pub fn can_read(user: &CurrentUser, row: &Row) -> bool {
+    match user.role {
+        Role::Supervisor => true,
+        Role::Duty => user.is_duty_of(&row.station_code),
+        Role::Patrol => row.reported_by == user.id,
+        Role::Hotline | Role::Admin => false,
+    }
+}
+
+pub fn to_wire(row: Row, directory: &Directory) -> anyhow::Result<Sighting> {
+    let area = match (row.area_code, row.area_name, row.area_station) {
+        (Some(code), Some(name), Some(station_code)) => Some(AreaRef {
+            code,
+            name,
+            station_code,
+        }),
+        _ => None,
+    };
+    let hotspot = match (row.hotspot_id, row.hotspot_name, row.hotspot_kind) {
+        (Some(id), Some(name), Some(kind)) => Some(HotspotRef {
+            id,
+            name,
+            kind,
+            distance_m: row.hotspot_distance_m.unwrap_or_default(),
+        }),
+        _ => None,
+    };
+    let referral = match (row.referral_id, row.referral_priority, row.referral_status) {
+        (Some(id), Some(priority), Some(status)) => Some(ReferralRef {
+            id,
+            priority: wire::parse(&priority)?,
+            status: wire::parse(&status)?,
+        }),
+        _ => None,
+    };
+    Ok(Sighting {
+        id: row.id,
+        observed_at: row.observed_at,
+        received_at: row.received_at,
+        location: Location {
+            lat: row.lat,
+            lon: row.lon,
+            accuracy_m: row.accuracy_m,
+        },
+        people_count: i64::from(row.people_count),
+        categories: row
+            .categories
+            .iter()
+            .map(|c| wire::parse(c))
+            .collect::<anyhow::Result<_>>()?,
+        action_taken: wire::parse(&row.action_taken)?,
+        notes: Some(row.notes).filter(|n| !n.is_empty()),
+        reported_by: row.reporter,
+        station: directory.station_or_code(&row.station_code),
+        distance_m: row.distance_m,
+        area,
+        hotspot,
+        referral,
+    })
+}

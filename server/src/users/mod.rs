@@ -1,0 +1,107 @@
+//! Account administration (`xunjiu users ...`): creating and disabling accounts.
+
+use anyhow::{Context, bail};
+use chrono::{DateTime, Utc};
+use mobile_api::{Agency, Role};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::auth::password;
+use crate::wire;
+
+/// What `xunjiu users add` asks for.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub username: String,
+    pub password: String,
+    pub role: Role,
+    pub station: Option<String>,
+    pub agency: Option<Agency>,
+    pub unit: Option<String>,
+    pub county_code: Option<String>,
+}
+
+/// Create an account, checking what the role requires.
+pub async fn add(db: &PgPool, account: NewAccount) -> anyhow::Result<Uuid> {
+    let username = account.username.trim();
+    if username.is_empty()
+        || username.chars().count() > 64
+        || username.chars().any(char::is_whitespace)
+    {
+        bail!("a username is 1 to 64 characters without spaces");
+    }
+    if account.password.chars().count() < 8 {
+        bail!("a password has at least 8 characters");
+    }
+    match account.role {
+        Role::Duty if account.station.is_none() => bail!("a duty officer needs --station CODE"),
+        Role::Patrol if account.agency.is_none() => {
+            bail!("a patrol officer needs --agency police|urban_management|other")
+        }
+        _ => {}
+    }
+    if let Some(code) = &account.station {
+        let known: bool =
+            sqlx::query_scalar("select exists (select 1 from stations where code = $1)")
+                .bind(code)
+                .fetch_one(db)
+                .await?;
+        if !known {
+            bail!("no station {code:?} (run `xunjiu seed` first?)");
+        }
+    }
+    if let Some(code) = &account.county_code {
+        let known: bool = sqlx::query_scalar("select exists (select 1 from areas where code = $1)")
+            .bind(code)
+            .fetch_one(db)
+            .await?;
+        if !known {
+            bail!("no county-level area {code:?}");
+        }
+    }
+    let plain = account.password;
+    let hash = tokio::task::spawn_blocking(move || password::hash(&plain)).await??;
+    let id: Uuid = sqlx::query_scalar(
+        "insert into users (username, role, station_code, agency, unit, county_code, password_hash)
+         values ($1, $2, $3, $4, $5, $6, $7) returning id",
+    )
+    .bind(username)
+    .bind(wire::name(&account.role))
+    .bind(&account.station)
+    .bind(account.agency.as_ref().map(wire::name))
+    .bind(&account.unit)
+    .bind(&account.county_code)
+    .bind(hash)
+    .fetch_one(db)
+    .await
+    .map_err(|e| match &e {
+        sqlx::Error::Database(d) if d.constraint() == Some("users_username_key") => {
+            anyhow::anyhow!("the username {username:?} is taken")
+        }
+        _ => anyhow::Error::new(e),
+    })?;
+    Ok(id)
+}
+
+/// Lock an account and revoke every token it holds (a lost phone). Returns the sessions revoked.
+pub async fn disable(db: &PgPool, username: &str, now: DateTime<Utc>) -> anyhow::Result<u64> {
+    let mut tx = db.begin().await?;
+    let id: Option<Uuid> = sqlx::query_scalar(
+        "update users set disabled_at = coalesce(disabled_at, $2) where lower(username) = lower($1) returning id",
+    )
+    .bind(username)
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let id = id.with_context(|| format!("no user {username:?}"))?;
+    let revoked = sqlx::query(
+        "update sessions set revoked_at = $2 where user_id = $1 and revoked_at is null",
+    )
+    .bind(id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    Ok(revoked)
+}
