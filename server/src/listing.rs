@@ -5,11 +5,11 @@ use chrono::{DateTime, Utc};
 
 use crate::error::ApiError;
 
+/// `(from, to)`; either end may be open.
+pub type Window = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
 /// `from`/`to` as RFC 3339, `from` inclusive, `to` exclusive.
-pub fn time_window(
-    from: Option<&str>,
-    to: Option<&str>,
-) -> Result<(Option<DateTime<Utc>>, Option<DateTime<Utc>>), ApiError> {
+pub fn time_window(from: Option<&str>, to: Option<&str>) -> Result<Window, ApiError> {
     let parse = |name: &str, v: Option<&str>| {
         v.filter(|s| !s.is_empty())
             .map(|s| {

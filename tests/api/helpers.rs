@@ -1,33 +1,61 @@
-//! A running server on 127.0.0.1:0 against the test's own database, and an HTTP client for it.
+//! A running server on 127.0.0.1:0 against the test's own database, accounts to call it with,
+//! and builders for the reports tests send.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use mobile_api::{Agency, Role};
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 use sqlx::PgPool;
+use uuid::Uuid;
 use xunjiu_server::clock::ManualClock;
 use xunjiu_server::config::Settings;
-use xunjiu_server::{AppState, app, seed};
+use xunjiu_server::{AppState, app, seed, users};
 
 /// A fixed "now" for tests: 15 December 2026, 10:00 in Tai'an, inside the winter campaign.
 pub fn test_now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 12, 15, 2, 0, 0).unwrap()
 }
 
+/// Places with known answers.
+pub mod places {
+    /// (lat, lon) of the Xintai county seat: routes to `xintai`.
+    pub const XINTAI_CENTRE: (f64, f64) = (35.9104, 117.7602);
+    /// Eight metres from the 泰山站 hotspot: routes to `taian`.
+    pub const TAISHAN_STATION: (f64, f64) = (36.1866, 117.1032);
+    /// Feicheng county seat.
+    pub const FEICHENG_CENTRE: (f64, f64) = (36.1855, 116.7580);
+    /// A field in 东平县 far from any hotspot.
+    pub const DONGPING_FIELD: (f64, f64) = (35.9800, 116.3500);
+    pub const BEIJING: (f64, f64) = (39.9042, 116.4074);
+}
+
+pub const PASSWORD: &str = "correct horse battery";
+
 pub struct TestApp {
     pub addr: SocketAddr,
     pub pool: PgPool,
+    pub clock: ManualClock,
     pub state: AppState,
     client: reqwest::Client,
 }
 
-/// A response: status and JSON body (`Value::Null` when the body is not JSON).
+/// A logged-in account.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: Uuid,
+    pub username: String,
+    pub token: String,
+}
+
+/// A response: status, content type, and JSON body (`Value::Null` when the body is not JSON).
 #[derive(Debug)]
 pub struct Reply {
     pub status: StatusCode,
     pub content_type: String,
+    pub headers: reqwest::header::HeaderMap,
     pub body: Value,
 }
 
@@ -43,16 +71,24 @@ impl Reply {
 impl TestApp {
     /// Seed the reference data, then start the server.
     pub async fn seeded(pool: PgPool) -> Self {
-        seed::run(&pool, Settings::default().service_margin_m)
+        Self::seeded_with(pool, Settings::default()).await
+    }
+
+    pub async fn seeded_with(pool: PgPool, settings: Settings) -> Self {
+        seed::run(&pool, settings.service_margin_m)
             .await
             .expect("seeding");
-        Self::start(pool).await
+        Self::start_with(pool, settings).await
     }
 
     /// Start the server on whatever the database holds.
     pub async fn start(pool: PgPool) -> Self {
+        Self::start_with(pool, Settings::default()).await
+    }
+
+    pub async fn start_with(pool: PgPool, settings: Settings) -> Self {
         let clock = ManualClock::at(test_now());
-        let state = AppState::load(pool.clone(), Settings::default(), Arc::new(clock))
+        let state = AppState::load(pool.clone(), settings, Arc::new(clock.clone()))
             .await
             .expect("loading state");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -62,6 +98,7 @@ impl TestApp {
         Self {
             addr,
             pool,
+            clock,
             state,
             client: reqwest::Client::new(),
         }
@@ -71,16 +108,165 @@ impl TestApp {
         format!("http://{}{}", self.addr, path)
     }
 
-    pub async fn get(&self, path: &str) -> Reply {
-        let res = self.client.get(self.url(path)).send().await.unwrap();
-        reply(res).await
+    pub fn now(&self) -> DateTime<Utc> {
+        use xunjiu_server::clock::Clock;
+        self.clock.now()
     }
+
+    /// Create an account with `role` and log it in.
+    pub async fn account(&self, role: Role, station: Option<&str>) -> Account {
+        let username = format!(
+            "{}-{}",
+            xunjiu_server::wire::name(&role),
+            &Uuid::new_v4().simple().to_string()[..8]
+        );
+        let agency = (role == Role::Patrol).then_some(Agency::Police);
+        users::add(
+            &self.pool,
+            users::NewAccount {
+                username: username.clone(),
+                password: PASSWORD.to_owned(),
+                role,
+                station: station.map(str::to_owned),
+                agency,
+                unit: agency.map(|_| "泰山区公安分局".to_owned()),
+                county_code: None,
+            },
+        )
+        .await
+        .expect("creating an account");
+        let reply = self
+            .post_anon(
+                "/api/v1/auth/login",
+                &json!({"username": username, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "login: {:?}", reply.body);
+        Account {
+            id: reply.body["user"]["id"].as_str().unwrap().parse().unwrap(),
+            username,
+            token: reply.body["token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    pub async fn patrol(&self) -> Account {
+        self.account(Role::Patrol, None).await
+    }
+
+    pub async fn hotline(&self) -> Account {
+        self.account(Role::Hotline, None).await
+    }
+
+    pub async fn duty(&self, station: &str) -> Account {
+        self.account(Role::Duty, Some(station)).await
+    }
+
+    pub async fn supervisor(&self) -> Account {
+        self.account(Role::Supervisor, None).await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        reply(self.client.get(self.url(path)).send().await.unwrap()).await
+    }
+
+    pub async fn get_as(&self, who: &Account, path: &str) -> Reply {
+        reply(
+            self.client
+                .get(self.url(path))
+                .bearer_auth(&who.token)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    pub async fn post(&self, who: &Account, path: &str, body: &Value) -> Reply {
+        reply(
+            self.client
+                .post(self.url(path))
+                .bearer_auth(&who.token)
+                .json(body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    pub async fn post_anon(&self, path: &str, body: &Value) -> Reply {
+        reply(
+            self.client
+                .post(self.url(path))
+                .json(body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    pub async fn post_raw(&self, who: &Account, path: &str, body: Vec<u8>) -> Reply {
+        let req = self
+            .client
+            .post(self.url(path))
+            .bearer_auth(&who.token)
+            .header("content-type", "application/json")
+            .body(body);
+        reply(req.send().await.unwrap()).await
+    }
+
+    /// Rows in a table, counted in the database itself.
+    pub async fn count(&self, table: &str, condition: &str) -> i64 {
+        // Table names and conditions come from the tests themselves, never from input.
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "select count(*) from {table} where {condition}"
+        )))
+        .fetch_one(&self.pool)
+        .await
+        .unwrap()
+    }
+}
+
+/// A sighting body at `(lat, lon)`, observed a minute before `now`.
+pub fn sighting(now: DateTime<Utc>, (lat, lon): (f64, f64)) -> Value {
+    json!({
+        "id": Uuid::new_v4(),
+        "observed_at": (now - Duration::minutes(1)).to_rfc3339(),
+        "location": {"lat": lat, "lon": lon, "accuracy_m": 12.0},
+        "people_count": 1,
+        "categories": [],
+        "action_taken": "informed_of_station",
+        "notes": "sleeping under a coat"
+    })
+}
+
+/// A hotline referral body at `(lat, lon)`.
+pub fn referral(now: DateTime<Utc>, (lat, lon): (f64, f64)) -> Value {
+    json!({
+        "id": Uuid::new_v4(),
+        "channel": "12345",
+        "external_ref": "TA-2026-0001",
+        "reported_at": (now - Duration::minutes(2)).to_rfc3339(),
+        "location": {"lat": lat, "lon": lon},
+        "address_text": "泰山大街与灵山大街路口",
+        "caller_phone": "13800138000",
+        "people_count": 1,
+        "categories": [],
+        "description": "a man in a thin jacket, about 60"
+    })
+}
+
+/// `body` with `field` set to `value`.
+pub fn with(mut body: Value, field: &str, value: Value) -> Value {
+    body[field] = value;
+    body
 }
 
 async fn reply(res: reqwest::Response) -> Reply {
     let status = res.status();
-    let content_type = res
-        .headers()
+    let headers = res.headers().clone();
+    let content_type = headers
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
@@ -90,6 +276,7 @@ async fn reply(res: reqwest::Response) -> Reply {
     Reply {
         status,
         content_type,
+        headers,
         body,
     }
 }

@@ -3,7 +3,14 @@
 
 mod helpers;
 
+mod access;
+mod auth;
+mod batch;
 mod health;
+mod openapi;
+mod privacy;
+mod referrals;
 mod routing;
 mod seed;
+mod sightings;
 mod stations;

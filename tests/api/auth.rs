@@ -1,0 +1,215 @@
+use chrono::Duration;
+use reqwest::StatusCode;
+use serde_json::json;
+use sqlx::PgPool;
+use xunjiu_server::users;
+
+use crate::helpers::{PASSWORD, TestApp};
+
+#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+async fn login_returns_a_token_that_identifies_the_account(pool: PgPool) {
+    let app = TestApp::seeded(pool).await;
+    let officer = app.duty("xintai").await;
+
+    let me = app.get_as(&officer, "/api/v1/auth/me").await;
+
+    assert_eq!(me.status, StatusCode::OK);
+    assert_eq!(me.body["id"], officer.id.to_string());
+    assert_eq!(me.body["username"], officer.username.as_str());
+    assert_eq!(me.body["role"], "duty");
+    assert_eq!(me.body["station"], "xintai");
+}
+
+#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+async fn the_token_is_never_stored_in_clear(pool: PgPool) {
+    let app = TestApp::seeded(pool).await;
+    let officer = app.patrol().await;
+
+    let stored: Vec<u8> = sqlx::query_scalar("select token_hash from sessions")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+
+    assert_eq!(stored.len(), 32);
+    assert!(!String::from_utf8_lossy(&stored).contains(&officer.token));
+}
+
+#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+async fn a_wrong_password_or_unknown_user_is_401_invalid_credentials(pool: PgPool) {
+    let app = TestApp::seeded(pool).await;
+    let officer = app.patrol().await;
+
+    let wrong = app
+        .post_anon(
+            "/api/v1/auth/login",
+            &json!({"username": officer.username, "password": "nope-nope"}),
+        )
+        .await;
+    let unknown = app
+        .post_anon(
+            "/api/v1/auth/login",
+            &json!({"username": "nobody", "password": PASSWORD}),
+        )
+        .await;
+
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong.error_code(), "invalid_credentials");
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(unknown.error_code(), "invalid_credentials");
+}
+
+#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+async fn repeated_failed_logins_are_slowed_down_until_the_wait_has_passed(pool: PgPool) {
+    let app = TestApp::seeded(pool).await;
+    let officer = app.patrol().await;
+    let wrong = json!({"username": officer.username, "password": "guess-guess"});
+    for _ in 0..5 {
+        assert_eq!(
+            app.post_anon("/api/v1/auth/login", &wrong).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let right = json!({"username": officer.username, "password": PASSWORD});
+
+    let throttled = app.post_anon("/api/v1/auth/login", &right).await;
+    app.clock.advance(Duration::seconds(2));
+    let later = app.post_anon("/api/v1/auth/login", &right).await;
+
+    assert_eq!(throttled.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(throttled.error_code(), "login_throttled");
+    assert!(throttled.headers.contains_key("retry-after"));
+    assert_eq!(later.status, StatusCode::OK);
+}
+
+#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+async fn requests_without_a_valid_token_are_401(pool: PgPool) {
+    let app = TestApp::seeded(pool).await;
+
+    let none = app.get("/api/v1/sightings").await;
+    let garbage = app
+        .get_as(
+            &crate::helpers::Account {
+                id: uuid::Uuid::nil(),
+                username: String::new(),
+                token: "xj_forged".into(),
+            },
+            "/api/v1/sightings",
+        )
+        .await;
+
+    assert_eq!(none.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(none.error_code(), "unauthorized");
+    assert_eq!(garbage.status, StatusCode::UNAUTHORIZED);
+}
+
+#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+async fn logout_revokes_the_token(pool: PgPool) {
+    let app = TestApp::seeded(pool).await;
+    let officer = app.patrol().await;
+
+    let out = app.post(&officer, "/api/v1/auth/logout", &json!({})).await;
+    let after = app.get_as(&officer, "/api/v1/auth/me").await;
+
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+    assert_eq!(after.status, StatusCode::UNAUTHORIZED);
+}
+
+#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+async fn tokens_expire(pool: PgPool) {
+    let app = TestApp::seeded(pool).await;
+    let officer = app.patrol().await;
+
+    app.clock.advance(Duration::hours(167));
+    let before = app.get_as(&officer, "/api/v1/auth/me").await;
+    app.clock.advance(Duration::hours(2));
+    let after = app.get_as(&officer, "/api/v1/auth/me").await;
+
+    assert_eq!(before.status, StatusCode::OK);
+    assert_eq!(after.status, StatusCode::UNAUTHORIZED);
+}
+
+#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+async fn disabling_an_account_for_a_lost_phone_revokes_its_tokens_and_blocks_login(pool: PgPool) {
+    let app = TestApp::seeded(pool).await;
+    let officer = app.patrol().await;
+
+    let revoked = users::disable(&app.pool, &officer.username, app.now())
+        .await
+        .unwrap();
+    let with_token = app.get_as(&officer, "/api/v1/auth/me").await;
+    let login = app
+        .post_anon(
+            "/api/v1/auth/login",
+            &json!({"username": officer.username, "password": PASSWORD}),
+        )
+        .await;
+
+    assert_eq!(revoked, 1);
+    assert_eq!(with_token.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(login.status, StatusCode::UNAUTHORIZED);
+}
+
+#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+async fn accounts_need_what_their_role_requires(pool: PgPool) {
+    let app = TestApp::seeded(pool).await;
+    let base = users::NewAccount {
+        username: "someone".into(),
+        password: PASSWORD.into(),
+        role: mobile_api::Role::Duty,
+        station: None,
+        agency: None,
+        unit: None,
+        county_code: None,
+    };
+
+    let duty_without_station = users::add(&app.pool, base.clone()).await;
+    let unknown_station = users::add(
+        &app.pool,
+        users::NewAccount {
+            station: Some("beijing".into()),
+            ..base.clone()
+        },
+    )
+    .await;
+    let patrol_without_agency = users::add(
+        &app.pool,
+        users::NewAccount {
+            role: mobile_api::Role::Patrol,
+            ..base.clone()
+        },
+    )
+    .await;
+    let short_password = users::add(
+        &app.pool,
+        users::NewAccount {
+            role: mobile_api::Role::Hotline,
+            password: "short".into(),
+            ..base.clone()
+        },
+    )
+    .await;
+    let first = users::add(
+        &app.pool,
+        users::NewAccount {
+            role: mobile_api::Role::Hotline,
+            ..base.clone()
+        },
+    )
+    .await;
+    let taken = users::add(
+        &app.pool,
+        users::NewAccount {
+            role: mobile_api::Role::Hotline,
+            username: "SOMEONE".into(),
+            ..base
+        },
+    )
+    .await;
+
+    assert!(duty_without_station.is_err());
+    assert!(unknown_station.is_err());
+    assert!(patrol_without_agency.is_err());
+    assert!(short_password.is_err());
+    assert!(first.is_ok());
+    assert!(taken.unwrap_err().to_string().contains("taken"));
+}
