@@ -29,6 +29,34 @@ async fn the_binary_migrates_seeds_serves_and_stops_cleanly_on_sigterm(pool: PgP
         .unwrap();
     assert!(seeded.success());
 
+    let added = Command::new(exe)
+        .args([
+            "users",
+            "add",
+            "--username",
+            "wang.fang",
+            "--role",
+            "duty",
+            "--station",
+            "xintai",
+        ])
+        .env("DATABASE_URL", &url)
+        .env("XUNJIU_PASSWORD", "a long passphrase")
+        .status()
+        .unwrap();
+    assert!(added.success());
+    let refused = Command::new(exe)
+        .args(["users", "add", "--username", "li.lei", "--role", "patrol"])
+        .env("DATABASE_URL", &url)
+        .env("XUNJIU_PASSWORD", "a long passphrase")
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(
+        !refused.success(),
+        "a patrol officer without --agency is refused"
+    );
+
     let mut server = KillOnDrop(
         Command::new(exe)
             .arg("serve")
@@ -63,6 +91,35 @@ async fn the_binary_migrates_seeds_serves_and_stops_cleanly_on_sigterm(pool: PgP
             .unwrap();
     assert_eq!(route["station"]["code"], "xintai");
     assert_eq!(route["station"]["phone"], "0538-7330199");
+    let client = reqwest::Client::new();
+    let login: serde_json::Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": "wang.fang", "password": "a long passphrase"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(login["user"]["station"], "xintai");
+
+    let disabled = Command::new(exe)
+        .args(["users", "disable", "wang.fang"])
+        .env("DATABASE_URL", &url)
+        .status()
+        .unwrap();
+    assert!(disabled.success());
+    let me = client
+        .get(format!("{base}/api/v1/auth/me"))
+        .bearer_auth(login["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        me.status().as_u16(),
+        401,
+        "a disabled account's token is dead at once"
+    );
 
     let killed = Command::new("kill")
         .args(["-TERM", &server.0.id().to_string()])
