@@ -17,7 +17,8 @@ pub use error::{ErrorBody, ErrorDetail};
 pub use geo::{AreaRef, Location};
 pub use intake::{Category, HotspotRef};
 pub use referrals::{
-    Channel, NewReferral, Priority, Referral, ReferralEvent, ReferralList, ReferralRef, Status,
+    Channel, NewReferral, Outcome, Priority, Queue, QueueEntry, Referral, ReferralEvent,
+    ReferralList, ReferralRef, RefuseTransferBody, ResolveBody, Status, StepBody, TransferBody,
 };
 pub use sightings::{
     ActionTaken, BatchItemResult, BatchItemStatus, BatchResult, NewSighting, Sighting,

@@ -52,6 +52,57 @@ pub enum Status {
     Closed,
 }
 
+/// How a referral ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    AdmittedToStation,
+    EscortedHome,
+    MedicalTransfer,
+    HandedToPolice,
+    DeclinedHelp,
+    NotFound,
+    Other,
+}
+
+/// Body of `accept`, `en-route`, `on-scene` and `close`: all fields optional, `{}` or no body.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepBody {
+    #[serde(default)]
+    pub note: Option<String>,
+    /// Where the officer is, if the phone knows.
+    #[serde(default)]
+    pub location: Option<Location>,
+}
+
+/// Body of `resolve`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveBody {
+    pub outcome: Outcome,
+    #[serde(default)]
+    pub note: Option<String>,
+    #[serde(default)]
+    pub location: Option<Location>,
+}
+
+/// Body of `transfer`: the receiving station must accept before it becomes accountable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransferBody {
+    #[schema(example = "feicheng")]
+    pub to_station: String,
+    pub reason: String,
+}
+
+/// Body of `refuse-transfer`: the referral goes back to the station that is still accountable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefuseTransferBody {
+    pub reason: String,
+}
+
 /// `POST /api/v1/referrals`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -130,6 +181,13 @@ pub struct Referral {
     pub area: Option<AreaRef>,
     /// Deadline for the station to accept (签收).
     pub accept_by: DateTime<Utc>,
+    /// Deadline for staff to reach the person.
+    pub on_scene_by: DateTime<Utc>,
+    /// The station a transfer waits on, while `accountable_station` still answers for it.
+    pub pending_transfer_to: Option<String>,
+    pub outcome: Option<Outcome>,
+    /// 0 on time; 1 station and county supervisors alerted; 2 city supervisors alerted.
+    pub escalation_level: i16,
     pub sighting_id: Option<Uuid>,
     /// The timeline, oldest first (in single-referral answers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -140,4 +198,24 @@ pub struct Referral {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ReferralList {
     pub referrals: Vec<Referral>,
+}
+
+/// One line of a station's queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct QueueEntry {
+    pub referral: Referral,
+    /// The next deadline: `accept` while routed, `on_scene` while accepted or en route.
+    pub deadline_kind: Option<String>,
+    pub deadline: Option<DateTime<Utc>>,
+    /// Seconds until the deadline; negative when overdue.
+    pub seconds_left: Option<i64>,
+    pub overdue: bool,
+}
+
+/// `GET /api/v1/stations/{code}/queue`: open referrals, urgent first, then soonest deadline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Queue {
+    pub station: String,
+    pub generated_at: DateTime<Utc>,
+    pub entries: Vec<QueueEntry>,
 }

@@ -66,6 +66,26 @@ pub struct Settings {
     /// Minutes a station has to accept an urgent referral.
     #[arg(long, env = "XUNJIU_ACCEPT_URGENT_MINUTES", default_value_t = 5)]
     pub accept_urgent_minutes: u32,
+
+    /// Minutes from arrival for staff to reach the person (normal referrals).
+    #[arg(long, env = "XUNJIU_SCENE_MINUTES", default_value_t = 60)]
+    pub scene_minutes: u32,
+
+    /// Minutes from arrival to reach the person (urgent referrals).
+    #[arg(long, env = "XUNJIU_SCENE_URGENT_MINUTES", default_value_t = 30)]
+    pub scene_urgent_minutes: u32,
+
+    /// Seconds between two passes of the escalation worker.
+    #[arg(long, env = "XUNJIU_ESCALATION_INTERVAL_S", default_value_t = 15)]
+    pub escalation_interval_s: u64,
+
+    /// Contact the push services see in the VAPID claims (RFC 8292 `sub`).
+    #[arg(
+        long,
+        env = "XUNJIU_VAPID_SUBJECT",
+        default_value = "mailto:xunjiu-ops@example.invalid"
+    )]
+    pub vapid_subject: String,
 }
 
 impl Settings {
@@ -81,6 +101,15 @@ impl Settings {
         };
         chrono::Duration::minutes(i64::from(minutes))
     }
+
+    /// The deadline to reach the person, counted from the referral's arrival.
+    pub fn scene_within(&self, priority: mobile_api::Priority) -> chrono::Duration {
+        let minutes = match priority {
+            mobile_api::Priority::Urgent => self.scene_urgent_minutes,
+            mobile_api::Priority::Normal => self.scene_minutes,
+        };
+        chrono::Duration::minutes(i64::from(minutes))
+    }
 }
 
 impl Default for Settings {
@@ -92,6 +121,10 @@ impl Default for Settings {
             write_burst: 60,
             accept_minutes: 10,
             accept_urgent_minutes: 5,
+            scene_minutes: 60,
+            scene_urgent_minutes: 30,
+            escalation_interval_s: 15,
+            vapid_subject: "mailto:xunjiu-ops@example.invalid".to_owned(),
         }
     }
 }

@@ -54,3 +54,28 @@ impl From<PathRejection> for ApiError {
         ApiError::bad_request("invalid_path", rejection.body_text())
     }
 }
+
+/// A JSON body that may be absent: no body (or `{}`) gives `T::default()`. For the duty steps,
+/// which phones often send with nothing to say.
+#[derive(Debug, Clone, Default)]
+pub struct OptionalJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for OptionalJson<T>
+where
+    S: Send + Sync,
+    T: serde::de::DeserializeOwned + Default,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| ApiError::new(e.status(), "invalid_body", e.body_text()))?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self(T::default()));
+        }
+        serde_json::from_slice(&bytes)
+            .map(Self)
+            .map_err(|e| ApiError::unprocessable("invalid_body", e.to_string()))
+    }
+}

@@ -148,6 +148,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tracing::warn!("the station directory is empty: run `xunjiu seed`");
     }
     tokio::spawn(state.clone().follow_directory_changes());
+    tokio::spawn(xunjiu_server::escalation::run(state.clone()));
 
     let listener = TcpListener::bind(args.listen)
         .await

@@ -24,6 +24,9 @@ use crate::{auth, health, referrals, routing, sightings, stations};
         sightings::list_sightings, sightings::sightings_geojson,
         referrals::create_referral, referrals::get_referral,
         referrals::list_referrals, referrals::referrals_geojson,
+        referrals::actions::accept, referrals::actions::en_route, referrals::actions::on_scene,
+        referrals::actions::resolve, referrals::actions::close, referrals::actions::transfer,
+        referrals::actions::refuse_transfer, referrals::queue::station_queue,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -31,6 +34,7 @@ use crate::{auth, health, referrals, routing, sightings, stations};
         (name = "auth", description = "Logging in and out"),
         (name = "sightings", description = "Patrol reports"),
         (name = "referrals", description = "Cases a station must act on"),
+        (name = "duty", description = "The station's steps under first-contact responsibility"),
         (name = "operations", description = "Health"),
     )
 )]

@@ -6,6 +6,7 @@ mod helpers;
 mod access;
 mod auth;
 mod batch;
+mod duty;
 mod health;
 mod openapi;
 mod privacy;

@@ -25,6 +25,7 @@ pub struct NewRow {
     pub distance_m: f64,
     pub area_code: Option<String>,
     pub accept_by: DateTime<Utc>,
+    pub on_scene_by: DateTime<Utc>,
     pub sighting_id: Option<Uuid>,
     pub request_hash: Vec<u8>,
 }
@@ -52,18 +53,18 @@ pub async fn insert_new(
         "insert into referrals (id, channel, external_ref, reported_at, received_at, created_by, location,
                                 address_text, caller_phone, people_count, categories, description, priority,
                                 status, station_code, accountable_station, distance_m, area_code, accept_by,
-                                sighting_id, request_hash, updated_at)
+                                sighting_id, request_hash, updated_at, on_scene_by)
          select u.id, u.channel, u.external_ref, u.reported_at, $1, $2,
                 st_setsrid(st_makepoint(u.lon, u.lat), 4326)::geography,
                 u.address_text, u.caller_phone, u.people_count, string_to_array(u.categories, ','),
                 u.description, u.priority, 'routed', u.station_code, u.station_code, u.distance_m,
-                u.area_code, u.accept_by, u.sighting_id, u.request_hash, $1
+                u.area_code, u.accept_by, u.sighting_id, u.request_hash, $1, u.on_scene_by
          from unnest($3::uuid[], $4::text[], $5::text[], $6::timestamptz[], $7::float8[], $8::float8[],
                      $9::text[], $10::text[], $11::int4[], $12::text[], $13::text[], $14::text[], $15::text[],
-                     $16::float8[], $17::text[], $18::timestamptz[], $19::uuid[], $20::bytea[])
+                     $16::float8[], $17::text[], $18::timestamptz[], $19::uuid[], $20::bytea[], $21::timestamptz[])
               as u(id, channel, external_ref, reported_at, lon, lat, address_text, caller_phone, people_count,
                    categories, description, priority, station_code, distance_m, area_code, accept_by,
-                   sighting_id, request_hash)
+                   sighting_id, request_hash, on_scene_by)
          on conflict (id) do nothing
          returning id",
     )
@@ -87,6 +88,7 @@ pub async fn insert_new(
     .bind(rows.iter().map(|r| r.accept_by).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.sighting_id).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.request_hash.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.on_scene_by).collect::<Vec<_>>())
     .fetch_all(&mut *conn)
     .await?;
     if inserted.is_empty() {
@@ -114,6 +116,7 @@ pub async fn insert_new(
     .bind(creator.received_at)
     .execute(&mut *conn)
     .await?;
+    crate::push::outbox::enqueue_routed(&mut *conn, &inserted, creator.received_at).await?;
     Ok(inserted)
 }
 
@@ -153,7 +156,13 @@ pub struct Row {
     pub area_name: Option<String>,
     pub area_station: Option<String>,
     pub accept_by: DateTime<Utc>,
+    pub on_scene_by: DateTime<Utc>,
     pub sighting_id: Option<Uuid>,
+    pub pending_transfer: bool,
+    pub pre_transfer_status: Option<String>,
+    pub outcome: Option<String>,
+    pub accept_escalation: i16,
+    pub scene_escalation: i16,
 }
 
 const SELECT: &str =
@@ -161,7 +170,8 @@ const SELECT: &str =
         st_y(r.location::geometry) as lat, st_x(r.location::geometry) as lon, r.address_text,
         r.caller_phone, r.people_count, r.categories, r.description, r.priority, r.status,
         r.station_code, r.accountable_station, r.distance_m, r.area_code, a.name as area_name,
-        a.station_code as area_station, r.accept_by, r.sighting_id
+        a.station_code as area_station, r.accept_by, r.on_scene_by, r.sighting_id, r.pending_transfer,
+        r.pre_transfer_status, r.outcome, r.accept_escalation, r.scene_escalation
     from referrals r left join areas a on a.code = r.area_code";
 
 pub async fn get(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<Row>> {
@@ -226,6 +236,118 @@ pub async fn events(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Vec<Event
          where e.referral_id = $1 order by e.id",
     )
     .bind(id)
+    .fetch_all(db)
+    .await
+}
+
+/// Read a referral and hold its row lock until the transaction ends, so that two officers
+/// acting at once are served one after the other.
+pub async fn lock(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Row>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT} where r.id = $1 for update of r"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// The state a permitted step leaves behind.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub status: String,
+    pub station_code: String,
+    pub accountable_station: String,
+    pub pending_transfer: bool,
+    pub pre_transfer_status: Option<String>,
+    pub outcome: Option<String>,
+    /// A new acceptance deadline (after a transfer, or a refusal back to `routed`).
+    pub new_accept_by: Option<DateTime<Utc>>,
+}
+
+pub async fn update_step(
+    conn: &mut PgConnection,
+    id: Uuid,
+    step: &Step,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "update referrals set
+             status = $2, station_code = $3, accountable_station = $4, pending_transfer = $5,
+             pre_transfer_status = $6, outcome = coalesce($7, outcome),
+             accepted_at = case when $2 = 'accepted' then coalesce(accepted_at, $8) else accepted_at end,
+             on_scene_at = case when $2 = 'on_scene' then $8 else on_scene_at end,
+             resolved_at = case when $2 = 'resolved' then $8 else resolved_at end,
+             closed_at = case when $2 = 'closed' then $8 else closed_at end,
+             accept_by = coalesce($9, accept_by),
+             accept_escalation = case when $9 is null then accept_escalation else 0 end,
+             updated_at = $8
+         where id = $1",
+    )
+    .bind(id)
+    .bind(&step.status)
+    .bind(&step.station_code)
+    .bind(&step.accountable_station)
+    .bind(step.pending_transfer)
+    .bind(&step.pre_transfer_status)
+    .bind(&step.outcome)
+    .bind(now)
+    .bind(step.new_accept_by)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// One entry for the append-only timeline.
+#[derive(Debug, Clone)]
+pub struct NewEvent<'a> {
+    pub referral_id: Uuid,
+    pub kind: &'a str,
+    pub actor_id: Option<Uuid>,
+    pub actor_role: &'a str,
+    pub station_code: Option<&'a str>,
+    pub from_status: Option<&'a str>,
+    pub to_status: Option<&'a str>,
+    pub note: Option<&'a str>,
+    pub at: DateTime<Utc>,
+    pub location: Option<GeoPoint>,
+}
+
+pub async fn append_event(conn: &mut PgConnection, e: &NewEvent<'_>) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into referral_events (referral_id, kind, actor_id, actor_role, station_code, from_status,
+                                      to_status, note, at, location)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9,
+                 case when $10::float8 is null then null
+                      else st_setsrid(st_makepoint($10, $11), 4326)::geography end)",
+    )
+    .bind(e.referral_id)
+    .bind(e.kind)
+    .bind(e.actor_id)
+    .bind(e.actor_role)
+    .bind(e.station_code)
+    .bind(e.from_status)
+    .bind(e.to_status)
+    .bind(e.note)
+    .bind(e.at)
+    .bind(e.location.map(GeoPoint::lon))
+    .bind(e.location.map(GeoPoint::lat))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Open referrals a station holds or answers for: urgent first, then the soonest deadline.
+pub async fn queue(db: impl PgExecutor<'_>, station: &str) -> sqlx::Result<Vec<Row>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT}
+         where r.status not in ('resolved', 'closed') and (r.station_code = $1 or r.accountable_station = $1)
+         order by r.priority = 'urgent' desc,
+                  case when r.status = 'routed' then r.accept_by
+                       when r.status in ('accepted', 'en_route') then r.on_scene_by end asc nulls last,
+                  r.received_at, r.id
+         limit 1000"
+    )))
+    .bind(station)
     .fetch_all(db)
     .await
 }

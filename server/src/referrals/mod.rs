@@ -1,14 +1,17 @@
 //! Referrals: hotline calls and patrol reports that a station must act on, routed at intake to
 //! the nearest station, with every step on record.
 
+pub mod actions;
 pub mod db;
 pub mod draft;
+pub mod lifecycle;
+pub mod queue;
 pub mod view;
 
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, post};
 use mobile_api::{NewReferral, Referral, ReferralList, Role, Status};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -29,6 +32,17 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/referrals.geojson", get(referrals_geojson))
         .route("/api/v1/referrals/{id}", get(get_referral))
+        .route("/api/v1/referrals/{id}/accept", post(actions::accept))
+        .route("/api/v1/referrals/{id}/en-route", post(actions::en_route))
+        .route("/api/v1/referrals/{id}/on-scene", post(actions::on_scene))
+        .route("/api/v1/referrals/{id}/resolve", post(actions::resolve))
+        .route("/api/v1/referrals/{id}/close", post(actions::close))
+        .route("/api/v1/referrals/{id}/transfer", post(actions::transfer))
+        .route(
+            "/api/v1/referrals/{id}/refuse-transfer",
+            post(actions::refuse_transfer),
+        )
+        .route("/api/v1/stations/{code}/queue", get(queue::station_queue))
 }
 
 /// File a referral; it is routed at once to the nearest station.
@@ -73,6 +87,7 @@ pub async fn create_referral(
         distance_m: routed.distance_m,
         area_code: routed.area.map(|a| a.area.code.clone()),
         accept_by: now + state.settings.accept_within(priority),
+        on_scene_by: now + state.settings.scene_within(priority),
         sighting_id: None,
         request_hash: hash.clone(),
     };
@@ -119,10 +134,22 @@ pub async fn get_referral(
 }
 
 async fn read_one(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<Referral> {
+    read(state, user, id, true).await
+}
+
+/// The referral as `user` may see it. `check_access` is off only to answer the officer who has
+/// just acted on it: a refused transfer, say, leaves the refusing station outside the referral,
+/// yet the committed step must still be answered with its result, not a 403.
+pub(crate) async fn read(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Uuid,
+    check_access: bool,
+) -> Result<Referral> {
     let row = db::get(&state.db, id)
         .await?
         .ok_or_else(|| ApiError::not_found("referral_not_found", "no referral with this id"))?;
-    if !view::can_read(user, &row) {
+    if check_access && !view::can_read(user, &row) {
         return Err(ApiError::forbidden(
             "this referral belongs to another station",
         ));

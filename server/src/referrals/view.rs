@@ -46,6 +46,7 @@ pub fn to_wire(
         }),
         _ => None,
     };
+    let pending_transfer_to = row.pending_transfer.then(|| row.station_code.clone());
     let events = events
         .map(|rows| {
             rows.into_iter()
@@ -80,6 +81,10 @@ pub fn to_wire(
         distance_m: row.distance_m,
         area,
         accept_by: row.accept_by,
+        on_scene_by: row.on_scene_by,
+        pending_transfer_to,
+        outcome: row.outcome.as_deref().map(wire::parse).transpose()?,
+        escalation_level: row.accept_escalation.max(row.scene_escalation),
         sighting_id: row.sighting_id,
         events,
     })

@@ -135,6 +135,7 @@ fn raised_referral(
         distance_m: row.distance_m,
         area_code: row.area_code.clone(),
         accept_by: now + state.settings.accept_within(priority),
+        on_scene_by: now + state.settings.scene_within(priority),
         sighting_id: Some(row.id),
         request_hash: row.request_hash.clone(),
     })

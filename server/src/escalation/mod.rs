@@ -1,0 +1,198 @@
+//! Deadlines that bite. A referral not accepted in time, or not reached in time, is escalated:
+//! level 1 tells the station's duty officers and the county's supervisors, level 2 (one more
+//! period later) the city's. Works from database state only, under row locks with SKIP LOCKED,
+//! so a restart loses nothing and two workers never escalate the same step twice.
+
+use std::time::Duration as StdDuration;
+
+use anyhow::Context;
+use chrono::{DateTime, Duration, Utc};
+use mobile_api::Priority;
+use uuid::Uuid;
+
+use crate::push::outbox::{self, Audience};
+use crate::referrals::db::{self as referral_db, NewEvent};
+use crate::state::AppState;
+use crate::wire;
+
+#[derive(Debug, sqlx::FromRow)]
+struct Due {
+    id: Uuid,
+    status: String,
+    priority: String,
+    station_code: String,
+    accountable_station: String,
+    area_code: Option<String>,
+    accept_by: DateTime<Utc>,
+    on_scene_by: DateTime<Utc>,
+    accept_escalation: i16,
+    scene_escalation: i16,
+}
+
+/// Which deadline was missed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Accept,
+    Scene,
+}
+
+/// The level a missed deadline has reached by `now`: 1 once past it, 2 one more period later.
+fn level_due(deadline: DateTime<Utc>, period: Duration, now: DateTime<Utc>) -> i16 {
+    if now >= deadline + period {
+        2
+    } else if now >= deadline {
+        1
+    } else {
+        0
+    }
+}
+
+/// One pass: escalate everything overdue as of the state's clock. Returns the events written.
+pub async fn run_once(state: &AppState) -> anyhow::Result<usize> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let due: Vec<Due> = sqlx::query_as(
+        "select id, status, priority, station_code, accountable_station, area_code, accept_by, on_scene_by,
+                accept_escalation, scene_escalation
+         from referrals
+         where (status = 'routed' and accept_escalation < 2 and accept_by <= $1)
+            or (status in ('accepted', 'en_route') and scene_escalation < 2 and on_scene_by <= $1)
+         order by id
+         limit 500
+         for update skip locked",
+    )
+    .bind(now)
+    .fetch_all(&mut *tx)
+    .await
+    .context("finding overdue referrals")?;
+
+    let mut written = 0;
+    for r in &due {
+        let priority: Priority = wire::parse(&r.priority)?;
+        let (stage, deadline, period, current) = if r.status == "routed" {
+            (
+                Stage::Accept,
+                r.accept_by,
+                state.settings.accept_within(priority),
+                r.accept_escalation,
+            )
+        } else {
+            (
+                Stage::Scene,
+                r.on_scene_by,
+                state.settings.scene_within(priority),
+                r.scene_escalation,
+            )
+        };
+        let target = level_due(deadline, period, now);
+        for level in (current + 1)..=target {
+            escalate(&mut tx, r, stage, level, now).await?;
+            written += 1;
+        }
+        if target > current {
+            let column = if stage == Stage::Accept {
+                "accept_escalation"
+            } else {
+                "scene_escalation"
+            };
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "update referrals set {column} = $2 where id = $1"
+            )))
+            .bind(r.id)
+            .bind(target)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(written)
+}
+
+async fn escalate(
+    tx: &mut sqlx::PgConnection,
+    r: &Due,
+    stage: Stage,
+    level: i16,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let what = match stage {
+        Stage::Accept => "not accepted in time",
+        Stage::Scene => "not reached in time",
+    };
+    let told = if level == 1 {
+        "station duty officers and county supervisors told"
+    } else {
+        "city supervisors told"
+    };
+    let note = format!("level {level}: {what}; {told}");
+    referral_db::append_event(
+        tx,
+        &NewEvent {
+            referral_id: r.id,
+            kind: "escalated",
+            actor_id: None,
+            actor_role: "system",
+            station_code: Some(&r.station_code),
+            from_status: None,
+            to_status: None,
+            note: Some(&note),
+            at: now,
+            location: None,
+        },
+    )
+    .await?;
+    let audience = if level == 1 {
+        Audience {
+            duty_stations: vec![r.station_code.clone(), r.accountable_station.clone()],
+            county_supervisors_of: r.area_code.clone(),
+            city_supervisors: false,
+        }
+    } else {
+        Audience {
+            city_supervisors: true,
+            ..Audience::default()
+        }
+    };
+    let title = format!("超时升级 Escalation (level {level})");
+    let payload = outbox::payload(
+        "escalated",
+        r.id,
+        &r.station_code,
+        &r.priority,
+        &title,
+        &note,
+    );
+    outbox::enqueue(tx, &audience, r.id, &payload, now).await?;
+    tracing::warn!(referral_id = %r.id, station = %r.station_code, level, stage = ?stage, "referral escalated");
+    Ok(())
+}
+
+/// Run passes forever, `escalation_interval_s` apart.
+pub async fn run(state: AppState) {
+    let interval = StdDuration::from_secs(state.settings.escalation_interval_s.max(1));
+    loop {
+        if let Err(err) = run_once(&state).await {
+            tracing::warn!(
+                error = format!("{err:#}"),
+                "escalation pass failed; will retry"
+            );
+        }
+        tokio::time::sleep(interval).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deadline_escalates_once_past_and_again_one_period_later() {
+        let t = DateTime::<Utc>::UNIX_EPOCH;
+        let ten = Duration::minutes(10);
+
+        assert_eq!(level_due(t, ten, t - Duration::seconds(1)), 0);
+        assert_eq!(level_due(t, ten, t), 1);
+        assert_eq!(level_due(t, ten, t + ten - Duration::seconds(1)), 1);
+        assert_eq!(level_due(t, ten, t + ten), 2);
+    }
+}

@@ -1,0 +1,98 @@
+//! Writing notifications. Each is one row per browser subscription, written in the transaction
+//! that caused it; `sender` delivers them. Payloads carry no caller phones or descriptions.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// Who is told.
+#[derive(Debug, Clone, Default)]
+pub struct Audience {
+    /// Duty officers of these stations.
+    pub duty_stations: Vec<String>,
+    /// Supervisors of this county (six-digit code).
+    pub county_supervisors_of: Option<String>,
+    /// City-level supervisors (no county).
+    pub city_supervisors: bool,
+}
+
+/// A notification's content: what the service worker shows, and where a click leads.
+pub fn payload(
+    kind: &str,
+    referral_id: Uuid,
+    station: &str,
+    priority: &str,
+    title: &str,
+    body: &str,
+) -> Value {
+    json!({
+        "type": kind,
+        "referral_id": referral_id,
+        "station": station,
+        "priority": priority,
+        "title": title,
+        "body": body,
+        "url": format!("/console/#/referrals/{referral_id}"),
+    })
+}
+
+/// Queue `payload` for every live subscription of the audience; returns how many were queued.
+pub async fn enqueue(
+    conn: &mut PgConnection,
+    audience: &Audience,
+    referral_id: Uuid,
+    payload: &Value,
+    now: DateTime<Utc>,
+) -> sqlx::Result<u64> {
+    let queued = sqlx::query(
+        "insert into push_outbox (subscription_id, referral_id, payload, next_attempt_at, created_at)
+         select distinct s.id, $4::uuid, $5::jsonb, $6::timestamptz, $6::timestamptz
+         from push_subscriptions s join users u on u.id = s.user_id
+         where u.disabled_at is null
+           and ((u.role = 'duty' and u.station_code = any($1))
+             or (u.role = 'supervisor' and $2::text is not null and u.county_code = $2)
+             or (u.role = 'supervisor' and $3 and u.county_code is null))",
+    )
+    .bind(&audience.duty_stations)
+    .bind(&audience.county_supervisors_of)
+    .bind(audience.city_supervisors)
+    .bind(referral_id)
+    .bind(payload)
+    .bind(now)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(queued)
+}
+
+/// New referrals ring at their station's duty officers.
+pub async fn enqueue_routed(
+    conn: &mut PgConnection,
+    referral_ids: &[Uuid],
+    now: DateTime<Utc>,
+) -> sqlx::Result<u64> {
+    let queued = sqlx::query(
+        "insert into push_outbox (subscription_id, referral_id, payload, next_attempt_at, created_at)
+         select s.id, r.id,
+                jsonb_build_object(
+                    'type', 'referral_routed', 'referral_id', r.id, 'station', r.station_code,
+                    'priority', r.priority,
+                    'title', case when r.priority = 'urgent' then '紧急转介 Urgent referral' else '新转介 New referral' end,
+                    'body', r.people_count || ' 人 · ' || coalesce(a.name, '') || ' · '
+                            || coalesce(nullif(array_to_string(r.categories, ', '), ''), '-'),
+                    'url', '/console/#/referrals/' || r.id),
+                $2, $2
+         from referrals r
+         left join areas a on a.code = r.area_code
+         join users u on u.role = 'duty' and u.station_code = r.station_code and u.disabled_at is null
+         join push_subscriptions s on s.user_id = u.id
+         where r.id = any($1)",
+    )
+    .bind(referral_ids)
+    .bind(now)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(queued)
+}

@@ -1,0 +1,64 @@
+//! A station's queue: what its duty officers must act on next.
+
+use axum::extract::State;
+use mobile_api::{Queue, QueueEntry, Role, Status};
+
+use super::{db, view};
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, Result};
+use crate::extract::{ApiJson, ApiPath};
+use crate::state::AppState;
+
+/// Open referrals of a station, urgent first, then soonest deadline, with the time left.
+#[utoipa::path(get, path = "/api/v1/stations/{code}/queue", tag = "duty", security(("bearer" = [])),
+    params(("code" = String, Path, description = "station code")),
+    responses((status = 200, body = Queue),
+              (status = 403, description = "not this station's duty officer nor a supervisor", body = mobile_api::ErrorBody),
+              (status = 404, description = "station_not_found", body = mobile_api::ErrorBody)))]
+pub async fn station_queue(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(code): ApiPath<String>,
+) -> Result<ApiJson<Queue>> {
+    let directory = state.directory();
+    if directory.station(&code).is_none() {
+        return Err(ApiError::not_found(
+            "station_not_found",
+            format!("no station {code:?}"),
+        ));
+    }
+    if !(user.role == Role::Supervisor || user.is_duty_of(&code)) {
+        return Err(ApiError::forbidden(
+            "only the station's duty officers and supervisors read its queue",
+        ));
+    }
+    let now = state.clock.now();
+    let entries = db::queue(&state.db, &code)
+        .await?
+        .into_iter()
+        .map(|row| {
+            let personal = view::can_see_personal(&user, &row);
+            let referral = view::to_wire(row, &directory, personal, None)?;
+            let (kind, deadline) = match referral.status {
+                Status::Routed => (Some("accept"), Some(referral.accept_by)),
+                Status::Accepted | Status::EnRoute => {
+                    (Some("on_scene"), Some(referral.on_scene_by))
+                }
+                _ => (None, None),
+            };
+            let seconds_left = deadline.map(|d| (d - now).num_seconds());
+            Ok(QueueEntry {
+                deadline_kind: kind.map(str::to_owned),
+                deadline,
+                seconds_left,
+                overdue: seconds_left.is_some_and(|s| s < 0),
+                referral,
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(ApiJson(Queue {
+        station: code,
+        generated_at: now,
+        entries,
+    }))
+}
