@@ -4,6 +4,7 @@
 mod helpers;
 
 mod access;
+mod accountability_walk;
 mod auth;
 mod batch;
 mod duty;
