@@ -8,6 +8,7 @@ pub mod auth;
 pub mod error;
 pub mod geo;
 pub mod intake;
+pub mod push;
 pub mod referrals;
 pub mod sightings;
 pub mod stations;
@@ -16,6 +17,9 @@ pub use auth::{Agency, LoginRequest, LoginResponse, Role, User};
 pub use error::{ErrorBody, ErrorDetail};
 pub use geo::{AreaRef, Location};
 pub use intake::{Category, HotspotRef};
+pub use push::{
+    PushKeys, PushSubscriptionCreated, PushSubscriptionRequest, PushUnsubscribe, VapidPublicKey,
+};
 pub use referrals::{
     Channel, NewReferral, Outcome, Priority, Queue, QueueEntry, Referral, ReferralEvent,
     ReferralList, ReferralRef, RefuseTransferBody, ResolveBody, Status, StepBody, TransferBody,

@@ -48,6 +48,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/api/v1/openapi.json", get(openapi::openapi_json))
         .merge(auth::router())
+        .merge(push::router())
         .merge(stations::router())
         .merge(routing::router())
         .merge(referrals::router())

@@ -34,6 +34,13 @@ enum Command {
         #[command(flatten)]
         settings: Settings,
     },
+    /// Web push keys.
+    Vapid {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(subcommand)]
+        command: VapidCommand,
+    },
     /// Manage accounts.
     Users {
         #[command(flatten)]
@@ -41,6 +48,13 @@ enum Command {
         #[command(subcommand)]
         command: UsersCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum VapidCommand {
+    /// Create a new VAPID key pair (replacing any) and print its public key. Browsers must
+    /// subscribe again afterwards. (`xunjiu serve` creates one by itself on first start.)
+    Generate,
 }
 
 #[derive(Debug, Subcommand)]
@@ -126,6 +140,18 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Users { db: args, command } => users_command(args, command).await,
+        Command::Vapid {
+            db: args,
+            command: VapidCommand::Generate,
+        } => {
+            let pool = db::pool(&args)?;
+            db::migrate(&pool).await?;
+            let keys = xunjiu_server::push::vapid::replace(&pool).await?;
+            tracing::info!("new VAPID key pair stored; existing push subscriptions were removed");
+            use std::io::Write;
+            writeln!(std::io::stdout(), "{}", keys.public_key)?;
+            Ok(())
+        }
         Command::Seed { db: args, settings } => {
             let pool = db::pool(&args)?;
             db::migrate(&pool).await?;
@@ -149,6 +175,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     tokio::spawn(state.clone().follow_directory_changes());
     tokio::spawn(xunjiu_server::escalation::run(state.clone()));
+    tokio::spawn(xunjiu_server::push::sender::run(state.clone()));
 
     let listener = TcpListener::bind(args.listen)
         .await

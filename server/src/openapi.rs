@@ -6,7 +6,7 @@ use utoipa::openapi::OpenApi as Document;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{auth, health, referrals, routing, sightings, stations};
+use crate::{auth, health, push, referrals, routing, sightings, stations};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -27,6 +27,7 @@ use crate::{auth, health, referrals, routing, sightings, stations};
         referrals::actions::accept, referrals::actions::en_route, referrals::actions::on_scene,
         referrals::actions::resolve, referrals::actions::close, referrals::actions::transfer,
         referrals::actions::refuse_transfer, referrals::queue::station_queue,
+        push::vapid_public_key, push::subscribe, push::unsubscribe, push::unsubscribe_by_id,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -35,6 +36,7 @@ use crate::{auth, health, referrals, routing, sightings, stations};
         (name = "sightings", description = "Patrol reports"),
         (name = "referrals", description = "Cases a station must act on"),
         (name = "duty", description = "The station's steps under first-contact responsibility"),
+        (name = "push", description = "Web push to duty officers' browsers"),
         (name = "operations", description = "Health"),
     )
 )]

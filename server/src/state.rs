@@ -9,6 +9,7 @@ use sqlx::postgres::PgListener;
 
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::push::vapid::VapidKeys;
 use crate::ratelimit::WriteLimiter;
 use crate::routing::{self, Directory};
 use crate::seed::DIRECTORY_CHANNEL;
@@ -20,6 +21,7 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<Settings>,
     pub write_limiter: WriteLimiter,
+    pub vapid: Arc<VapidKeys>,
     directory: Arc<ArcSwap<Directory>>,
 }
 
@@ -31,7 +33,9 @@ impl AppState {
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
         let directory = routing::db::load(&db).await?;
+        let vapid = Arc::new(crate::push::vapid::load_or_create(&db).await?);
         Ok(Self {
+            vapid,
             db,
             clock,
             write_limiter: WriteLimiter::new(settings.writes_per_minute, settings.write_burst),

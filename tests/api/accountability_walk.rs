@@ -12,7 +12,13 @@ use crate::helpers::places::XINTAI_CENTRE;
 
 const STATIONS: [&str; 3] = ["xintai", "feicheng", "taian"];
 const OUTCOMES: [&str; 7] = [
-    "admitted_to_station", "escorted_home", "medical_transfer", "handed_to_police", "declined_help", "not_found", "other",
+    "admitted_to_station",
+    "escorted_home",
+    "medical_transfer",
+    "handed_to_police",
+    "declined_help",
+    "not_found",
+    "other",
 ];
 
 /// Status and accountable station as the event log tells them, folded independently of the
@@ -32,7 +38,12 @@ fn fold(events: &[Value]) -> (String, String, String) {
             }
             "transferred" => {
                 let note = e["note"].as_str().unwrap();
-                holder = note.trim_start_matches("to ").split(':').next().unwrap().to_owned();
+                holder = note
+                    .trim_start_matches("to ")
+                    .split(':')
+                    .next()
+                    .unwrap()
+                    .to_owned();
             }
             "transfer_refused" => holder.clone_from(&accountable),
             _ => {}
@@ -80,25 +91,47 @@ async fn random_walks_never_leave_a_referral_without_exactly_one_accountable_sta
                 ("on_scene", _) => 3,
                 _ => 4,
             };
-            let choice = if rng.random_bool(0.5) { natural } else { rng.random_range(0..7) };
+            let choice = if rng.random_bool(0.5) {
+                natural
+            } else {
+                rng.random_range(0..7)
+            };
             let (step, body) = match choice {
                 0 => ("accept", json!({})),
                 1 => ("en-route", json!({})),
                 2 => ("on-scene", json!({})),
-                3 => ("resolve", json!({"outcome": OUTCOMES[rng.random_range(0..OUTCOMES.len())]})),
+                3 => (
+                    "resolve",
+                    json!({"outcome": OUTCOMES[rng.random_range(0..OUTCOMES.len())]}),
+                ),
                 4 => ("close", json!({})),
-                5 => ("transfer", json!({"to_station": STATIONS[rng.random_range(0..3)], "reason": "walk"})),
+                5 => (
+                    "transfer",
+                    json!({"to_station": STATIONS[rng.random_range(0..3)], "reason": "walk"}),
+                ),
                 _ => ("refuse-transfer", json!({"reason": "walk"})),
             };
 
             let reply = act(&app, who, &id, step, body).await;
 
             steps_taken += 1;
-            assert!(reply.status.is_success() || reply.status.is_client_error(), "{step}: {}", reply.status);
-            let now = app.get_as(&supervisor, &format!("/api/v1/referrals/{id}")).await.body;
+            assert!(
+                reply.status.is_success() || reply.status.is_client_error(),
+                "{step}: {}",
+                reply.status
+            );
+            let now = app
+                .get_as(&supervisor, &format!("/api/v1/referrals/{id}"))
+                .await
+                .body;
             let events = now["events"].as_array().unwrap();
             let expected_events = events_before + usize::from(reply.status.is_success());
-            assert_eq!(events.len(), expected_events, "{step} by {}: one event per step taken", who.username);
+            assert_eq!(
+                events.len(),
+                expected_events,
+                "{step} by {}: one event per step taken",
+                who.username
+            );
             events_before = expected_events;
             if reply.status.is_success() {
                 succeeded += 1;
@@ -108,10 +141,20 @@ async fn random_walks_never_leave_a_referral_without_exactly_one_accountable_sta
             let holder = now["station"]["code"].as_str().unwrap();
             assert!(STATIONS.contains(&accountable));
             let (status, folded_accountable, folded_holder) = fold(events);
-            assert_eq!(now["status"].as_str().unwrap(), status.as_str(), "status from the log");
-            assert_eq!(accountable, folded_accountable, "accountable station from the log");
+            assert_eq!(
+                now["status"].as_str().unwrap(),
+                status.as_str(),
+                "status from the log"
+            );
+            assert_eq!(
+                accountable, folded_accountable,
+                "accountable station from the log"
+            );
             assert_eq!(holder, folded_holder, "holding station from the log");
-            assert_eq!(now["pending_transfer_to"].is_string(), holder != accountable);
+            assert_eq!(
+                now["pending_transfer_to"].is_string(),
+                holder != accountable
+            );
             involved = vec![accountable.to_owned(), holder.to_owned()];
             status_now = status;
             pending_now = holder != accountable;
@@ -124,5 +167,8 @@ async fn random_walks_never_leave_a_referral_without_exactly_one_accountable_sta
     .await
     .unwrap();
     assert_eq!(one_row_each, 30);
-    assert!(succeeded > 100, "the walk exercised real transitions ({succeeded} of {steps_taken})");
+    assert!(
+        succeeded > 100,
+        "the walk exercised real transitions ({succeeded} of {steps_taken})"
+    );
 }

@@ -11,6 +11,7 @@ mod duty;
 mod health;
 mod openapi;
 mod privacy;
+mod push;
 mod referrals;
 mod routing;
 mod seed;
