@@ -4,6 +4,7 @@
 //! Serde and utoipa only, so that app clients and the OpenAPI document share one definition.
 //! Coordinates are WGS84 degrees, named `lat`/`lon` on the wire; times are RFC 3339 in UTC.
 
+pub mod accountability;
 pub mod auth;
 pub mod error;
 pub mod geo;
@@ -13,6 +14,7 @@ pub mod referrals;
 pub mod sightings;
 pub mod stations;
 
+pub use accountability::{AccountabilityReport, AccountabilityRow};
 pub use auth::{Agency, LoginRequest, LoginResponse, Role, User};
 pub use error::{ErrorBody, ErrorDetail};
 pub use geo::{AreaRef, Location};

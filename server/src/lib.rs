@@ -2,6 +2,7 @@
 //!
 //! [`app`] builds the whole HTTP service from an [`AppState`]; `main.rs` and every test use it.
 
+pub mod accountability;
 pub mod auth;
 pub mod clock;
 pub mod config;
@@ -48,6 +49,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/api/v1/openapi.json", get(openapi::openapi_json))
         .merge(auth::router())
+        .merge(accountability::router())
         .merge(push::router())
         .merge(stations::router())
         .merge(routing::router())

@@ -6,7 +6,7 @@ use utoipa::openapi::OpenApi as Document;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{auth, health, push, referrals, routing, sightings, stations};
+use crate::{accountability, auth, health, push, referrals, routing, sightings, stations};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -28,6 +28,7 @@ use crate::{auth, health, push, referrals, routing, sightings, stations};
         referrals::actions::resolve, referrals::actions::close, referrals::actions::transfer,
         referrals::actions::refuse_transfer, referrals::queue::station_queue,
         push::vapid_public_key, push::subscribe, push::unsubscribe, push::unsubscribe_by_id,
+        accountability::accountability, accountability::accountability_csv,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -37,6 +38,7 @@ use crate::{auth, health, push, referrals, routing, sightings, stations};
         (name = "referrals", description = "Cases a station must act on"),
         (name = "duty", description = "The station's steps under first-contact responsibility"),
         (name = "push", description = "Web push to duty officers' browsers"),
+        (name = "reports", description = "Accountability and stage reports"),
         (name = "operations", description = "Health"),
     )
 )]

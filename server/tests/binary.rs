@@ -69,11 +69,21 @@ async fn the_binary_migrates_seeds_serves_and_stops_cleanly_on_sigterm(pool: PgP
             .unwrap(),
     );
     let mut lines = BufReader::new(server.0.stderr.take().unwrap()).lines();
+    let mut startup = Vec::new();
     let url_line = lines
         .by_ref()
         .map_while(Result::ok)
-        .find(|l| l.contains("listening on http://"))
+        .find(|l| {
+            startup.push(l.clone());
+            l.contains("listening on http://")
+        })
         .expect("the server says where it listens");
+    assert!(
+        startup
+            .iter()
+            .any(|l| l.contains("generated a VAPID key pair")),
+        "a fresh install makes its VAPID key at first start and says so"
+    );
     let base = url_line
         .split("listening on ")
         .nth(1)
@@ -120,6 +130,16 @@ async fn the_binary_migrates_seeds_serves_and_stops_cleanly_on_sigterm(pool: PgP
         401,
         "a disabled account's token is dead at once"
     );
+
+    let vapid = Command::new(exe)
+        .args(["vapid", "generate"])
+        .env("DATABASE_URL", &url)
+        .stderr(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(vapid.status.success());
+    let public_key = String::from_utf8(vapid.stdout).unwrap();
+    assert_eq!(public_key.trim().len(), 87, "base64url of a 65-byte point");
 
     let killed = Command::new("kill")
         .args(["-TERM", &server.0.id().to_string()])

@@ -66,7 +66,7 @@ async fn random_walks_never_leave_a_referral_without_exactly_one_accountable_sta
         duty.insert(s.to_owned(), officer.clone());
         actors.push(officer);
     }
-    let mut rng = StdRng::seed_from_u64(0x5ea_2020_9);
+    let mut rng = StdRng::seed_from_u64(0x5ea2_0209);
     let mut steps_taken = 0;
     let mut succeeded = 0;
 

@@ -4,10 +4,12 @@
 mod helpers;
 
 mod access;
+mod accountability;
 mod accountability_walk;
 mod auth;
 mod batch;
 mod duty;
+mod escalation;
 mod health;
 mod openapi;
 mod privacy;

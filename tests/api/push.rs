@@ -19,9 +19,12 @@ use crate::duty::{act, routed_referral};
 use crate::helpers::places::*;
 use crate::helpers::{Account, TestApp, referral, with};
 
+/// One request as the push service saw it.
+type Received = (HeaderMap, Vec<u8>);
+
 /// What the fake push service received.
 #[derive(Clone, Default)]
-struct Inbox(Arc<Mutex<Vec<(HeaderMap, Vec<u8>)>>>);
+struct Inbox(Arc<Mutex<Vec<Received>>>);
 
 /// A browser: its push service endpoint and the keys only it holds.
 struct Browser {

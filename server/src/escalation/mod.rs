@@ -138,6 +138,8 @@ async fn escalate(
             note: Some(&note),
             at: now,
             location: None,
+            target_station: None,
+            outcome: None,
         },
     )
     .await?;

@@ -213,6 +213,16 @@ async fn step(
     };
     let (from, to) = (wire::name(&current.status), wire::name(&next.status));
     let role = wire::name(&user.role);
+    let target = match &action {
+        Action::Transfer { to } => Some(to.as_str()),
+        _ => None,
+    };
+    // The station on whose behalf the step is taken: the officer's own, or for a supervisor's
+    // transfer or closing, the station that answers for the referral.
+    let on_behalf_of = user
+        .station
+        .clone()
+        .unwrap_or_else(|| current.accountable.clone());
     db::append_event(
         &mut tx,
         &db::NewEvent {
@@ -220,12 +230,14 @@ async fn step(
             kind: action.event_kind(),
             actor_id: Some(user.id),
             actor_role: &role,
-            station_code: user.station.as_deref(),
+            station_code: Some(&on_behalf_of),
             from_status: Some(&from),
             to_status: Some(&to),
             note: note.as_deref(),
             at: now,
             location,
+            target_station: target,
+            outcome: outcome.as_deref(),
         },
     )
     .await?;

@@ -310,15 +310,19 @@ pub struct NewEvent<'a> {
     pub note: Option<&'a str>,
     pub at: DateTime<Utc>,
     pub location: Option<GeoPoint>,
+    /// For a transfer: the receiving station.
+    pub target_station: Option<&'a str>,
+    /// For a resolution.
+    pub outcome: Option<&'a str>,
 }
 
 pub async fn append_event(conn: &mut PgConnection, e: &NewEvent<'_>) -> sqlx::Result<()> {
     sqlx::query(
         "insert into referral_events (referral_id, kind, actor_id, actor_role, station_code, from_status,
-                                      to_status, note, at, location)
+                                      to_status, note, at, location, target_station, outcome)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9,
                  case when $10::float8 is null then null
-                      else st_setsrid(st_makepoint($10, $11), 4326)::geography end)",
+                      else st_setsrid(st_makepoint($10, $11), 4326)::geography end, $12, $13)",
     )
     .bind(e.referral_id)
     .bind(e.kind)
@@ -331,6 +335,8 @@ pub async fn append_event(conn: &mut PgConnection, e: &NewEvent<'_>) -> sqlx::Re
     .bind(e.at)
     .bind(e.location.map(GeoPoint::lon))
     .bind(e.location.map(GeoPoint::lat))
+    .bind(e.target_station)
+    .bind(e.outcome)
     .execute(conn)
     .await?;
     Ok(())

@@ -1,0 +1,207 @@
+//! `GET /api/v1/accountability`: who answered how fast, recomputed from the event log for any
+//! period, so that first-contact responsibility can be checked after the fact.
+
+pub mod db;
+pub mod stats;
+
+use std::collections::BTreeMap;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use mobile_api::{AccountabilityReport, AccountabilityRow, Role};
+use serde::Deserialize;
+
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, Result};
+use crate::extract::{ApiJson, ApiQuery};
+use crate::listing;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/accountability", get(accountability))
+        .route("/api/v1/accountability.csv", get(accountability_csv))
+}
+
+/// Parameters of the report.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ReportQuery {
+    /// RFC 3339: referrals first routed at or after.
+    from: Option<String>,
+    /// RFC 3339: referrals first routed before.
+    to: Option<String>,
+    /// `station` (default), `agency` or `officer`.
+    group_by: Option<String>,
+}
+
+/// Referrals received, accepted in time, minutes to accept and to reach the scene, transfers,
+/// escalations, outcomes, open and overdue, per station, agency or officer.
+#[utoipa::path(get, path = "/api/v1/accountability", tag = "reports", security(("bearer" = [])),
+    params(ReportQuery),
+    responses((status = 200, body = AccountabilityReport),
+              (status = 400, description = "invalid_time, invalid_group_by", body = mobile_api::ErrorBody),
+              (status = 403, body = mobile_api::ErrorBody)))]
+pub async fn accountability(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(query): ApiQuery<ReportQuery>,
+) -> Result<ApiJson<AccountabilityReport>> {
+    Ok(ApiJson(report(&state, &user, &query).await?))
+}
+
+/// The same report as CSV (UTF-8 with a byte-order mark, so spreadsheet programs read Chinese).
+#[utoipa::path(get, path = "/api/v1/accountability.csv", tag = "reports", security(("bearer" = [])),
+    params(ReportQuery),
+    responses((status = 200, description = "one row per group", content_type = "text/csv")))]
+pub async fn accountability_csv(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(query): ApiQuery<ReportQuery>,
+) -> Result<impl IntoResponse> {
+    let report = report(&state, &user, &query).await?;
+    let body = to_csv(&report.rows).map_err(ApiError::from)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"accountability.csv\"",
+            ),
+        ],
+        body,
+    ))
+}
+
+/// The outcomes, in the order of their CSV columns.
+const OUTCOMES: [&str; 7] = [
+    "admitted_to_station",
+    "escorted_home",
+    "medical_transfer",
+    "handed_to_police",
+    "declined_help",
+    "not_found",
+    "other",
+];
+
+fn to_csv(rows: &[AccountabilityRow]) -> anyhow::Result<Vec<u8>> {
+    let mut out = "\u{feff}".as_bytes().to_vec();
+    {
+        let mut w = csv::Writer::from_writer(&mut out);
+        let mut head = vec![
+            "group",
+            "received",
+            "accepted",
+            "accepted_in_time",
+            "on_time_pct",
+            "median_minutes_to_accept",
+            "p90_minutes_to_accept",
+            "median_minutes_to_scene",
+            "p90_minutes_to_scene",
+            "transfers_in",
+            "transfers_out",
+            "escalations",
+        ];
+        head.extend(OUTCOMES);
+        head.extend(["open_now", "overdue_now"]);
+        w.write_record(&head)?;
+        let num = |v: Option<f64>| v.map(|x| format!("{x:.1}")).unwrap_or_default();
+        for r in rows {
+            let mut record = vec![
+                r.group.clone(),
+                r.received.to_string(),
+                r.accepted.to_string(),
+                r.accepted_in_time.to_string(),
+                num(r.on_time_pct),
+                num(r.median_minutes_to_accept),
+                num(r.p90_minutes_to_accept),
+                num(r.median_minutes_to_scene),
+                num(r.p90_minutes_to_scene),
+                r.transfers_in.to_string(),
+                r.transfers_out.to_string(),
+                r.escalations.to_string(),
+            ];
+            record.extend(
+                OUTCOMES
+                    .iter()
+                    .map(|o| r.outcomes.get(*o).copied().unwrap_or(0).to_string()),
+            );
+            record.extend([r.open_now.to_string(), r.overdue_now.to_string()]);
+            w.write_record(&record)?;
+        }
+        w.flush()?;
+    }
+    Ok(out)
+}
+
+async fn report(
+    state: &AppState,
+    user: &CurrentUser,
+    query: &ReportQuery,
+) -> Result<AccountabilityReport> {
+    let (from, to) = listing::time_window(query.from.as_deref(), query.to.as_deref())?;
+    let group_by = query
+        .group_by
+        .as_deref()
+        .filter(|g| !g.is_empty())
+        .unwrap_or("station");
+    if !matches!(group_by, "station" | "agency" | "officer") {
+        return Err(ApiError::bad_request(
+            "invalid_group_by",
+            "group_by is station, agency or officer",
+        ));
+    }
+    // Duty officers see their own station's figures; supervisors everyone's.
+    let only_station = match user.role {
+        Role::Supervisor => None,
+        Role::Duty => user.station.clone(),
+        _ => {
+            return Err(ApiError::forbidden(
+                "reports are for supervisors and duty officers",
+            ));
+        }
+    };
+    let now = state.clock.now();
+    let facts = db::facts(&state.db, from, to, only_station.as_deref()).await?;
+    let mut groups: BTreeMap<String, Vec<&db::Facts>> = BTreeMap::new();
+    if group_by == "station" {
+        // Every station gets a row, so a quiet station shows as zero rather than missing.
+        for s in state.directory().stations() {
+            if only_station.as_ref().is_none_or(|o| *o == s.station.code) {
+                groups.entry(s.station.code.clone()).or_default();
+            }
+        }
+    }
+    for f in &facts {
+        let key = match group_by {
+            "station" => f.first_station.clone(),
+            "agency" => f.agency.clone(),
+            _ => f
+                .accepted_by
+                .clone()
+                .unwrap_or_else(|| "(not accepted)".to_owned()),
+        };
+        groups.entry(key).or_default().push(f);
+    }
+    let mut rows: Vec<AccountabilityRow> = groups
+        .into_iter()
+        .map(|(key, fs)| stats::row(key, &fs, &state.settings, now))
+        .collect();
+    if group_by == "station" {
+        for (out, into) in db::transfers(&state.db, from, to).await? {
+            for row in &mut rows {
+                row.transfers_out += u64::from(row.group == out);
+                row.transfers_in += u64::from(row.group == into);
+            }
+        }
+    }
+    Ok(AccountabilityReport {
+        from,
+        to,
+        group_by: group_by.to_owned(),
+        generated_at: now,
+        rows,
+    })
+}
