@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::auth::CurrentUser;
 use crate::error::ApiError;
 
 /// `(from, to)`; either end may be open.
@@ -100,4 +101,18 @@ pub fn page(limit: Option<&str>, offset: Option<&str>) -> Result<(i64, i64), Api
         number("limit", limit, 200, 1..=1000)?,
         number("offset", offset, 0, 0..=i64::from(i32::MAX))?,
     ))
+}
+
+/// A duty officer lists only their own station's records: `station` may name it or be left
+/// out; another station is a 403.
+pub fn own_station(
+    user: &CurrentUser,
+    requested: Option<&str>,
+) -> Result<Option<String>, ApiError> {
+    match requested {
+        Some(s) if user.station.as_deref() != Some(s) => Err(ApiError::forbidden(
+            "a duty officer lists their own station's records",
+        )),
+        _ => Ok(user.station.clone()),
+    }
 }

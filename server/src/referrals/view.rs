@@ -1,10 +1,11 @@
 //! Who may read a referral, and what they see of it.
 
-use mobile_api::{AreaRef, Location, Referral, ReferralEvent, Role};
+use mobile_api::{Location, Referral, ReferralEvent, Role};
 
 use super::db::{EventRow, Row};
 use crate::auth::CurrentUser;
 use crate::routing::Directory;
+use crate::routing::directory::area_ref;
 use crate::wire;
 
 /// Hotline and supervisors read every referral; a duty officer those of their station (routed
@@ -38,14 +39,7 @@ pub fn to_wire(
     personal: bool,
     events: Option<Vec<EventRow>>,
 ) -> anyhow::Result<Referral> {
-    let area = match (row.area_code, row.area_name, row.area_station) {
-        (Some(code), Some(name), Some(station_code)) => Some(AreaRef {
-            code,
-            name,
-            station_code,
-        }),
-        _ => None,
-    };
+    let area = area_ref(row.area_code, row.area_name, row.area_station);
     let pending_transfer_to = row.pending_transfer.then(|| row.station_code.clone());
     let events = events
         .map(|rows| {

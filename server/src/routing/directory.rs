@@ -168,3 +168,16 @@ fn not_loaded() -> ApiError {
         "the station directory is empty: run `xunjiu seed`",
     )
 }
+
+/// An area reference from the three columns a LEFT JOIN on `areas` yields.
+pub fn area_ref(
+    code: Option<String>,
+    name: Option<String>,
+    station_code: Option<String>,
+) -> Option<AreaRef> {
+    Some(AreaRef {
+        code: code?,
+        name: name?,
+        station_code: station_code?,
+    })
+}

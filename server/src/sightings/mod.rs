@@ -251,18 +251,7 @@ async fn list(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Result
     };
     match user.role {
         Role::Supervisor => {}
-        Role::Duty => {
-            if filter
-                .station
-                .as_ref()
-                .is_some_and(|s| Some(s) != user.station.as_ref())
-            {
-                return Err(ApiError::forbidden(
-                    "a duty officer lists their own station's sightings",
-                ));
-            }
-            filter.station.clone_from(&user.station);
-        }
+        Role::Duty => filter.station = listing::own_station(user, filter.station.as_deref())?,
         Role::Patrol => filter.reporter = Some(user.id),
         Role::Hotline | Role::Admin => {
             return Err(ApiError::forbidden(

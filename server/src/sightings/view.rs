@@ -1,10 +1,11 @@
 //! Who may read a sighting, and the wire form.
 
-use mobile_api::{AreaRef, HotspotRef, Location, ReferralRef, Role, Sighting};
+use mobile_api::{HotspotRef, Location, ReferralRef, Role, Sighting};
 
 use super::db::Row;
 use crate::auth::CurrentUser;
 use crate::routing::Directory;
+use crate::routing::directory::area_ref;
 use crate::wire;
 
 /// The reporting officer, the station's duty officers and supervisors.
@@ -18,14 +19,7 @@ pub fn can_read(user: &CurrentUser, row: &Row) -> bool {
 }
 
 pub fn to_wire(row: Row, directory: &Directory) -> anyhow::Result<Sighting> {
-    let area = match (row.area_code, row.area_name, row.area_station) {
-        (Some(code), Some(name), Some(station_code)) => Some(AreaRef {
-            code,
-            name,
-            station_code,
-        }),
-        _ => None,
-    };
+    let area = area_ref(row.area_code, row.area_name, row.area_station);
     let hotspot = match (row.hotspot_id, row.hotspot_name, row.hotspot_kind) {
         (Some(id), Some(name), Some(kind)) => Some(HotspotRef {
             id,
