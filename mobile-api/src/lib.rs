@@ -6,6 +6,7 @@
 
 pub mod accountability;
 pub mod auth;
+pub mod campaigns;
 pub mod error;
 pub mod geo;
 pub mod intake;
@@ -16,6 +17,11 @@ pub mod stations;
 
 pub use accountability::{AccountabilityReport, AccountabilityRow};
 pub use auth::{Agency, LoginRequest, LoginResponse, Role, User};
+pub use campaigns::{
+    Alert, AlertKind, AlertList, Campaign, CampaignKind, CampaignList, Checkin, Coverage, Hotspot,
+    HotspotChange, HotspotCoverage, HotspotKind, HotspotList, Item, ItemCount, NewAlert,
+    NewCheckin, NewHotspot,
+};
 pub use error::{ErrorBody, ErrorDetail};
 pub use geo::{AreaRef, Location};
 pub use intake::{Category, HotspotRef};

@@ -189,6 +189,8 @@ pub struct Referral {
     /// 0 on time; 1 station and county supervisors alerted; 2 city supervisors alerted.
     pub escalation_level: i16,
     pub sighting_id: Option<Uuid>,
+    /// The campaign (`winter-2026`, …) the local time of `reported_at` falls in.
+    pub campaign: Option<String>,
     /// The timeline, oldest first (in single-referral answers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub events: Option<Vec<ReferralEvent>>,

@@ -43,6 +43,9 @@ pub struct NewSighting {
     /// Free text; personal data, shown only to roles that need it. At most 4,000 characters.
     #[serde(default)]
     pub notes: Option<String>,
+    /// Supplies handed out (quilts, coats, food …), when the person declined to come in.
+    #[serde(default)]
+    pub items_given: Vec<crate::campaigns::ItemCount>,
 }
 
 /// A stored sighting.
@@ -68,6 +71,9 @@ pub struct Sighting {
     pub hotspot: Option<HotspotRef>,
     /// The referral this sighting raised, if any.
     pub referral: Option<ReferralRef>,
+    pub items_given: Vec<crate::campaigns::ItemCount>,
+    /// The campaign (`winter-2026`, …) the local time of `observed_at` falls in.
+    pub campaign: Option<String>,
 }
 
 /// `GET /api/v1/sightings`.

@@ -3,7 +3,9 @@
 //! [`app`] builds the whole HTTP service from an [`AppState`]; `main.rs` and every test use it.
 
 pub mod accountability;
+pub mod alerts;
 pub mod auth;
+pub mod campaigns;
 pub mod clock;
 pub mod config;
 pub mod db;
@@ -12,6 +14,7 @@ pub mod escalation;
 pub mod extract;
 pub mod geojson;
 pub mod health;
+pub mod hotspots;
 pub mod intake;
 pub mod listing;
 pub mod openapi;
@@ -49,6 +52,9 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/api/v1/openapi.json", get(openapi::openapi_json))
         .merge(auth::router())
+        .merge(campaigns::router())
+        .merge(hotspots::router())
+        .merge(alerts::router())
         .merge(accountability::router())
         .merge(push::router())
         .merge(stations::router())

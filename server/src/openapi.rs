@@ -6,7 +6,10 @@ use utoipa::openapi::OpenApi as Document;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{accountability, auth, health, push, referrals, routing, sightings, stations};
+use crate::{
+    accountability, alerts, auth, campaigns, health, hotspots, push, referrals, routing, sightings,
+    stations,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -29,6 +32,10 @@ use crate::{accountability, auth, health, push, referrals, routing, sightings, s
         referrals::actions::refuse_transfer, referrals::queue::station_queue,
         push::vapid_public_key, push::subscribe, push::unsubscribe, push::unsubscribe_by_id,
         accountability::accountability, accountability::accountability_csv,
+        campaigns::list_campaigns,
+        hotspots::list_hotspots, hotspots::hotspots_geojson, hotspots::get_hotspot, hotspots::create_hotspot,
+        hotspots::update_hotspot, hotspots::create_checkin,
+        alerts::create_alert, alerts::list_alerts, alerts::get_alert, alerts::alert_coverage,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -38,6 +45,8 @@ use crate::{accountability, auth, health, push, referrals, routing, sightings, s
         (name = "referrals", description = "Cases a station must act on"),
         (name = "duty", description = "The station's steps under first-contact responsibility"),
         (name = "push", description = "Web push to duty officers' browsers"),
+        (name = "hotspots", description = "The hotspot registry and patrol check-ins"),
+        (name = "campaigns", description = "Seasonal campaigns and extreme-weather alerts"),
         (name = "reports", description = "Accountability and stage reports"),
         (name = "operations", description = "Health"),
     )

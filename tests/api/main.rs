@@ -8,6 +8,7 @@ mod accountability;
 mod accountability_walk;
 mod auth;
 mod batch;
+mod campaigns;
 mod duty;
 mod escalation;
 mod health;

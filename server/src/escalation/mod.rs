@@ -169,7 +169,7 @@ async fn escalate(
     Ok(())
 }
 
-/// Run passes forever, `escalation_interval_s` apart.
+/// Run passes forever, `escalation_interval_s` apart (alerts' half-way checks ride along).
 pub async fn run(state: AppState) {
     let interval = StdDuration::from_secs(state.settings.escalation_interval_s.max(1));
     loop {

@@ -1,7 +1,7 @@
 //! Rules every report obeys, whether a patrol sighting or a hotline referral.
 
 use chrono::{DateTime, Duration, Utc};
-use mobile_api::{Category, Location, Priority};
+use mobile_api::{Category, ItemCount, Location, Priority};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -106,4 +106,23 @@ pub fn priority(categories: &[Category]) -> Priority {
 pub fn request_hash<T: Serialize>(normalised: &T) -> Vec<u8> {
     let bytes = serde_json::to_vec(normalised).unwrap_or_default();
     Sha256::digest(bytes).to_vec()
+}
+
+/// Supplies handed out: counts 1..=1000, one line per item (repeats are added up), sorted.
+pub fn items(items: Vec<ItemCount>) -> Result<Vec<ItemCount>, ApiError> {
+    let mut merged: std::collections::BTreeMap<mobile_api::Item, i64> =
+        std::collections::BTreeMap::new();
+    for line in items {
+        if !(1..=1000).contains(&line.count) {
+            return Err(ApiError::unprocessable(
+                "invalid_item_count",
+                "each item count must be between 1 and 1000",
+            ));
+        }
+        *merged.entry(line.item).or_default() += line.count;
+    }
+    Ok(merged
+        .into_iter()
+        .map(|(item, count)| ItemCount { item, count })
+        .collect())
 }

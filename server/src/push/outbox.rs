@@ -37,11 +37,32 @@ pub fn payload(
     })
 }
 
-/// Queue `payload` for every live subscription of the audience; returns how many were queued.
+/// Queue `payload` about a referral for every live subscription of the audience; returns how
+/// many were queued.
 pub async fn enqueue(
     conn: &mut PgConnection,
     audience: &Audience,
     referral_id: Uuid,
+    payload: &Value,
+    now: DateTime<Utc>,
+) -> sqlx::Result<u64> {
+    enqueue_for(conn, audience, Some(referral_id), payload, now).await
+}
+
+/// Queue a notification that concerns no single referral (an alert's coverage, say).
+pub async fn enqueue_untied(
+    conn: &mut PgConnection,
+    audience: &Audience,
+    payload: &Value,
+    now: DateTime<Utc>,
+) -> sqlx::Result<u64> {
+    enqueue_for(conn, audience, None, payload, now).await
+}
+
+async fn enqueue_for(
+    conn: &mut PgConnection,
+    audience: &Audience,
+    referral_id: Option<Uuid>,
     payload: &Value,
     now: DateTime<Utc>,
 ) -> sqlx::Result<u64> {

@@ -80,6 +80,7 @@ pub fn to_wire(
         outcome: row.outcome.as_deref().map(wire::parse).transpose()?,
         escalation_level: row.accept_escalation.max(row.scene_escalation),
         sighting_id: row.sighting_id,
+        campaign: crate::campaigns::season::id_at(row.reported_at),
         events,
     })
 }

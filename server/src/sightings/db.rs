@@ -23,6 +23,7 @@ pub struct NewRow {
     pub area_code: Option<String>,
     pub hotspot_id: Option<Uuid>,
     pub request_hash: Vec<u8>,
+    pub items_given: serde_json::Value,
 }
 
 /// Insert the rows whose id is new; returns the ids inserted.
@@ -38,15 +39,15 @@ pub async fn insert_new(
     sqlx::query_scalar(
         "insert into sightings (id, reported_by, observed_at, received_at, location, accuracy_m, people_count,
                                 categories, action_taken, notes, station_code, distance_m, area_code,
-                                hotspot_id, request_hash)
+                                hotspot_id, request_hash, items_given)
          select u.id, $1, u.observed_at, $2, st_setsrid(st_makepoint(u.lon, u.lat), 4326)::geography,
                 u.accuracy_m, u.people_count, string_to_array(u.categories, ','), u.action_taken, u.notes,
-                u.station_code, u.distance_m, u.area_code, u.hotspot_id, u.request_hash
+                u.station_code, u.distance_m, u.area_code, u.hotspot_id, u.request_hash, u.items_given
          from unnest($3::uuid[], $4::timestamptz[], $5::float8[], $6::float8[], $7::float8[], $8::int4[],
                      $9::text[], $10::text[], $11::text[], $12::text[], $13::float8[], $14::text[],
-                     $15::uuid[], $16::bytea[])
+                     $15::uuid[], $16::bytea[], $17::jsonb[])
               as u(id, observed_at, lon, lat, accuracy_m, people_count, categories, action_taken, notes,
-                   station_code, distance_m, area_code, hotspot_id, request_hash)
+                   station_code, distance_m, area_code, hotspot_id, request_hash, items_given)
          on conflict (id) do nothing
          returning id",
     )
@@ -66,6 +67,7 @@ pub async fn insert_new(
     .bind(rows.iter().map(|r| r.area_code.clone()).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.hotspot_id).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.request_hash.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.items_given.clone()).collect::<Vec<_>>())
     .fetch_all(conn)
     .await
 }
@@ -108,6 +110,7 @@ pub struct Row {
     pub referral_id: Option<Uuid>,
     pub referral_priority: Option<String>,
     pub referral_status: Option<String>,
+    pub items_given: serde_json::Value,
 }
 
 const SELECT: &str = "select s.id, s.observed_at, s.received_at,
@@ -116,7 +119,7 @@ const SELECT: &str = "select s.id, s.observed_at, s.received_at,
         s.station_code, s.distance_m, s.area_code, a.name as area_name, a.station_code as area_station,
         s.hotspot_id, h.name as hotspot_name, h.kind as hotspot_kind,
         st_distance(h.location, s.location) as hotspot_distance_m,
-        r.id as referral_id, r.priority as referral_priority, r.status as referral_status
+        r.id as referral_id, r.priority as referral_priority, r.status as referral_status, s.items_given
     from sightings s
     join users u on u.id = s.reported_by
     left join areas a on a.code = s.area_code

@@ -1,7 +1,7 @@
 //! A patrol sighting, checked and normalised.
 
 use chrono::{DateTime, Utc};
-use mobile_api::{ActionTaken, Category, NewSighting, Priority};
+use mobile_api::{ActionTaken, Category, ItemCount, NewSighting, Priority};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -23,6 +23,10 @@ pub struct SightingDraft {
     pub categories: Vec<Category>,
     pub action_taken: ActionTaken,
     pub notes: Option<String>,
+    // Left out of the hash when empty, so that sightings stored before supplies were recorded
+    // still replay as duplicates.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub items_given: Vec<ItemCount>,
 }
 
 impl SightingDraft {
@@ -39,6 +43,7 @@ impl SightingDraft {
             categories: intake::categories(req.categories),
             action_taken: req.action_taken,
             notes: intake::text("notes", req.notes, MAX_TEXT)?,
+            items_given: intake::items(req.items_given)?,
         })
     }
 

@@ -44,6 +44,7 @@ pub fn route(draft: &SightingDraft, directory: &Directory) -> Result<NewRow, Api
             .nearest_hotspot(draft.point, HOTSPOT_SNAP_M)
             .map(|(h, _)| h.id),
         request_hash: draft.request_hash(),
+        items_given: serde_json::to_value(&draft.items_given).unwrap_or_default(),
     })
 }
 

@@ -60,5 +60,7 @@ pub fn to_wire(row: Row, directory: &Directory) -> anyhow::Result<Sighting> {
         area,
         hotspot,
         referral,
+        items_given: serde_json::from_value(row.items_given)?,
+        campaign: crate::campaigns::season::id_at(row.observed_at),
     })
 }

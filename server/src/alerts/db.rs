@@ -1,0 +1,84 @@
+//! Alert queries.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgExecutor;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Row {
+    pub id: Uuid,
+    pub kind: String,
+    pub counties: Vec<String>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub note: String,
+    pub created_by: Uuid,
+    pub creator: String,
+    pub request_hash: Vec<u8>,
+}
+
+const SELECT: &str =
+    "select a.id, a.kind, a.counties, a.starts_at, a.ends_at, a.note, a.created_by,
+        u.username as creator, a.request_hash
+    from alerts a join users u on u.id = a.created_by";
+
+pub async fn get(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<Row>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} where a.id = $1")))
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+/// Alerts, newest first; `active_at` keeps those in force at that instant.
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    active_at: Option<DateTime<Utc>>,
+) -> sqlx::Result<Vec<Row>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT} where $1::timestamptz is null or (a.starts_at <= $1 and a.ends_at > $1)
+         order by a.starts_at desc, a.id limit 500"
+    )))
+    .bind(active_at)
+    .fetch_all(db)
+    .await
+}
+
+/// Each active hotspot of the counties with its check-ins in `[from, to)`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CoverageRow {
+    #[sqlx(flatten)]
+    pub hotspot: crate::hotspots::db::Row,
+    pub last_at: Option<DateTime<Utc>>,
+    pub last_by: Option<String>,
+    pub checkins: i64,
+}
+
+pub async fn coverage(
+    db: impl PgExecutor<'_>,
+    counties: &[String],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> sqlx::Result<Vec<CoverageRow>> {
+    sqlx::query_as(
+        "select h.id, h.name, h.kind, h.county_code, ar.name as county_name,
+                st_y(h.location::geometry) as lat, st_x(h.location::geometry) as lon, h.active,
+                last.at as last_at, last.username as last_by, coalesce(n.checkins, 0) as checkins
+         from hotspots h
+         left join areas ar on ar.code = h.county_code
+         left join lateral (
+             select k.at, u.username from hotspot_checkins k join users u on u.id = k.officer_id
+             where k.hotspot_id = h.id and k.at >= $2 and k.at < $3 order by k.at desc limit 1
+         ) last on true
+         left join lateral (
+             select count(*) as checkins from hotspot_checkins k
+             where k.hotspot_id = h.id and k.at >= $2 and k.at < $3
+         ) n on true
+         where h.active and h.county_code = any($1)
+         order by last.at is not null, h.county_code, h.name",
+    )
+    .bind(counties)
+    .bind(from)
+    .bind(to)
+    .fetch_all(db)
+    .await
+}

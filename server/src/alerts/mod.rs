@@ -1,0 +1,201 @@
+//! Extreme-weather alerts (寒潮, 高温, 暴雨): while one lasts, every active hotspot of its
+//! counties must be checked; half-way through, what is still unvisited goes to the county
+//! supervisors.
+
+pub mod db;
+pub mod halfway;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use chrono::{DateTime, Duration, Utc};
+use mobile_api::{Alert, AlertList, Coverage, HotspotCoverage, NewAlert, Role};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, Result};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::intake::{self, MAX_TEXT};
+use crate::referrals::id_conflict;
+use crate::state::AppState;
+use crate::{hotspots, wire};
+
+/// The longest alert one declaration may cover.
+pub const MAX_ALERT: Duration = Duration::days(31);
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/alerts", get(list_alerts).post(create_alert))
+        .route("/api/v1/alerts/{id}", get(get_alert))
+        .route("/api/v1/alerts/{id}/coverage", get(alert_coverage))
+}
+
+/// When the half-way check falls.
+pub fn halfway(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> DateTime<Utc> {
+    starts_at + (ends_at - starts_at) / 2
+}
+
+fn to_wire(row: &db::Row) -> anyhow::Result<Alert> {
+    Ok(Alert {
+        id: row.id,
+        kind: wire::parse(&row.kind)?,
+        counties: row.counties.clone(),
+        starts_at: row.starts_at,
+        ends_at: row.ends_at,
+        note: row.note.clone(),
+        halfway_at: halfway(row.starts_at, row.ends_at),
+        created_by: row.creator.clone(),
+    })
+}
+
+#[derive(Serialize)]
+struct AlertHash<'a> {
+    kind: &'a str,
+    counties: &'a [String],
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    note: &'a str,
+}
+
+/// Declare an extreme-weather alert (supervisors).
+#[utoipa::path(post, path = "/api/v1/alerts", tag = "campaigns", security(("bearer" = [])), request_body = NewAlert,
+    responses((status = 201, body = Alert), (status = 200, description = "the same id and body again", body = Alert),
+              (status = 403, body = mobile_api::ErrorBody), (status = 409, description = "id_conflict", body = mobile_api::ErrorBody),
+              (status = 422, description = "unknown_county, invalid_alert_window", body = mobile_api::ErrorBody)))]
+pub async fn create_alert(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(req): ApiJson<NewAlert>,
+) -> Result<(StatusCode, ApiJson<Alert>)> {
+    user.require(&[Role::Supervisor])?;
+    let mut counties = req.counties.clone();
+    counties.sort();
+    counties.dedup();
+    let known: Vec<String> = sqlx::query_scalar("select code from areas where code = any($1)")
+        .bind(&counties)
+        .fetch_all(&state.db)
+        .await?;
+    if counties.is_empty() || known.len() != counties.len() {
+        return Err(ApiError::unprocessable(
+            "unknown_county",
+            "counties must be six-digit codes of Tai'an's areas",
+        ));
+    }
+    if req.ends_at <= req.starts_at || req.ends_at - req.starts_at > MAX_ALERT {
+        return Err(ApiError::unprocessable(
+            "invalid_alert_window",
+            "ends_at must be after starts_at, at most 31 days later",
+        ));
+    }
+    let note = intake::text("note", req.note, MAX_TEXT)?.unwrap_or_default();
+    let kind = wire::name(&req.kind);
+    let hash = intake::request_hash(&AlertHash {
+        kind: &kind,
+        counties: &counties,
+        starts_at: req.starts_at,
+        ends_at: req.ends_at,
+        note: &note,
+    });
+    let inserted = sqlx::query(
+        "insert into alerts (id, kind, counties, starts_at, ends_at, note, created_by, created_at, request_hash)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9) on conflict (id) do nothing",
+    )
+    .bind(req.id)
+    .bind(&kind)
+    .bind(&counties)
+    .bind(req.starts_at)
+    .bind(req.ends_at)
+    .bind(&note)
+    .bind(user.id)
+    .bind(state.clock.now())
+    .bind(&hash)
+    .execute(&state.db)
+    .await?
+    .rows_affected()
+        == 1;
+    let row = find(&state, req.id).await?;
+    if !inserted && (row.created_by != user.id || row.request_hash != hash) {
+        return Err(id_conflict("alert"));
+    }
+    let status = if inserted {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, ApiJson(to_wire(&row)?)))
+}
+
+async fn find(state: &AppState, id: Uuid) -> Result<db::Row> {
+    db::get(&state.db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("alert_not_found", "no alert with this id"))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ListQuery {
+    /// `true`: only alerts in force now.
+    active: Option<String>,
+}
+
+/// Alerts, newest first.
+#[utoipa::path(get, path = "/api/v1/alerts", tag = "campaigns", security(("bearer" = [])), params(ListQuery),
+    responses((status = 200, body = AlertList)))]
+pub async fn list_alerts(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> Result<ApiJson<AlertList>> {
+    let active_at = (query.active.as_deref() == Some("true")).then(|| state.clock.now());
+    let alerts = db::list(&state.db, active_at)
+        .await?
+        .iter()
+        .map(to_wire)
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(ApiJson(AlertList { alerts }))
+}
+
+/// One alert.
+#[utoipa::path(get, path = "/api/v1/alerts/{id}", tag = "campaigns", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = Alert), (status = 404, description = "alert_not_found", body = mobile_api::ErrorBody)))]
+pub async fn get_alert(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<ApiJson<Alert>> {
+    Ok(ApiJson(to_wire(&find(&state, id).await?)?))
+}
+
+/// Each active hotspot of the alert's counties: visited during the alert (last check-in, by
+/// whom) or not yet. Unvisited first.
+#[utoipa::path(get, path = "/api/v1/alerts/{id}/coverage", tag = "campaigns", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = Coverage), (status = 404, description = "alert_not_found", body = mobile_api::ErrorBody)))]
+pub async fn alert_coverage(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<ApiJson<Coverage>> {
+    let alert = find(&state, id).await?;
+    let rows = db::coverage(&state.db, &alert.counties, alert.starts_at, alert.ends_at).await?;
+    let hotspots = rows
+        .into_iter()
+        .map(|r| {
+            Ok(HotspotCoverage {
+                visited: r.last_at.is_some(),
+                last_checkin_at: r.last_at,
+                last_checkin_by: r.last_by,
+                checkins: r.checkins,
+                hotspot: hotspots::to_wire(r.hotspot)?,
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(ApiJson(Coverage {
+        alert: to_wire(&alert)?,
+        total: hotspots.len(),
+        visited: hotspots.iter().filter(|h| h.visited).count(),
+        hotspots,
+    }))
+}

@@ -1,0 +1,155 @@
+//! Hotspot and check-in queries.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgExecutor};
+use uuid::Uuid;
+
+use crate::routing::GeoPoint;
+
+/// A hotspot as stored, with its county's name.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Row {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: String,
+    pub county_code: Option<String>,
+    pub county_name: Option<String>,
+    pub lat: f64,
+    pub lon: f64,
+    pub active: bool,
+}
+
+pub const SELECT: &str = "select h.id, h.name, h.kind, h.county_code, a.name as county_name,
+        st_y(h.location::geometry) as lat, st_x(h.location::geometry) as lon, h.active
+    from hotspots h left join areas a on a.code = h.county_code";
+
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    active: Option<bool>,
+    county: Option<&str>,
+    kind: Option<&str>,
+) -> sqlx::Result<Vec<Row>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT} where ($1::bool is null or h.active = $1) and ($2::text is null or h.county_code = $2)
+                    and ($3::text is null or h.kind = $3)
+         order by h.county_code nulls last, h.name, h.id"
+    )))
+    .bind(active)
+    .bind(county)
+    .bind(kind)
+    .fetch_all(db)
+    .await
+}
+
+pub async fn get(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<Row>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} where h.id = $1")))
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+/// Insert or update a hotspot; `pg_notify` makes running servers reload their directory.
+pub async fn upsert(
+    conn: &mut PgConnection,
+    id: Uuid,
+    name: &str,
+    kind: &str,
+    point: GeoPoint,
+    county_code: Option<&str>,
+    active: bool,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into hotspots (id, name, kind, county_code, location, active, source)
+         values ($1, $2, $3, $4, st_setsrid(st_makepoint($5, $6), 4326)::geography, $7, 'registered through the API')
+         on conflict (id) do update set name = excluded.name, kind = excluded.kind, county_code = excluded.county_code,
+             location = excluded.location, active = excluded.active, updated_at = now()",
+    )
+    .bind(id)
+    .bind(name)
+    .bind(kind)
+    .bind(county_code)
+    .bind(point.lon())
+    .bind(point.lat())
+    .bind(active)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("select pg_notify($1, 'hotspots')")
+        .bind(crate::seed::DIRECTORY_CHANNEL)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// One check-in to insert.
+#[derive(Debug, Clone)]
+pub struct NewCheckin {
+    pub id: Uuid,
+    pub hotspot_id: Uuid,
+    pub officer_id: Uuid,
+    pub at: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+    pub point: GeoPoint,
+    pub accuracy_m: Option<f64>,
+    pub distance_m: f64,
+    pub people_found: i32,
+    pub items_given: serde_json::Value,
+    pub notes: String,
+    pub request_hash: Vec<u8>,
+}
+
+/// Insert unless the id exists; true when inserted.
+pub async fn insert_checkin(db: impl PgExecutor<'_>, c: &NewCheckin) -> sqlx::Result<bool> {
+    let inserted = sqlx::query(
+        "insert into hotspot_checkins (id, hotspot_id, officer_id, at, received_at, location, accuracy_m, distance_m,
+                                       people_found, items_given, notes, request_hash)
+         values ($1, $2, $3, $4, $5, st_setsrid(st_makepoint($6, $7), 4326)::geography, $8, $9, $10, $11, $12, $13)
+         on conflict (id) do nothing",
+    )
+    .bind(c.id)
+    .bind(c.hotspot_id)
+    .bind(c.officer_id)
+    .bind(c.at)
+    .bind(c.received_at)
+    .bind(c.point.lon())
+    .bind(c.point.lat())
+    .bind(c.accuracy_m)
+    .bind(c.distance_m)
+    .bind(c.people_found)
+    .bind(&c.items_given)
+    .bind(&c.notes)
+    .bind(&c.request_hash)
+    .execute(db)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
+/// A stored check-in with its officer's username.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CheckinRow {
+    pub id: Uuid,
+    pub hotspot_id: Uuid,
+    pub officer_id: Uuid,
+    pub officer: String,
+    pub at: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+    pub lat: f64,
+    pub lon: f64,
+    pub accuracy_m: Option<f64>,
+    pub distance_m: f64,
+    pub people_found: i32,
+    pub items_given: serde_json::Value,
+    pub request_hash: Vec<u8>,
+}
+
+pub async fn get_checkin(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<CheckinRow>> {
+    sqlx::query_as(
+        "select k.id, k.hotspot_id, k.officer_id, u.username as officer, k.at, k.received_at,
+                st_y(k.location::geometry) as lat, st_x(k.location::geometry) as lon, k.accuracy_m, k.distance_m,
+                k.people_found, k.items_given, k.request_hash
+         from hotspot_checkins k join users u on u.id = k.officer_id where k.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}

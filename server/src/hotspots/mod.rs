@@ -1,0 +1,335 @@
+//! The hotspot registry (桥梁涵洞, 地下通道, 热力管线, 废弃房屋, 火车站 …) and patrol check-ins.
+
+pub mod db;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use geo::{Distance, Geodesic, Point};
+use mobile_api::{
+    Checkin, Hotspot, HotspotChange, HotspotKind, HotspotList, Location, NewCheckin, NewHotspot,
+    Role,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, Result};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::geojson::{self, GeoJson};
+use crate::intake::{self, MAX_TEXT};
+use crate::referrals::id_conflict;
+use crate::routing::GeoPoint;
+use crate::state::AppState;
+use crate::{campaigns, wire};
+
+/// A check-in fix farther than this from the hotspot was not made at it.
+pub const CHECKIN_RADIUS_M: f64 = 300.0;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/hotspots", get(list_hotspots).post(create_hotspot))
+        .route("/api/v1/hotspots.geojson", get(hotspots_geojson))
+        .route(
+            "/api/v1/hotspots/{id}",
+            get(get_hotspot).patch(update_hotspot),
+        )
+        .route("/api/v1/hotspots/{id}/checkins", post(create_checkin))
+}
+
+pub fn to_wire(row: db::Row) -> anyhow::Result<Hotspot> {
+    Ok(Hotspot {
+        id: row.id,
+        name: row.name,
+        kind: wire::parse(&row.kind)?,
+        county: row.county_name,
+        county_code: row.county_code,
+        lat: row.lat,
+        lon: row.lon,
+        active: row.active,
+    })
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ListQuery {
+    /// `true` or `false`; both when absent.
+    active: Option<String>,
+    /// Six-digit county code.
+    county: Option<String>,
+    /// A hotspot kind.
+    kind: Option<String>,
+}
+
+/// Registered hotspots (every logged-in role).
+#[utoipa::path(get, path = "/api/v1/hotspots", tag = "hotspots", security(("bearer" = [])), params(ListQuery),
+    responses((status = 200, body = HotspotList), (status = 400, body = mobile_api::ErrorBody)))]
+pub async fn list_hotspots(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> Result<ApiJson<HotspotList>> {
+    Ok(ApiJson(HotspotList {
+        hotspots: list(&state, &query).await?,
+    }))
+}
+
+/// The hotspots as GeoJSON points.
+#[utoipa::path(get, path = "/api/v1/hotspots.geojson", tag = "hotspots", security(("bearer" = [])), params(ListQuery),
+    responses((status = 200, description = "RFC 7946 FeatureCollection", content_type = "application/geo+json")))]
+pub async fn hotspots_geojson(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> Result<GeoJson> {
+    Ok(geojson::collection_of(list(&state, &query).await?, |h| {
+        (h.lat, h.lon)
+    }))
+}
+
+async fn list(state: &AppState, query: &ListQuery) -> Result<Vec<Hotspot>> {
+    let active = match query.active.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                "active is true or false",
+            ));
+        }
+    };
+    let kind = query
+        .kind
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(|k| {
+            wire::parse::<HotspotKind>(k)
+                .map_err(|_| ApiError::bad_request("invalid_query", "unknown hotspot kind"))
+        })
+        .transpose()?
+        .map(|k| wire::name(&k));
+    let county = query.county.as_deref().filter(|s| !s.is_empty());
+    db::list(&state.db, active, county, kind.as_deref())
+        .await?
+        .into_iter()
+        .map(|r| to_wire(r).map_err(ApiError::from))
+        .collect()
+}
+
+/// One hotspot.
+#[utoipa::path(get, path = "/api/v1/hotspots/{id}", tag = "hotspots", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = Hotspot), (status = 404, description = "hotspot_not_found", body = mobile_api::ErrorBody)))]
+pub async fn get_hotspot(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<ApiJson<Hotspot>> {
+    Ok(ApiJson(to_wire(find(&state, id).await?)?))
+}
+
+async fn find(state: &AppState, id: Uuid) -> Result<db::Row> {
+    db::get(&state.db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("hotspot_not_found", "no hotspot with this id"))
+}
+
+fn hotspot_name(name: String) -> Result<String> {
+    intake::text("name", Some(name), 200)?
+        .ok_or_else(|| ApiError::unprocessable("name_required", "give the hotspot a name"))
+}
+
+/// Register a hotspot (supervisors). Its county is the area its point lies in.
+#[utoipa::path(post, path = "/api/v1/hotspots", tag = "hotspots", security(("bearer" = [])), request_body = NewHotspot,
+    responses((status = 201, body = Hotspot), (status = 403, body = mobile_api::ErrorBody),
+              (status = 422, description = "outside_service_area, name_required", body = mobile_api::ErrorBody)))]
+pub async fn create_hotspot(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(req): ApiJson<NewHotspot>,
+) -> Result<(StatusCode, ApiJson<Hotspot>)> {
+    user.require(&[Role::Supervisor])?;
+    let name = hotspot_name(req.name)?;
+    let (point, _) = intake::location(&req.location)?;
+    let county = county_of(&state, point)?;
+    let id = Uuid::new_v4();
+    let mut tx = state.db.begin().await?;
+    db::upsert(
+        &mut tx,
+        id,
+        &name,
+        &wire::name(&req.kind),
+        point,
+        county.as_deref(),
+        true,
+    )
+    .await?;
+    tx.commit().await?;
+    state.reload_directory().await?;
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(to_wire(find(&state, id).await?)?),
+    ))
+}
+
+/// Rename, move, re-kind or retire (`active: false`) a hotspot (supervisors). Its history stays.
+#[utoipa::path(patch, path = "/api/v1/hotspots/{id}", tag = "hotspots", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = HotspotChange,
+    responses((status = 200, body = Hotspot), (status = 403, body = mobile_api::ErrorBody),
+              (status = 404, body = mobile_api::ErrorBody), (status = 422, body = mobile_api::ErrorBody)))]
+pub async fn update_hotspot(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(change): ApiJson<HotspotChange>,
+) -> Result<ApiJson<Hotspot>> {
+    user.require(&[Role::Supervisor])?;
+    let current = find(&state, id).await?;
+    let name = change
+        .name
+        .map(hotspot_name)
+        .transpose()?
+        .unwrap_or(current.name);
+    let kind = change.kind.map_or(current.kind, |k| wire::name(&k));
+    let (point, county) = match change.location {
+        Some(loc) => {
+            let (p, _) = intake::location(&loc)?;
+            (p, county_of(&state, p)?)
+        }
+        None => (
+            GeoPoint::new(current.lat, current.lon)?,
+            current.county_code,
+        ),
+    };
+    let active = change.active.unwrap_or(current.active);
+    let mut tx = state.db.begin().await?;
+    db::upsert(&mut tx, id, &name, &kind, point, county.as_deref(), active).await?;
+    tx.commit().await?;
+    state.reload_directory().await?;
+    Ok(ApiJson(to_wire(find(&state, id).await?)?))
+}
+
+fn county_of(state: &AppState, point: GeoPoint) -> Result<Option<String>> {
+    let directory = state.directory();
+    let routed = directory.route(point)?;
+    Ok(routed.area.map(|a| a.area.code.clone()))
+}
+
+/// What makes two check-ins "the same body".
+#[derive(Serialize)]
+struct CheckinHash<'a> {
+    hotspot: Uuid,
+    at: chrono::DateTime<chrono::Utc>,
+    lat: f64,
+    lon: f64,
+    accuracy_m: Option<f64>,
+    people_found: i64,
+    items: &'a [mobile_api::ItemCount],
+    notes: &'a Option<String>,
+}
+
+/// Check in at a hotspot (patrol); the fix must be within 300 m of it.
+#[utoipa::path(post, path = "/api/v1/hotspots/{id}/checkins", tag = "hotspots", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = NewCheckin,
+    responses((status = 201, body = Checkin), (status = 200, description = "the same id and body again", body = Checkin),
+              (status = 404, description = "hotspot_not_found", body = mobile_api::ErrorBody),
+              (status = 409, description = "id_conflict", body = mobile_api::ErrorBody),
+              (status = 422, description = "too_far_from_hotspot, hotspot_retired, time_in_future, time_too_old, invalid_people_count, invalid_item_count", body = mobile_api::ErrorBody)))]
+pub async fn create_checkin(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(hotspot_id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<NewCheckin>,
+) -> Result<(StatusCode, ApiJson<Checkin>)> {
+    user.require(&[Role::Patrol])?;
+    state.write_limiter.check(user.id)?;
+    let now = state.clock.now();
+    let hotspot = find(&state, hotspot_id).await?;
+    let (point, accuracy_m) = intake::location(&req.location)?;
+    let at = intake::event_time("at", req.at, now)?;
+    if !(0..=200).contains(&req.people_found) {
+        return Err(ApiError::unprocessable(
+            "invalid_people_count",
+            "people_found must be between 0 and 200",
+        ));
+    }
+    let items = intake::items(req.items_given)?;
+    let notes = intake::text("notes", req.notes, MAX_TEXT)?;
+    if !hotspot.active {
+        return Err(ApiError::unprocessable(
+            "hotspot_retired",
+            "this hotspot has been retired",
+        ));
+    }
+    let distance_m = Geodesic.distance(Point::from(point), Point::new(hotspot.lon, hotspot.lat));
+    if distance_m > CHECKIN_RADIUS_M {
+        return Err(ApiError::unprocessable(
+            "too_far_from_hotspot",
+            format!(
+                "the fix is {distance_m:.0} m from the hotspot; check in within {CHECKIN_RADIUS_M:.0} m"
+            ),
+        ));
+    }
+    let hash = intake::request_hash(&CheckinHash {
+        hotspot: hotspot_id,
+        at,
+        lat: point.lat(),
+        lon: point.lon(),
+        accuracy_m,
+        people_found: req.people_found,
+        items: &items,
+        notes: &notes,
+    });
+    let inserted = db::insert_checkin(
+        &state.db,
+        &db::NewCheckin {
+            id: req.id,
+            hotspot_id,
+            officer_id: user.id,
+            at,
+            received_at: now,
+            point,
+            accuracy_m,
+            distance_m,
+            people_found: i32::try_from(req.people_found).unwrap_or(0),
+            items_given: serde_json::to_value(&items).unwrap_or_default(),
+            notes: notes.unwrap_or_default(),
+            request_hash: hash.clone(),
+        },
+    )
+    .await?;
+    let row = db::get_checkin(&state.db, req.id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("check-in {} vanished", req.id))?;
+    if !inserted
+        && (row.officer_id != user.id || row.request_hash != hash || row.hotspot_id != hotspot_id)
+    {
+        return Err(id_conflict("check-in"));
+    }
+    let status = if inserted {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, ApiJson(checkin_to_wire(row)?)))
+}
+
+fn checkin_to_wire(row: db::CheckinRow) -> anyhow::Result<Checkin> {
+    Ok(Checkin {
+        id: row.id,
+        hotspot_id: row.hotspot_id,
+        at: row.at,
+        received_at: row.received_at,
+        location: Location {
+            lat: row.lat,
+            lon: row.lon,
+            accuracy_m: row.accuracy_m,
+        },
+        distance_m: row.distance_m,
+        people_found: i64::from(row.people_found),
+        items_given: serde_json::from_value(row.items_given)?,
+        officer: row.officer,
+        campaign: campaigns::season::id_at(row.at),
+    })
+}
