@@ -14,6 +14,7 @@ pub mod escalation;
 pub mod extract;
 pub mod geojson;
 pub mod health;
+pub mod heatmap;
 pub mod hotspots;
 pub mod intake;
 pub mod listing;
@@ -55,6 +56,7 @@ pub fn app(state: AppState) -> Router {
         .merge(campaigns::router())
         .merge(hotspots::router())
         .merge(alerts::router())
+        .merge(heatmap::router())
         .merge(accountability::router())
         .merge(push::router())
         .merge(stations::router())

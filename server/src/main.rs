@@ -169,6 +169,13 @@ async fn main() -> anyhow::Result<()> {
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let pool = db::pool(&args.db)?;
     db::migrate(&pool).await?;
+    let filled = xunjiu_server::heatmap::backfill::run(&pool).await?;
+    if filled > 0 {
+        tracing::info!(
+            filled,
+            "heat-map cells computed for records stored before heat-maps"
+        );
+    }
     let state = AppState::load(pool, args.settings, Arc::new(SystemClock)).await?;
     if state.directory().stations().is_empty() {
         tracing::warn!("the station directory is empty: run `xunjiu seed`");

@@ -7,8 +7,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::{
-    accountability, alerts, auth, campaigns, health, hotspots, push, referrals, routing, sightings,
-    stations,
+    accountability, alerts, auth, campaigns, health, heatmap, hotspots, push, referrals, routing,
+    sightings, stations,
 };
 
 #[derive(OpenApi)]
@@ -36,6 +36,7 @@ use crate::{
         hotspots::list_hotspots, hotspots::hotspots_geojson, hotspots::get_hotspot, hotspots::create_hotspot,
         hotspots::update_hotspot, hotspots::create_checkin,
         alerts::create_alert, alerts::list_alerts, alerts::get_alert, alerts::alert_coverage,
+        heatmap::heatmap,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -47,6 +48,7 @@ use crate::{
         (name = "push", description = "Web push to duty officers' browsers"),
         (name = "hotspots", description = "The hotspot registry and patrol check-ins"),
         (name = "campaigns", description = "Seasonal campaigns and extreme-weather alerts"),
+        (name = "maps", description = "Heat-maps, tiles and pictures"),
         (name = "reports", description = "Accountability and stage reports"),
         (name = "operations", description = "Health"),
     )

@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
 //! End-to-end tests: the real router on a real socket, each test with its own PostGIS database.
 
+mod heatmap;
 mod helpers;
 
 mod access;

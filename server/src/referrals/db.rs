@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
+use crate::heatmap::rollup::{self, Contribution};
 use crate::routing::GeoPoint;
 
 /// One referral to insert, already routed.
@@ -53,18 +54,18 @@ pub async fn insert_new(
         "insert into referrals (id, channel, external_ref, reported_at, received_at, created_by, location,
                                 address_text, caller_phone, people_count, categories, description, priority,
                                 status, station_code, accountable_station, distance_m, area_code, accept_by,
-                                sighting_id, request_hash, updated_at, on_scene_by)
+                                sighting_id, request_hash, updated_at, on_scene_by, h3_r9)
          select u.id, u.channel, u.external_ref, u.reported_at, $1, $2,
                 st_setsrid(st_makepoint(u.lon, u.lat), 4326)::geography,
                 u.address_text, u.caller_phone, u.people_count, string_to_array(u.categories, ','),
                 u.description, u.priority, 'routed', u.station_code, u.station_code, u.distance_m,
-                u.area_code, u.accept_by, u.sighting_id, u.request_hash, $1, u.on_scene_by
+                u.area_code, u.accept_by, u.sighting_id, u.request_hash, $1, u.on_scene_by, u.h3_r9
          from unnest($3::uuid[], $4::text[], $5::text[], $6::timestamptz[], $7::float8[], $8::float8[],
                      $9::text[], $10::text[], $11::int4[], $12::text[], $13::text[], $14::text[], $15::text[],
-                     $16::float8[], $17::text[], $18::timestamptz[], $19::uuid[], $20::bytea[], $21::timestamptz[])
+                     $16::float8[], $17::text[], $18::timestamptz[], $19::uuid[], $20::bytea[], $21::timestamptz[], $22::int8[])
               as u(id, channel, external_ref, reported_at, lon, lat, address_text, caller_phone, people_count,
                    categories, description, priority, station_code, distance_m, area_code, accept_by,
-                   sighting_id, request_hash, on_scene_by)
+                   sighting_id, request_hash, on_scene_by, h3_r9)
          on conflict (id) do nothing
          returning id",
     )
@@ -89,8 +90,22 @@ pub async fn insert_new(
     .bind(rows.iter().map(|r| r.sighting_id).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.request_hash.clone()).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.on_scene_by).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| crate::heatmap::cells::r9(r.point)).collect::<Vec<_>>())
     .fetch_all(&mut *conn)
     .await?;
+    let contributions: Vec<Contribution> = rows
+        .iter()
+        .filter(|r| inserted.contains(&r.id))
+        .filter_map(|r| {
+            Some(Contribution {
+                day: crate::campaigns::season::local_date(r.reported_at),
+                r9: crate::heatmap::cells::r9(r.point)?,
+                people: r.people_count,
+                special: rollup::is_special(&r.categories),
+            })
+        })
+        .collect();
+    rollup::add(&mut *conn, "referrals", &contributions).await?;
     if inserted.is_empty() {
         return Ok(inserted);
     }

@@ -24,6 +24,7 @@ pub struct NewRow {
     pub hotspot_id: Option<Uuid>,
     pub request_hash: Vec<u8>,
     pub items_given: serde_json::Value,
+    pub h3_r9: Option<i64>,
 }
 
 /// Insert the rows whose id is new; returns the ids inserted.
@@ -39,15 +40,15 @@ pub async fn insert_new(
     sqlx::query_scalar(
         "insert into sightings (id, reported_by, observed_at, received_at, location, accuracy_m, people_count,
                                 categories, action_taken, notes, station_code, distance_m, area_code,
-                                hotspot_id, request_hash, items_given)
+                                hotspot_id, request_hash, items_given, h3_r9)
          select u.id, $1, u.observed_at, $2, st_setsrid(st_makepoint(u.lon, u.lat), 4326)::geography,
                 u.accuracy_m, u.people_count, string_to_array(u.categories, ','), u.action_taken, u.notes,
-                u.station_code, u.distance_m, u.area_code, u.hotspot_id, u.request_hash, u.items_given
+                u.station_code, u.distance_m, u.area_code, u.hotspot_id, u.request_hash, u.items_given, u.h3_r9
          from unnest($3::uuid[], $4::timestamptz[], $5::float8[], $6::float8[], $7::float8[], $8::int4[],
                      $9::text[], $10::text[], $11::text[], $12::text[], $13::float8[], $14::text[],
-                     $15::uuid[], $16::bytea[], $17::jsonb[])
+                     $15::uuid[], $16::bytea[], $17::jsonb[], $18::int8[])
               as u(id, observed_at, lon, lat, accuracy_m, people_count, categories, action_taken, notes,
-                   station_code, distance_m, area_code, hotspot_id, request_hash, items_given)
+                   station_code, distance_m, area_code, hotspot_id, request_hash, items_given, h3_r9)
          on conflict (id) do nothing
          returning id",
     )
@@ -68,6 +69,7 @@ pub async fn insert_new(
     .bind(rows.iter().map(|r| r.hotspot_id).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.request_hash.clone()).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.items_given.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.h3_r9).collect::<Vec<_>>())
     .fetch_all(conn)
     .await
 }

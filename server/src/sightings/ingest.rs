@@ -9,7 +9,9 @@ use uuid::Uuid;
 use super::db::{self, NewRow};
 use super::draft::SightingDraft;
 use crate::auth::CurrentUser;
+use crate::campaigns::season;
 use crate::error::ApiError;
+use crate::heatmap::rollup::{self, Contribution};
 use crate::referrals;
 use crate::routing::Directory;
 use crate::state::AppState;
@@ -45,6 +47,7 @@ pub fn route(draft: &SightingDraft, directory: &Directory) -> Result<NewRow, Api
             .map(|(h, _)| h.id),
         request_hash: draft.request_hash(),
         items_given: serde_json::to_value(&draft.items_given).unwrap_or_default(),
+        h3_r9: crate::heatmap::cells::r9(draft.point),
     })
 }
 
@@ -65,6 +68,19 @@ pub async fn store(
 
     let mut tx = state.db.begin().await?;
     let inserted = db::insert_new(&mut tx, user.id, now, &rows).await?;
+    let contributions: Vec<Contribution> = rows
+        .iter()
+        .filter(|r| inserted.contains(&r.id))
+        .filter_map(|r| {
+            Some(Contribution {
+                day: season::local_date(r.observed_at),
+                r9: r.h3_r9?,
+                people: r.people_count,
+                special: rollup::is_special(&r.categories),
+            })
+        })
+        .collect();
+    rollup::add(&mut tx, "sightings", &contributions).await?;
     let referral_rows: Vec<referrals::db::NewRow> = unique
         .iter()
         .filter(|&&i| inserted.contains(&items[i].1.id))

@@ -1,0 +1,76 @@
+//! Heat-map reads: whole local days from the rollup, everything else from raw rows.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::PgExecutor;
+
+use crate::listing::BBox;
+
+/// Which records a map counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layer {
+    Sightings,
+    Referrals,
+}
+
+impl Layer {
+    pub fn name(self) -> &'static str {
+        match self {
+            Layer::Sightings => "sightings",
+            Layer::Referrals => "referrals",
+        }
+    }
+
+    /// Table and the time that places a record in a period.
+    fn source(self) -> (&'static str, &'static str) {
+        match self {
+            Layer::Sightings => ("sightings", "observed_at"),
+            Layer::Referrals => ("referrals", "reported_at"),
+        }
+    }
+}
+
+/// Per-cell sums: `(cell, reports, people, special)`.
+pub type Sums = Vec<(i64, i64, i64, i64)>;
+
+pub async fn rollup(
+    db: impl PgExecutor<'_>,
+    layer: Layer,
+    resolution: i16,
+    days: (NaiveDate, NaiveDate),
+) -> sqlx::Result<Sums> {
+    sqlx::query_as(
+        "select cell, sum(reports)::int8, sum(people)::int8, sum(special)::int8 from heat_cells
+         where layer = $1 and resolution = $2 and day >= $3 and day < $4 group by cell",
+    )
+    .bind(layer.name())
+    .bind(resolution)
+    .bind(days.0)
+    .bind(days.1)
+    .fetch_all(db)
+    .await
+}
+
+/// Raw records in `[from, to)` (and the box): `(r9 cell, people, special)` each.
+pub async fn raw(
+    db: impl PgExecutor<'_>,
+    layer: Layer,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    bbox: Option<BBox>,
+) -> sqlx::Result<Vec<(i64, i32, bool)>> {
+    let (table, time) = layer.source();
+    // `table` and `time` come from the match above, never from input.
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select h3_r9, people_count, categories && array['minor', 'elderly', 'mental_disorder'] from {table}
+         where {time} >= $1 and {time} < $2 and h3_r9 is not null
+           and ($3::float8 is null or st_intersects(location::geometry, st_makeenvelope($3, $4, $5, $6, 4326)))"
+    )))
+    .bind(from)
+    .bind(to)
+    .bind(bbox.map(|b| b.min_lon))
+    .bind(bbox.map(|b| b.min_lat))
+    .bind(bbox.map(|b| b.max_lon))
+    .bind(bbox.map(|b| b.max_lat))
+    .fetch_all(db)
+    .await
+}

@@ -1,0 +1,217 @@
+//! Heat-maps of where people are found: H3 hexagons with exact counts, as GeoJSON.
+
+pub mod backfill;
+pub mod cells;
+pub mod db;
+pub mod rollup;
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use h3o::Resolution;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::auth::CurrentUser;
+use crate::campaigns::season;
+use crate::error::{ApiError, Result};
+use crate::extract::ApiQuery;
+use crate::geojson::GeoJson;
+use crate::listing::{self, BBox};
+use crate::state::AppState;
+pub use db::Layer;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/heatmap", get(heatmap))
+}
+
+/// Parameters shared by the heat-map, its tiles and its picture.
+#[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
+pub struct MapQuery {
+    /// A campaign id (`winter-2026`); or give `from`/`to`. Default: the campaign now running,
+    /// else the last 30 days.
+    pub campaign: Option<String>,
+    /// RFC 3339, inclusive.
+    pub from: Option<String>,
+    /// RFC 3339, exclusive.
+    pub to: Option<String>,
+    /// `sightings` (default) or `referrals`.
+    pub layer: Option<String>,
+    /// Approximate cell width in metres, 250 to 5000 (default 1000); the nearest H3 resolution
+    /// (6 to 9) is used and named in the answer.
+    pub cell_m: Option<String>,
+    /// `minLon,minLat,maxLon,maxLat`: only records inside it.
+    pub bbox: Option<String>,
+}
+
+/// A checked query.
+#[derive(Debug, Clone)]
+pub struct MapSpec {
+    pub layer: Layer,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub campaign: Option<String>,
+    pub resolution: Resolution,
+    pub bbox: Option<BBox>,
+}
+
+/// One cell with data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cell {
+    pub cell: i64,
+    pub reports: i64,
+    pub people: i64,
+    pub special: i64,
+}
+
+impl MapSpec {
+    pub fn parse(q: &MapQuery, now: DateTime<Utc>) -> Result<Self> {
+        let layer = match q.layer.as_deref().filter(|s| !s.is_empty()) {
+            None | Some("sightings") => Layer::Sightings,
+            Some("referrals") => Layer::Referrals,
+            Some(_) => {
+                return Err(ApiError::bad_request(
+                    "invalid_layer",
+                    "layer is sightings or referrals",
+                ));
+            }
+        };
+        let cell_m = match q.cell_m.as_deref().filter(|s| !s.is_empty()) {
+            None => 1000.0,
+            Some(t) => t
+                .parse::<f64>()
+                .ok()
+                .filter(|m| (250.0..=5000.0).contains(m))
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "invalid_cell_size",
+                        "cell_m must be between 250 and 5000",
+                    )
+                })?,
+        };
+        let (from, to, campaign) = match q.campaign.as_deref().filter(|s| !s.is_empty()) {
+            Some(id) => {
+                let c = season::parse(id).ok_or_else(|| {
+                    ApiError::bad_request(
+                        "invalid_campaign",
+                        "campaign is like winter-2026 or summer-2026",
+                    )
+                })?;
+                (c.starts_at, c.ends_at, Some(c.id))
+            }
+            None => match listing::time_window(q.from.as_deref(), q.to.as_deref())? {
+                (None, None) => match season::at(now) {
+                    Some(c) => (c.starts_at, c.ends_at, Some(c.id)),
+                    None => (now - Duration::days(30), now, None),
+                },
+                (from, to) => (
+                    from.unwrap_or(now - Duration::days(30)),
+                    to.unwrap_or(now),
+                    None,
+                ),
+            },
+        };
+        if from > to {
+            return Err(ApiError::bad_request("invalid_time", "from is after to"));
+        }
+        Ok(Self {
+            layer,
+            from,
+            to,
+            campaign,
+            resolution: cells::resolution_for(cell_m),
+            bbox: listing::bbox(q.bbox.as_deref())?,
+        })
+    }
+}
+
+/// Cells with data, exact: each record counts in the one cell its point falls in.
+pub async fn aggregate(state: &AppState, spec: &MapSpec) -> Result<Vec<Cell>> {
+    let mut sums: HashMap<i64, Cell> = HashMap::new();
+    let mut add = |cell: i64, reports: i64, people: i64, special: i64| {
+        let e = sums.entry(cell).or_insert(Cell {
+            cell,
+            reports: 0,
+            people: 0,
+            special: 0,
+        });
+        e.reports += reports;
+        e.people += people;
+        e.special += special;
+    };
+    let mut raw_ranges = Vec::new();
+    match (spec.bbox, whole_days(spec.from, spec.to)) {
+        // Whole local days without a box: from the rollup; the ragged ends from raw rows.
+        (None, Some((first, end))) => {
+            let res = i16::from(u8::from(spec.resolution));
+            for (cell, reports, people, special) in
+                db::rollup(&state.db, spec.layer, res, (first, end)).await?
+            {
+                add(cell, reports, people, special);
+            }
+            raw_ranges.push((spec.from, season::local_midnight(first)));
+            raw_ranges.push((season::local_midnight(end), spec.to));
+        }
+        _ => raw_ranges.push((spec.from, spec.to)),
+    }
+    for (from, to) in raw_ranges.into_iter().filter(|(f, t)| f < t) {
+        for (r9, people, special) in db::raw(&state.db, spec.layer, from, to, spec.bbox).await? {
+            if let Some(cell) = cells::parent(r9, spec.resolution) {
+                add(cell, 1, i64::from(people), i64::from(special));
+            }
+        }
+    }
+    let mut cells: Vec<Cell> = sums.into_values().filter(|c| c.reports > 0).collect();
+    cells.sort_by_key(|c| c.cell);
+    Ok(cells)
+}
+
+/// The local days wholly inside `[from, to)`, as `[first, end)`.
+fn whole_days(from: DateTime<Utc>, to: DateTime<Utc>) -> Option<(NaiveDate, NaiveDate)> {
+    let mut first = season::local_date(from);
+    if season::local_midnight(first) < from {
+        first = first.succ_opt()?;
+    }
+    let end = season::local_date(to);
+    (first < end).then_some((first, end))
+}
+
+/// Hexagonal cells with the number of reports (`count`), people and special targets in each;
+/// only cells with data. The sum of `count` equals the number of matching records.
+#[utoipa::path(get, path = "/api/v1/heatmap", tag = "maps", security(("bearer" = [])), params(MapQuery),
+    responses((status = 200, description = "RFC 7946 FeatureCollection of H3 hexagons", content_type = "application/geo+json"),
+              (status = 400, description = "invalid_layer, invalid_cell_size, invalid_campaign, invalid_time, invalid_bbox", body = mobile_api::ErrorBody)))]
+pub async fn heatmap(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    ApiQuery(query): ApiQuery<MapQuery>,
+) -> Result<GeoJson> {
+    let spec = MapSpec::parse(&query, state.clock.now())?;
+    let cells = aggregate(&state, &spec).await?;
+    let total: i64 = cells.iter().map(|c| c.reports).sum();
+    let features: Vec<_> = cells
+        .iter()
+        .map(|c| {
+            json!({
+                "type": "Feature",
+                "geometry": {"type": "Polygon", "coordinates": [cells::ring(c.cell)]},
+                "properties": {"cell": cells::hex(c.cell), "count": c.reports, "people": c.people, "special_count": c.special},
+            })
+        })
+        .collect();
+    Ok(GeoJson(json!({
+        "type": "FeatureCollection",
+        "layer": spec.layer.name(),
+        "count_of": "reports",
+        "resolution": u8::from(spec.resolution),
+        "cell_width_m": cells::width_m(spec.resolution).round(),
+        "campaign": spec.campaign,
+        "from": spec.from,
+        "to": spec.to,
+        "total": total,
+        "features": features,
+    })))
+}

@@ -1,0 +1,208 @@
+//! Heat-map counts are exact: for random reports, the cells' counts add up to the number of
+//! matching records, whatever the window, box or cell size.
+
+use chrono::Duration;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+use crate::helpers::{Account, TestApp, sighting, with};
+
+/// 400 reports at random points of Tai'an over the last six days, some special.
+async fn random_reports(app: &TestApp, officer: &Account) {
+    let points: Vec<(f64, f64)> = sqlx::query_as(
+        "select st_y(g.geom), st_x(g.geom) from st_dump(st_generatepoints((select st_union(boundary) from areas), 400, 42)) g",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    let mut rng = StdRng::seed_from_u64(7);
+    let items: Vec<Value> = points
+        .into_iter()
+        .map(|p| {
+            let at = app.now() - Duration::minutes(rng.random_range(1..6 * 24 * 60));
+            let body = with(
+                with(
+                    sighting(app.now(), p),
+                    "observed_at",
+                    json!(at.to_rfc3339()),
+                ),
+                "people_count",
+                json!(rng.random_range(1..4)),
+            );
+            if rng.random_bool(0.3) {
+                with(body, "categories", json!(["elderly"]))
+            } else {
+                body
+            }
+        })
+        .collect();
+    let reply = app
+        .post(
+            officer,
+            "/api/v1/sightings/batch",
+            &json!({"sightings": items}),
+        )
+        .await;
+    assert_eq!(reply.body["created"], 400, "{:?}", reply.body["results"][0]);
+}
+
+fn sums(map: &Value) -> (i64, i64, i64) {
+    map["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .fold((0, 0, 0), |(n, p, s), f| {
+            let pr = &f["properties"];
+            (
+                n + pr["count"].as_i64().unwrap(),
+                p + pr["people"].as_i64().unwrap(),
+                s + pr["special_count"].as_i64().unwrap(),
+            )
+        })
+}
+
+async fn expected(app: &TestApp, condition: &str) -> (i64, i64, i64) {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select count(*), coalesce(sum(people_count), 0)::int8, count(*) filter (where categories && array['elderly']) from sightings where {condition}"
+    )))
+    .fetch_one(&app.pool)
+    .await
+    .unwrap()
+}
+
+#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+async fn cell_counts_add_up_to_the_records_for_any_window_box_and_size(pool: PgPool) {
+    let app = TestApp::seeded(pool).await;
+    let officer = app.patrol().await;
+    random_reports(&app, &officer).await;
+    let supervisor = app.supervisor().await;
+    let from = (app.now() - Duration::hours(77) - Duration::minutes(13))
+        .to_rfc3339()
+        .replace('+', "%2B");
+    let to = (app.now() - Duration::hours(5) - Duration::minutes(41))
+        .to_rfc3339()
+        .replace('+', "%2B");
+
+    let campaign = app
+        .get_as(&supervisor, "/api/v1/heatmap?campaign=winter-2026")
+        .await;
+    let ragged = app
+        .get_as(
+            &supervisor,
+            &format!("/api/v1/heatmap?from={from}&to={to}&cell_m=2500"),
+        )
+        .await;
+    let boxed = app
+        .get_as(
+            &supervisor,
+            "/api/v1/heatmap?campaign=winter-2026&bbox=116.9,35.8,117.5,36.3&cell_m=250",
+        )
+        .await;
+
+    assert_eq!(campaign.status, StatusCode::OK);
+    assert_eq!(campaign.content_type, "application/geo+json");
+    assert_eq!(campaign.body["count_of"], "reports");
+    assert_eq!(campaign.body["resolution"], 8);
+    assert_eq!(sums(&campaign.body), expected(&app, "true").await);
+    assert_eq!(campaign.body["total"], 400);
+    let window = format!(
+        "observed_at >= '{}' and observed_at < '{}'",
+        app.now() - Duration::hours(77) - Duration::minutes(13),
+        app.now() - Duration::hours(5) - Duration::minutes(41)
+    );
+    assert_eq!(sums(&ragged.body), expected(&app, &window).await);
+    assert!(sums(&ragged.body).0 > 0 && sums(&ragged.body).0 < 400);
+    let in_box =
+        "st_intersects(location::geometry, st_makeenvelope(116.9, 35.8, 117.5, 36.3, 4326))";
+    assert_eq!(sums(&boxed.body), expected(&app, in_box).await);
+    for cell_m in [250, 600, 1000, 2500, 5000] {
+        let map = app
+            .get_as(
+                &supervisor,
+                &format!("/api/v1/heatmap?campaign=winter-2026&cell_m={cell_m}"),
+            )
+            .await;
+        assert_eq!(sums(&map.body).0, 400, "cell_m={cell_m}");
+        assert!(
+            map.body["features"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|f| f["properties"]["count"].as_i64().unwrap() > 0)
+        );
+    }
+    let coarse = app
+        .get_as(
+            &supervisor,
+            "/api/v1/heatmap?campaign=winter-2026&cell_m=5000",
+        )
+        .await;
+    let fine = app
+        .get_as(
+            &supervisor,
+            "/api/v1/heatmap?campaign=winter-2026&cell_m=250",
+        )
+        .await;
+    assert!(
+        coarse.body["features"].as_array().unwrap().len()
+            < fine.body["features"].as_array().unwrap().len()
+    );
+    assert_eq!(coarse.body["features"][0]["geometry"]["type"], "Polygon");
+}
+
+#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+async fn the_referrals_layer_counts_referrals(pool: PgPool) {
+    let app = TestApp::seeded(pool).await;
+    let hotline = app.hotline().await;
+    for _ in 0..3 {
+        app.post(
+            &hotline,
+            "/api/v1/referrals",
+            &crate::helpers::referral(app.now(), crate::helpers::places::XINTAI_CENTRE),
+        )
+        .await;
+    }
+
+    let map = app
+        .get_as(
+            &app.supervisor().await,
+            "/api/v1/heatmap?layer=referrals&campaign=winter-2026",
+        )
+        .await;
+    let sightings = app
+        .get_as(
+            &app.supervisor().await,
+            "/api/v1/heatmap?campaign=winter-2026",
+        )
+        .await;
+
+    assert_eq!(map.body["layer"], "referrals");
+    assert_eq!(sums(&map.body).0, 3);
+    assert_eq!(map.body["features"].as_array().unwrap().len(), 1);
+    assert_eq!(sums(&sightings.body).0, 0);
+}
+
+#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+async fn bad_heatmap_parameters_are_400(pool: PgPool) {
+    let app = TestApp::seeded(pool).await;
+    let who = app.supervisor().await;
+
+    for (query, code) in [
+        ("layer=people", "invalid_layer"),
+        ("cell_m=100", "invalid_cell_size"),
+        ("cell_m=big", "invalid_cell_size"),
+        ("campaign=spring-2026", "invalid_campaign"),
+        (
+            "from=2026-12-10T00:00:00Z&to=2026-12-01T00:00:00Z",
+            "invalid_time",
+        ),
+        ("bbox=1,2", "invalid_bbox"),
+    ] {
+        let reply = app.get_as(&who, &format!("/api/v1/heatmap?{query}")).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{query}");
+        assert_eq!(reply.error_code(), code, "{query}");
+    }
+}
