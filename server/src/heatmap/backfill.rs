@@ -10,6 +10,9 @@ use super::rollup::{self, Contribution};
 use crate::campaigns::season;
 use crate::routing::GeoPoint;
 
+/// A record without a cell: id, lat, lon, time, people, categories.
+type Pending = (Uuid, f64, f64, DateTime<Utc>, i32, Vec<String>);
+
 /// Fill every missing cell; returns how many records were filled.
 pub async fn run(db: &sqlx::PgPool) -> anyhow::Result<u64> {
     let mut filled = 0;
@@ -21,7 +24,7 @@ pub async fn run(db: &sqlx::PgPool) -> anyhow::Result<u64> {
         loop {
             let mut tx = db.begin().await?;
             // `table` and `time` come from the match above.
-            let rows: Vec<(Uuid, f64, f64, DateTime<Utc>, i32, Vec<String>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            let rows: Vec<Pending> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "select id, st_y(location::geometry), st_x(location::geometry), {time}, people_count, categories
                  from {table} where h3_r9 is null limit 2000 for update skip locked"
             )))
