@@ -12,6 +12,7 @@ pub mod geo;
 pub mod intake;
 pub mod push;
 pub mod referrals;
+pub mod reports;
 pub mod sightings;
 pub mod stations;
 
@@ -32,6 +33,7 @@ pub use referrals::{
     Channel, NewReferral, Outcome, Priority, Queue, QueueEntry, Referral, ReferralEvent,
     ReferralList, ReferralRef, RefuseTransferBody, ResolveBody, Status, StepBody, TransferBody,
 };
+pub use reports::{StageReport, StageRow};
 pub use sightings::{
     ActionTaken, BatchItemResult, BatchItemStatus, BatchResult, NewSighting, Sighting,
     SightingBatch, SightingList,

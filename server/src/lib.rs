@@ -22,6 +22,7 @@ pub mod openapi;
 pub mod push;
 pub mod ratelimit;
 pub mod referrals;
+pub mod reports;
 pub mod routing;
 pub mod seed;
 pub mod sightings;
@@ -57,6 +58,7 @@ pub fn app(state: AppState) -> Router {
         .merge(hotspots::router())
         .merge(alerts::router())
         .merge(heatmap::router())
+        .merge(reports::router())
         .merge(accountability::router())
         .merge(push::router())
         .merge(stations::router())

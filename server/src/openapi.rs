@@ -7,8 +7,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::{
-    accountability, alerts, auth, campaigns, health, heatmap, hotspots, push, referrals, routing,
-    sightings, stations,
+    accountability, alerts, auth, campaigns, health, heatmap, hotspots, push, referrals, reports,
+    routing, sightings, stations,
 };
 
 #[derive(OpenApi)]
@@ -36,7 +36,7 @@ use crate::{
         hotspots::list_hotspots, hotspots::hotspots_geojson, hotspots::get_hotspot, hotspots::create_hotspot,
         hotspots::update_hotspot, hotspots::create_checkin,
         alerts::create_alert, alerts::list_alerts, alerts::get_alert, alerts::alert_coverage,
-        heatmap::heatmap,
+        heatmap::heatmap, reports::campaign_report,
     ),
     modifiers(&BearerAuth),
     tags(

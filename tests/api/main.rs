@@ -20,4 +20,5 @@ mod referrals;
 mod routing;
 mod seed;
 mod sightings;
+mod stage_report;
 mod stations;

@@ -20,6 +20,8 @@ pub struct Facts {
     pub outcome: Option<String>,
     pub status: String,
     pub escalations: i64,
+    /// The county-level area where it happened.
+    pub area_code: Option<String>,
 }
 
 /// Referrals whose first routing falls in `[from, to)`, optionally of one first station.
@@ -52,7 +54,7 @@ pub async fn facts(
          select r.id, r.priority, coalesce(u.agency, r.channel) as agency,
                 fr.at as routed_at, fr.station_code as first_station,
                 fa.at as accepted_at, fa.username as accepted_by, arr.at as on_scene_at,
-                lr.outcome, ls.to_status as status, coalesce(es.n, 0) as escalations
+                lr.outcome, ls.to_status as status, coalesce(es.n, 0) as escalations, r.area_code
          from referrals r
          join users u on u.id = r.created_by
          join first_routing fr on fr.referral_id = r.id
