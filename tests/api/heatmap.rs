@@ -206,3 +206,64 @@ async fn bad_heatmap_parameters_are_400(pool: PgPool) {
         assert_eq!(reply.error_code(), code, "{query}");
     }
 }
+
+#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+async fn tiles_decode_as_mvt_and_a_tile_over_the_whole_city_holds_every_report(pool: PgPool) {
+    let app = TestApp::seeded(pool).await;
+    let officer = app.patrol().await;
+    random_reports(&app, &officer).await;
+    let supervisor = app.supervisor().await;
+    let client = reqwest::Client::new();
+    let tile = |path: String| {
+        client
+            .get(app.url(&path))
+            .bearer_auth(&supervisor.token)
+            .send()
+    };
+
+    // z5 tile 26/12 covers all of Tai'an (116–118 E, 35.5–36.5 N).
+    let whole = tile("/tiles/sightings/5/26/12.mvt?campaign=winter-2026".into())
+        .await
+        .unwrap();
+    let close = tile("/tiles/sightings/11/1690/808.mvt?campaign=winter-2026".into())
+        .await
+        .unwrap();
+    let empty = tile("/tiles/sightings/5/0/0.mvt?campaign=winter-2026".into())
+        .await
+        .unwrap();
+    let bad = tile("/tiles/sightings/3/9/1.mvt".into()).await.unwrap();
+
+    assert_eq!(
+        whole.headers()["content-type"],
+        "application/vnd.mapbox-vector-tile"
+    );
+    assert!(
+        whole.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("max-age")
+    );
+    let reader = mvt_reader::Reader::new(whole.bytes().await.unwrap().to_vec()).unwrap();
+    assert_eq!(reader.get_layer_names().unwrap(), ["sightings"]);
+    let features = reader.get_features(0).unwrap();
+    let count: i64 = features
+        .iter()
+        .map(|f| match f.properties.as_ref().unwrap()["count"] {
+            mvt_reader::feature::Value::Int(n) => n,
+            mvt_reader::feature::Value::UInt(n) => n as i64,
+            mvt_reader::feature::Value::SInt(n) => n,
+            ref other => panic!("count is {other:?}"),
+        })
+        .sum();
+    assert_eq!(count, 400, "every report once, at z5");
+    assert!(features.iter().all(|f| matches!(
+        f.geometry,
+        geo::Geometry::Polygon(_) | geo::Geometry::MultiPolygon(_)
+    )));
+    assert_eq!(close.status(), StatusCode::OK);
+    assert!(
+        empty.bytes().await.unwrap().is_empty(),
+        "no cells in a tile over the Atlantic"
+    );
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+}

@@ -4,6 +4,7 @@ pub mod backfill;
 pub mod cells;
 pub mod db;
 pub mod rollup;
+pub mod tiles;
 
 use std::collections::HashMap;
 
@@ -25,7 +26,9 @@ use crate::state::AppState;
 pub use db::Layer;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/heatmap", get(heatmap))
+    Router::new()
+        .route("/api/v1/heatmap", get(heatmap))
+        .route("/tiles/{layer}/{z}/{x}/{y_mvt}", get(tiles::heatmap_tile))
 }
 
 /// Parameters shared by the heat-map, its tiles and its picture.

@@ -1,0 +1,133 @@
+//! `GET /tiles/{layer}/{z}/{x}/{y}.mvt`: the heat-map as Mapbox Vector Tiles, encoded by
+//! PostGIS (`ST_AsMVT`). The cells are aggregated city-wide, so a cell cut by a tile edge
+//! carries the same count in every tile it touches.
+
+use std::f64::consts::PI;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use h3o::Resolution;
+use serde_json::json;
+
+use super::{Cell, MapQuery, MapSpec, aggregate, cells};
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, Result};
+use crate::extract::{ApiPath, ApiQuery};
+use crate::state::AppState;
+
+/// The cell size that suits a zoom level.
+pub fn resolution_for_zoom(z: u32) -> Resolution {
+    match z {
+        0..=8 => Resolution::Six,
+        9..=10 => Resolution::Seven,
+        11..=12 => Resolution::Eight,
+        _ => Resolution::Nine,
+    }
+}
+
+/// West, south, east, north of a Web Mercator tile, in degrees.
+pub fn tile_bounds(z: u32, x: u32, y: u32) -> (f64, f64, f64, f64) {
+    let n = f64::from(1u32 << z);
+    let lon = |x: f64| x / n * 360.0 - 180.0;
+    let lat = |y: f64| (PI * (1.0 - 2.0 * y / n)).sinh().atan().to_degrees();
+    (
+        lon(f64::from(x)),
+        lat(f64::from(y + 1)),
+        lon(f64::from(x + 1)),
+        lat(f64::from(y)),
+    )
+}
+
+/// Vector tile of heat-map cells (layer named after `layer`, properties `cell`, `count`,
+/// `people`, `special_count`).
+#[utoipa::path(get, path = "/tiles/{layer}/{z}/{x}/{y}.mvt", tag = "maps", security(("bearer" = [])),
+    params(("layer" = String, Path, description = "sightings or referrals"), ("z" = u32, Path), ("x" = u32, Path), ("y" = u32, Path), MapQuery),
+    responses((status = 200, description = "Mapbox Vector Tile", content_type = "application/vnd.mapbox-vector-tile"),
+              (status = 400, description = "invalid_tile, invalid_layer", body = mobile_api::ErrorBody)))]
+pub async fn heatmap_tile(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    ApiPath((layer, z, x, y_mvt)): ApiPath<(String, u32, u32, String)>,
+    ApiQuery(mut query): ApiQuery<MapQuery>,
+) -> Result<Response> {
+    let y: u32 = y_mvt
+        .strip_suffix(".mvt")
+        .and_then(|y| y.parse().ok())
+        .ok_or_else(|| {
+            ApiError::not_found("not_found", "tiles are /tiles/{layer}/{z}/{x}/{y}.mvt")
+        })?;
+    if z > 22 || x >= (1u32 << z) || y >= (1u32 << z) {
+        return Err(ApiError::bad_request(
+            "invalid_tile",
+            "z is 0 to 22, and x and y below 2^z",
+        ));
+    }
+    query.layer = Some(layer);
+    query.bbox = None;
+    query.cell_m = None;
+    let mut spec = MapSpec::parse(&query, state.clock.now())?;
+    spec.resolution = resolution_for_zoom(z);
+    let (w, s, e, n) = tile_bounds(z, x, y);
+    // A cell reaches at most one cell width past the tile; keep those whose centre is that close.
+    let margin = cells::width_m(spec.resolution) / 111_000.0;
+    let cells: Vec<Cell> = aggregate(&state, &spec)
+        .await?
+        .into_iter()
+        .filter(|c| {
+            let ring = cells::ring(c.cell);
+            ring.iter().any(|[lon, lat]| {
+                (w - margin..=e + margin).contains(lon) && (s - margin..=n + margin).contains(lat)
+            })
+        })
+        .collect();
+    let polygons: Vec<String> = cells
+        .iter()
+        .map(|c| json!({"type": "Polygon", "coordinates": [cells::ring(c.cell)]}).to_string())
+        .collect();
+    let tile: Vec<u8> = sqlx::query_scalar(
+        "select coalesce(st_asmvt(t, $4, 4096, 'geom'), ''::bytea) from (
+             select st_asmvtgeom(st_transform(st_setsrid(st_geomfromgeojson(u.g), 4326), 3857),
+                                 st_tileenvelope($1, $2, $3), 4096, 64, true) as geom,
+                    u.cell, u.n as count, u.p as people, u.s as special_count
+             from unnest($5::text[], $6::text[], $7::int8[], $8::int8[], $9::int8[]) as u(g, cell, n, p, s)
+         ) t where t.geom is not null",
+    )
+    .bind(i32::try_from(z).unwrap_or(0))
+    .bind(i32::try_from(x).unwrap_or(0))
+    .bind(i32::try_from(y).unwrap_or(0))
+    .bind(spec.layer.name())
+    .bind(&polygons)
+    .bind(cells.iter().map(|c| cells::hex(c.cell)).collect::<Vec<_>>())
+    .bind(cells.iter().map(|c| c.reports).collect::<Vec<_>>())
+    .bind(cells.iter().map(|c| c.people).collect::<Vec<_>>())
+    .bind(cells.iter().map(|c| c.special).collect::<Vec<_>>())
+    .fetch_one(&state.db)
+    .await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/vnd.mapbox-vector-tile"),
+            // Counts move as reports arrive; a minute of staleness is fine for a map, and the
+            // answer depends on who asks.
+            (header::CACHE_CONTROL, "private, max-age=60"),
+            (header::VARY, "Authorization"),
+        ],
+        tile,
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tile_bounds_follow_web_mercator() {
+        let (w, s, e, n) = tile_bounds(0, 0, 0);
+        assert!((w + 180.0).abs() < 1e-9 && (e - 180.0).abs() < 1e-9);
+        assert!((n - 85.0511).abs() < 1e-3 && (s + 85.0511).abs() < 1e-3);
+        // Tai'an (36.2 N, 117.1 E) is in tile 8/211/100.
+        let (w, s, e, n) = tile_bounds(8, 211, 100);
+        assert!(w <= 117.1 && 117.1 <= e && s <= 36.2 && 36.2 <= n);
+    }
+}
