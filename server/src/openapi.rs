@@ -36,7 +36,7 @@ use crate::{
         hotspots::list_hotspots, hotspots::hotspots_geojson, hotspots::get_hotspot, hotspots::create_hotspot,
         hotspots::update_hotspot, hotspots::create_checkin,
         alerts::create_alert, alerts::list_alerts, alerts::get_alert, alerts::alert_coverage,
-        heatmap::heatmap, heatmap::tiles::heatmap_tile, reports::campaign_report,
+        heatmap::heatmap, heatmap::tiles::heatmap_tile, heatmap::picture::heatmap_png, reports::campaign_report,
     ),
     modifiers(&BearerAuth),
     tags(

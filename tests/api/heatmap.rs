@@ -267,3 +267,40 @@ async fn tiles_decode_as_mvt_and_a_tile_over_the_whole_city_holds_every_report(p
     );
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
 }
+
+#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+async fn the_png_is_a_valid_image_of_the_requested_size_with_shaded_cells(pool: PgPool) {
+    let app = TestApp::seeded(pool).await;
+    let officer = app.patrol().await;
+    random_reports(&app, &officer).await;
+    let supervisor = app.supervisor().await;
+    let client = reqwest::Client::new();
+
+    let res = client
+        .get(app.url("/api/v1/heatmap.png?campaign=winter-2026&cell_m=2500&width=800&height=600"))
+        .bearer_auth(&supervisor.token)
+        .send()
+        .await
+        .unwrap();
+    let bad = app
+        .get_as(&supervisor, "/api/v1/heatmap.png?width=99999")
+        .await;
+
+    assert_eq!(res.headers()["content-type"], "image/png");
+    let bytes = res.bytes().await.unwrap().to_vec();
+    let artifacts = concat!(env!("CARGO_MANIFEST_DIR"), "/../test-artifacts");
+    std::fs::create_dir_all(artifacts).unwrap();
+    std::fs::write(format!("{artifacts}/heatmap.png"), &bytes).unwrap();
+    let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert_eq!((info.width, info.height), (800, 600));
+    let channels = info.color_type.samples();
+    let shaded = buf
+        .chunks(channels)
+        .filter(|p| p[0] > 180 && p[1] < 200 && p[2] < 110)
+        .count();
+    assert!(shaded > 2_000, "cells are shaded ({shaded} warm pixels)");
+    assert_eq!(bad.error_code(), "invalid_size");
+}

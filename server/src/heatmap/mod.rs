@@ -3,6 +3,7 @@
 pub mod backfill;
 pub mod cells;
 pub mod db;
+pub mod picture;
 pub mod rollup;
 pub mod tiles;
 
@@ -28,6 +29,7 @@ pub use db::Layer;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/heatmap", get(heatmap))
+        .route("/api/v1/heatmap.png", get(picture::heatmap_png))
         .route("/tiles/{layer}/{z}/{x}/{y_mvt}", get(tiles::heatmap_tile))
 }
 
