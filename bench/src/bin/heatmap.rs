@@ -1,0 +1,327 @@
+//! Heat-map at scale: load N synthetic sightings (default 1,000,000) into a fresh database,
+//! time the service's city-wide heat-map over HTTP, and in the same run the naive query
+//! (`ST_HexagonGrid` joined to the raw points), with and without a usable index. Prints ratios.
+//!
+//! `cargo run --release -p xunjiu-bench --bin heatmap -- --rows 1000000`
+
+#![allow(clippy::print_stdout)] // a benchmark reports on stdout
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use chrono::{TimeZone, Utc};
+use clap::Parser;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use sqlx::{Connection, PgConnection, PgPool};
+use xunjiu_server::campaigns::season;
+use xunjiu_server::clock::ManualClock;
+use xunjiu_server::config::Settings;
+use xunjiu_server::heatmap::cells::{self, RESOLUTIONS};
+use xunjiu_server::routing::GeoPoint;
+use xunjiu_server::{AppState, app, db, seed, users};
+
+#[derive(Debug, Parser)]
+struct Args {
+    /// Sightings to load.
+    #[arg(long, default_value_t = 1_000_000)]
+    rows: usize,
+    /// Timed requests per measurement (the median is reported).
+    #[arg(long, default_value_t = 7)]
+    runs: usize,
+    /// Seconds the naive query may run before it is reported as timed out.
+    #[arg(long, default_value_t = 300)]
+    naive_timeout_s: u64,
+    /// Server URL whose maintenance database creates the bench database.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/xunjiu"
+    )]
+    database_url: String,
+}
+
+const BENCH_DB: &str = "xunjiu_bench_heatmap";
+const PASSWORD: &str = "bench password";
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let base = args
+        .database_url
+        .rsplit_once('/')
+        .map_or(args.database_url.as_str(), |(b, _)| b)
+        .to_owned();
+    let mut admin = PgConnection::connect(&format!("{base}/postgres")).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "drop database if exists {BENCH_DB} with (force)"
+    )))
+    .execute(&mut admin)
+    .await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("create database {BENCH_DB}")))
+        .execute(&mut admin)
+        .await?;
+    let url = format!("{base}/{BENCH_DB}");
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(8)
+        .connect(&url)
+        .await?;
+    db::migrate(&pool).await?;
+    seed::run(&pool, Settings::default().service_margin_m).await?;
+    let reporter = users::add(&pool, account("bench-patrol", mobile_api::Role::Patrol)).await?;
+    users::add(
+        &pool,
+        account("bench-supervisor", mobile_api::Role::Supervisor),
+    )
+    .await?;
+
+    let t = Instant::now();
+    load(&pool, reporter, args.rows).await?;
+    let load_s = t.elapsed().as_secs_f64();
+    println!(
+        "loaded {} sightings and their rollup in {load_s:.1} s",
+        args.rows
+    );
+
+    // The service, in-process on a real socket, its clock inside the campaign.
+    let clock = ManualClock::at(
+        Utc.with_ymd_and_hms(2027, 1, 15, 4, 0, 0)
+            .single()
+            .context("clock")?,
+    );
+    let state = AppState::load(pool.clone(), Settings::default(), Arc::new(clock)).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move { axum::serve(listener, app(state)).await });
+    let client = reqwest::Client::new();
+    let login: serde_json::Value = client
+        .post(format!("http://{addr}/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": "bench-supervisor", "password": PASSWORD}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token = login["token"].as_str().context("login")?.to_owned();
+
+    let mut report = String::new();
+    writeln!(report, "| measurement | median | runs |")?;
+    writeln!(report, "| --- | --- | --- |")?;
+    let mut service_1000 = Duration::ZERO;
+    for cell_m in [5000, 1000, 250] {
+        let url = format!("http://{addr}/api/v1/heatmap?campaign=winter-2026&cell_m={cell_m}");
+        let mut times = Vec::new();
+        let mut cells = 0;
+        for _ in 0..args.runs {
+            let t = Instant::now();
+            let body: serde_json::Value = client
+                .get(&url)
+                .bearer_auth(&token)
+                .send()
+                .await?
+                .json()
+                .await?;
+            times.push(t.elapsed());
+            anyhow::ensure!(
+                body["total"].as_u64() == Some(args.rows as u64),
+                "the map must count every sighting"
+            );
+            cells = body["features"].as_array().map_or(0, Vec::len);
+        }
+        let median = median(&mut times);
+        if cell_m == 1000 {
+            service_1000 = median;
+        }
+        writeln!(
+            report,
+            "| service, city-wide, cell_m={cell_m} ({cells} cells, HTTP + JSON) | {:.1} ms | {} |",
+            ms(median),
+            args.runs
+        )?;
+    }
+
+    let (from, to) = (
+        season::parse("winter-2026").context("campaign")?.starts_at,
+        season::parse("winter-2026").context("campaign")?.ends_at,
+    );
+    let naive = "select count(*), coalesce(sum(n), 0)::int8 from (
+            select count(*) as n
+            from st_hexagongrid(1000, st_transform(st_makeenvelope(116.0, 35.5, 118.2, 36.6, 4326), 3857)) g
+            join sightings s on st_intersects(g.geom, st_transform(s.location::geometry, 3857))
+            where s.observed_at >= $1 and s.observed_at < $2
+            group by g.i, g.j) x";
+    let unindexed = time_naive(&pool, naive, from, to, args.naive_timeout_s).await?;
+    let t = Instant::now();
+    sqlx::query("create index sightings_mercator_gist on sightings using gist (st_transform(location::geometry, 3857))")
+        .execute(&pool)
+        .await?;
+    sqlx::query("analyze sightings").execute(&pool).await?;
+    let index_s = t.elapsed().as_secs_f64();
+    let indexed = time_naive(&pool, naive, from, to, args.naive_timeout_s).await?;
+    for (name, result) in [
+        ("naive, no usable index", unindexed),
+        ("naive, with a GiST index on the projected points", indexed),
+    ] {
+        match result {
+            Some(d) => writeln!(
+                report,
+                "| {name} (ST_HexagonGrid 1000 m join) | {:.1} ms | 1 |\n| ratio naive / service (cell_m=1000) | {:.0}× | |",
+                ms(d),
+                d.as_secs_f64() / service_1000.as_secs_f64()
+            )?,
+            None => writeln!(
+                report,
+                "| {name} (ST_HexagonGrid 1000 m join) | > {} s (timed out) | 1 |\n| ratio naive / service (cell_m=1000) | > {:.0}× | |",
+                args.naive_timeout_s,
+                args.naive_timeout_s as f64 / service_1000.as_secs_f64()
+            )?,
+        }
+    }
+    writeln!(
+        report,
+        "\n(index build for the fair naive run: {index_s:.1} s; load: {load_s:.1} s)"
+    )?;
+    println!("{report}");
+    pool.close().await;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "drop database if exists {BENCH_DB} with (force)"
+    )))
+    .execute(&mut admin)
+    .await?;
+    Ok(())
+}
+
+fn account(username: &str, role: mobile_api::Role) -> users::NewAccount {
+    users::NewAccount {
+        username: username.to_owned(),
+        password: PASSWORD.to_owned(),
+        role,
+        station: None,
+        agency: (role == mobile_api::Role::Patrol).then_some(mobile_api::Agency::Police),
+        unit: None,
+        county_code: None,
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn median(times: &mut [Duration]) -> Duration {
+    times.sort();
+    times[times.len() / 2]
+}
+
+async fn time_naive(
+    pool: &PgPool,
+    sql: &'static str,
+    from: chrono::DateTime<Utc>,
+    to: chrono::DateTime<Utc>,
+    timeout_s: u64,
+) -> anyhow::Result<Option<Duration>> {
+    let mut conn = pool.acquire().await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "set statement_timeout = '{timeout_s}s'"
+    )))
+    .execute(&mut *conn)
+    .await?;
+    let t = Instant::now();
+    let result: Result<(i64, i64), _> = sqlx::query_as(sql)
+        .bind(from)
+        .bind(to)
+        .fetch_one(&mut *conn)
+        .await;
+    let elapsed = t.elapsed();
+    sqlx::query("reset statement_timeout")
+        .execute(&mut *conn)
+        .await?;
+    match result {
+        Ok((_, counted)) => {
+            println!(
+                "naive query counted {counted} sightings in {:.1} s",
+                elapsed.as_secs_f64()
+            );
+            Ok(Some(elapsed))
+        }
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("57014") => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Random points inside Tai'an's counties, random times in the winter campaign, loaded with
+/// COPY, and the rollup computed the way the server computes it.
+async fn load(pool: &PgPool, reporter: uuid::Uuid, rows: usize) -> anyhow::Result<()> {
+    let directory = xunjiu_server::routing::db::load(pool).await?;
+    let campaign = season::parse("winter-2026").context("campaign")?;
+    let span = (campaign.ends_at - campaign.starts_at).num_seconds();
+    let mut rng = StdRng::seed_from_u64(2020_09);
+    let mut rollup: HashMap<(u8, chrono::NaiveDate, i64), (i64, i64, i64)> = HashMap::new();
+    let mut conn = pool.acquire().await?;
+    let mut done = 0;
+    while done < rows {
+        let mut buf = String::new();
+        let batch = (rows - done).min(50_000);
+        let mut made = 0;
+        while made < batch {
+            let (lat, lon) = (
+                rng.random_range(35.55..36.55),
+                rng.random_range(116.05..118.15),
+            );
+            let Ok(point) = GeoPoint::new(lat, lon) else {
+                continue;
+            };
+            let Ok(routed) = directory.route(point) else {
+                continue;
+            };
+            let Some(area) = routed.area else { continue };
+            let Some(r9) = cells::r9(point) else { continue };
+            let at = campaign.starts_at + chrono::Duration::seconds(rng.random_range(0..span));
+            let people: i64 = rng.random_range(1..4);
+            let special = rng.random_bool(0.2);
+            writeln!(
+                buf,
+                "{}\t{reporter}\t{}\t{}\tSRID=4326;POINT({lon} {lat})\t{people}\t{}\tnone\t{}\t{}\t{}\t\\\\x00\t{r9}\t[]",
+                uuid::Uuid::new_v4(),
+                at.to_rfc3339(),
+                at.to_rfc3339(),
+                if special { "{elderly}" } else { "{}" },
+                routed.station.station.code,
+                routed.distance_m,
+                area.area.code,
+            )?;
+            let day = season::local_date(at);
+            for res in RESOLUTIONS {
+                if let Some(cell) = cells::parent(r9, res) {
+                    let e = rollup.entry((u8::from(res), day, cell)).or_default();
+                    *e = (e.0 + 1, e.1 + people, e.2 + i64::from(special));
+                }
+            }
+            made += 1;
+        }
+        let mut copy = conn
+            .copy_in_raw(
+                "copy sightings (id, reported_by, observed_at, received_at, location, people_count, categories,
+                                 action_taken, station_code, distance_m, area_code, request_hash, h3_r9, items_given)
+                 from stdin",
+            )
+            .await?;
+        copy.send(buf.as_bytes()).await?;
+        copy.finish().await?;
+        done += batch;
+    }
+    let mut buf = String::new();
+    for ((res, day, cell), (n, p, s)) in &rollup {
+        writeln!(buf, "sightings\t{res}\t{day}\t{cell}\t{n}\t{p}\t{s}")?;
+    }
+    let mut copy = conn
+        .copy_in_raw(
+            "copy heat_cells (layer, resolution, day, cell, reports, people, special) from stdin",
+        )
+        .await?;
+    copy.send(buf.as_bytes()).await?;
+    copy.finish().await?;
+    sqlx::query("analyze").execute(&mut *conn).await?;
+    Ok(())
+}
