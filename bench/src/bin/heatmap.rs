@@ -21,6 +21,7 @@ use xunjiu_server::campaigns::season;
 use xunjiu_server::clock::ManualClock;
 use xunjiu_server::config::Settings;
 use xunjiu_server::heatmap::cells::{self, RESOLUTIONS};
+use xunjiu_server::heatmap::rollup;
 use xunjiu_server::routing::GeoPoint;
 use xunjiu_server::{AppState, app, db, seed, users};
 
@@ -256,7 +257,7 @@ async fn load(pool: &PgPool, reporter: uuid::Uuid, rows: usize) -> anyhow::Resul
     let directory = xunjiu_server::routing::db::load(pool).await?;
     let campaign = season::parse("winter-2026").context("campaign")?;
     let span = (campaign.ends_at - campaign.starts_at).num_seconds();
-    let mut rng = StdRng::seed_from_u64(2020_09);
+    let mut rng = StdRng::seed_from_u64(20_200_515);
     let mut rollup: HashMap<(u8, chrono::NaiveDate, i64), (i64, i64, i64)> = HashMap::new();
     let mut conn = pool.acquire().await?;
     let mut done = 0;
@@ -311,17 +312,29 @@ async fn load(pool: &PgPool, reporter: uuid::Uuid, rows: usize) -> anyhow::Resul
         copy.finish().await?;
         done += batch;
     }
-    let mut buf = String::new();
+    let mut months: HashMap<(u8, chrono::NaiveDate, i64), (i64, i64, i64)> = HashMap::new();
     for ((res, day, cell), (n, p, s)) in &rollup {
-        writeln!(buf, "sightings\t{res}\t{day}\t{cell}\t{n}\t{p}\t{s}")?;
+        let e = months
+            .entry((*res, rollup::month_of(*day), *cell))
+            .or_default();
+        *e = (e.0 + n, e.1 + p, e.2 + s);
     }
-    let mut copy = conn
-        .copy_in_raw(
-            "copy heat_cells (layer, resolution, day, cell, reports, people, special) from stdin",
-        )
-        .await?;
-    copy.send(buf.as_bytes()).await?;
-    copy.finish().await?;
+    for (table, period, sums) in [
+        ("heat_cells", "day", &rollup),
+        ("heat_cells_month", "month", &months),
+    ] {
+        let mut buf = String::new();
+        for ((res, day, cell), (n, p, s)) in sums {
+            writeln!(buf, "sightings\t{res}\t{day}\t{cell}\t{n}\t{p}\t{s}")?;
+        }
+        // `table` and `period` are one of the two fixed pairs above.
+        let statement = format!(
+            "copy {table} (layer, resolution, {period}, cell, reports, people, special) from stdin"
+        );
+        let mut copy = conn.copy_in_raw(&statement).await?;
+        copy.send(buf.as_bytes()).await?;
+        copy.finish().await?;
+    }
     sqlx::query("analyze").execute(&mut *conn).await?;
     Ok(())
 }

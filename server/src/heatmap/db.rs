@@ -32,16 +32,24 @@ impl Layer {
 /// Per-cell sums: `(cell, reports, people, special)`.
 pub type Sums = Vec<(i64, i64, i64, i64)>;
 
+/// Sums over `[first, end)` from the daily rollup, or with `monthly` from the monthly one
+/// (then both ends are first days of months).
 pub async fn rollup(
     db: impl PgExecutor<'_>,
     layer: Layer,
     resolution: i16,
     days: (NaiveDate, NaiveDate),
+    monthly: bool,
 ) -> sqlx::Result<Sums> {
-    sqlx::query_as(
-        "select cell, sum(reports)::int8, sum(people)::int8, sum(special)::int8 from heat_cells
-         where layer = $1 and resolution = $2 and day >= $3 and day < $4 group by cell",
-    )
+    let (table, period) = if monthly {
+        ("heat_cells_month", "month")
+    } else {
+        ("heat_cells", "day")
+    };
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select cell, sum(reports)::int8, sum(people)::int8, sum(special)::int8 from {table}
+         where layer = $1 and resolution = $2 and {period} >= $3 and {period} < $4 group by cell"
+    )))
     .bind(layer.name())
     .bind(resolution)
     .bind(days.0)

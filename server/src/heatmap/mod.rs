@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use h3o::Resolution;
 use serde::Deserialize;
 use serde_json::json;
@@ -149,13 +149,20 @@ pub async fn aggregate(state: &AppState, spec: &MapSpec) -> Result<Vec<Cell>> {
     };
     let mut raw_ranges = Vec::new();
     match (spec.bbox, whole_days(spec.from, spec.to)) {
-        // Whole local days without a box: from the rollup; the ragged ends from raw rows.
+        // Whole local months from the monthly rollup, the other whole days from the daily
+        // one, the ragged ends from raw rows.
         (None, Some((first, end))) => {
             let res = i16::from(u8::from(spec.resolution));
-            for (cell, reports, people, special) in
-                db::rollup(&state.db, spec.layer, res, (first, end)).await?
-            {
-                add(cell, reports, people, special);
+            let spans = match whole_months(first, end) {
+                Some((m0, m1)) => vec![((m0, m1), true), ((first, m0), false), ((m1, end), false)],
+                None => vec![((first, end), false)],
+            };
+            for (span, monthly) in spans.into_iter().filter(|((a, b), _)| a < b) {
+                for (cell, reports, people, special) in
+                    db::rollup(&state.db, spec.layer, res, span, monthly).await?
+                {
+                    add(cell, reports, people, special);
+                }
             }
             raw_ranges.push((spec.from, season::local_midnight(first)));
             raw_ranges.push((season::local_midnight(end), spec.to));
@@ -172,6 +179,17 @@ pub async fn aggregate(state: &AppState, spec: &MapSpec) -> Result<Vec<Cell>> {
     let mut cells: Vec<Cell> = sums.into_values().filter(|c| c.reports > 0).collect();
     cells.sort_by_key(|c| c.cell);
     Ok(cells)
+}
+
+/// The months wholly inside the days `[first, end)`, as first days `[m0, m1)`.
+fn whole_months(first: NaiveDate, end: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+    let m0 = if first.day() == 1 {
+        first
+    } else {
+        rollup::month_of(first).checked_add_months(chrono::Months::new(1))?
+    };
+    let m1 = rollup::month_of(end);
+    (m0 < m1).then_some((m0, m1))
 }
 
 /// The local days wholly inside `[from, to)`, as `[first, end)`.

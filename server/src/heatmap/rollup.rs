@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use sqlx::PgConnection;
 
 use super::cells::{self, RESOLUTIONS};
@@ -23,8 +23,25 @@ pub fn is_special(categories: &[String]) -> bool {
         .any(|c| matches!(c.as_str(), "minor" | "elderly" | "mental_disorder"))
 }
 
-/// Add reports to every resolution of the rollup.
+/// The first day of `day`'s month.
+pub fn month_of(day: NaiveDate) -> NaiveDate {
+    day.with_day(1).unwrap_or(day)
+}
+
+/// Add reports to every resolution of the daily and the monthly rollup.
 pub async fn add(conn: &mut PgConnection, layer: &str, items: &[Contribution]) -> sqlx::Result<()> {
+    add_to(conn, "heat_cells", "day", layer, items, |d| d).await?;
+    add_to(conn, "heat_cells_month", "month", layer, items, month_of).await
+}
+
+async fn add_to(
+    conn: &mut PgConnection,
+    table: &str,
+    period: &str,
+    layer: &str,
+    items: &[Contribution],
+    bucket: fn(NaiveDate) -> NaiveDate,
+) -> sqlx::Result<()> {
     // Summed per key first, then written in key order: two transactions touching the same
     // cells lock them in the same order and cannot deadlock.
     let mut sums: BTreeMap<(i16, NaiveDate, i64), (i32, i32, i32)> = BTreeMap::new();
@@ -34,7 +51,7 @@ pub async fn add(conn: &mut PgConnection, layer: &str, items: &[Contribution]) -
                 continue;
             };
             let e = sums
-                .entry((i16::from(u8::from(resolution)), c.day, cell))
+                .entry((i16::from(u8::from(resolution)), bucket(c.day), cell))
                 .or_default();
             e.0 += 1;
             e.1 += c.people;
@@ -46,17 +63,18 @@ pub async fn add(conn: &mut PgConnection, layer: &str, items: &[Contribution]) -
     }
     let keys: Vec<_> = sums.keys().copied().collect();
     let values: Vec<_> = sums.values().copied().collect();
-    sqlx::query(
-        "insert into heat_cells (layer, resolution, day, cell, reports, people, special)
+    // `table` and `period` are one of two fixed pairs, never input.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "insert into {table} (layer, resolution, {period}, cell, reports, people, special)
          select $1, u.r, u.d, u.c, u.n, u.p, u.s
          from unnest($2::int2[], $3::date[], $4::int8[], $5::int4[], $6::int4[], $7::int4[]) with ordinality
               as u(r, d, c, n, p, s, o)
          order by u.o
-         on conflict (layer, resolution, day, cell) do update set
-             reports = heat_cells.reports + excluded.reports,
-             people = heat_cells.people + excluded.people,
-             special = heat_cells.special + excluded.special",
-    )
+         on conflict (layer, resolution, {period}, cell) do update set
+             reports = {table}.reports + excluded.reports,
+             people = {table}.people + excluded.people,
+             special = {table}.special + excluded.special"
+    )))
     .bind(layer)
     .bind(keys.iter().map(|k| k.0).collect::<Vec<_>>())
     .bind(keys.iter().map(|k| k.1).collect::<Vec<_>>())
