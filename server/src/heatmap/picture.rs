@@ -210,34 +210,11 @@ fn draw(scene: &Scene, width: u32, height: u32) -> anyhow::Result<Vec<u8>> {
     }
     for p in &scene.hotspots {
         let (x, y) = project(*p);
-        if let Some(rect) = tiny_skia::Rect::from_xywh(x - 3.0, y - 3.0, 6.0, 6.0) {
-            paint.set_color_rgba8(30, 100, 200, 255);
-            pixmap.fill_rect(rect, &paint, Transform::identity(), None);
-        }
+        hotspot_marker(&mut pixmap, x, y);
     }
     for p in &scene.stations {
         let (x, y) = project(*p);
-        if let Some(circle) = PathBuilder::from_circle(x, y, 6.0) {
-            paint.set_color_rgba8(255, 255, 255, 255);
-            pixmap.fill_path(
-                &circle,
-                &paint,
-                FillRule::Winding,
-                Transform::identity(),
-                None,
-            );
-            paint.set_color_rgba8(0, 0, 0, 255);
-            pixmap.stroke_path(
-                &circle,
-                &paint,
-                &Stroke {
-                    width: 2.5,
-                    ..Stroke::default()
-                },
-                Transform::identity(),
-                None,
-            );
-        }
+        station_marker(&mut pixmap, x, y);
     }
 
     text(
@@ -295,19 +272,7 @@ fn draw(scene: &Scene, width: u32, height: u32) -> anyhow::Result<Vec<u8>> {
         ly += 22.0;
     }
     ly += 10.0;
-    if let Some(circle) = PathBuilder::from_circle(lx + 11.0, ly + 8.0, 6.0) {
-        paint.set_color_rgba8(0, 0, 0, 255);
-        pixmap.stroke_path(
-            &circle,
-            &paint,
-            &Stroke {
-                width: 2.5,
-                ..Stroke::default()
-            },
-            Transform::identity(),
-            None,
-        );
-    }
+    station_marker(&mut pixmap, lx + 11.0, ly + 8.0);
     text(
         &mut pixmap,
         &font,
@@ -318,10 +283,7 @@ fn draw(scene: &Scene, width: u32, height: u32) -> anyhow::Result<Vec<u8>> {
         (0, 0, 0),
     );
     ly += 22.0;
-    if let Some(rect) = tiny_skia::Rect::from_xywh(lx + 8.0, ly + 5.0, 6.0, 6.0) {
-        paint.set_color_rgba8(30, 100, 200, 255);
-        pixmap.fill_rect(rect, &paint, Transform::identity(), None);
-    }
+    hotspot_marker(&mut pixmap, lx + 11.0, ly + 8.0);
     text(
         &mut pixmap,
         &font,
@@ -349,6 +311,41 @@ fn draw(scene: &Scene, width: u32, height: u32) -> anyhow::Result<Vec<u8>> {
         (0, 0, 0),
     );
     Ok(pixmap.encode_png()?)
+}
+
+/// A rescue station: a black ring on white.
+fn station_marker(pixmap: &mut Pixmap, x: f32, y: f32) {
+    let Some(circle) = PathBuilder::from_circle(x, y, 6.0) else {
+        return;
+    };
+    let mut paint = Paint {
+        anti_alias: true,
+        ..Paint::default()
+    };
+    paint.set_color_rgba8(255, 255, 255, 255);
+    pixmap.fill_path(
+        &circle,
+        &paint,
+        FillRule::Winding,
+        Transform::identity(),
+        None,
+    );
+    paint.set_color_rgba8(0, 0, 0, 255);
+    let ring = Stroke {
+        width: 2.5,
+        ..Stroke::default()
+    };
+    pixmap.stroke_path(&circle, &paint, &ring, Transform::identity(), None);
+}
+
+/// A hotspot: a small blue square.
+fn hotspot_marker(pixmap: &mut Pixmap, x: f32, y: f32) {
+    let Some(rect) = tiny_skia::Rect::from_xywh(x - 3.0, y - 3.0, 6.0, 6.0) else {
+        return;
+    };
+    let mut paint = Paint::default();
+    paint.set_color_rgba8(30, 100, 200, 255);
+    pixmap.fill_rect(rect, &paint, Transform::identity(), None);
 }
 
 /// Draw `s` with its baseline at `(x, y)`, blending glyph coverage over what is there.
