@@ -19,6 +19,16 @@ impl IntoResponse for GeoJson {
     }
 }
 
+/// A FeatureCollection already serialised.
+#[derive(Debug, Clone)]
+pub struct GeoJsonText(pub String);
+
+impl IntoResponse for GeoJsonText {
+    fn into_response(self) -> Response {
+        ([(header::CONTENT_TYPE, "application/geo+json")], self.0).into_response()
+    }
+}
+
 /// A Point feature; `lon` first, as RFC 7946 orders axes.
 pub fn point_feature(lat: f64, lon: f64, properties: Value) -> Value {
     json!({

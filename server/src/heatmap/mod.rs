@@ -8,6 +8,7 @@ pub mod rollup;
 pub mod tiles;
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 
 use axum::Router;
 use axum::extract::State;
@@ -21,7 +22,7 @@ use crate::auth::CurrentUser;
 use crate::campaigns::season;
 use crate::error::{ApiError, Result};
 use crate::extract::ApiQuery;
-use crate::geojson::GeoJson;
+use crate::geojson::GeoJsonText;
 use crate::listing::{self, BBox};
 use crate::state::AppState;
 pub use db::Layer;
@@ -211,21 +212,11 @@ pub async fn heatmap(
     State(state): State<AppState>,
     _user: CurrentUser,
     ApiQuery(query): ApiQuery<MapQuery>,
-) -> Result<GeoJson> {
+) -> Result<GeoJsonText> {
     let spec = MapSpec::parse(&query, state.clock.now())?;
     let cells = aggregate(&state, &spec).await?;
     let total: i64 = cells.iter().map(|c| c.reports).sum();
-    let features: Vec<_> = cells
-        .iter()
-        .map(|c| {
-            json!({
-                "type": "Feature",
-                "geometry": {"type": "Polygon", "coordinates": [cells::ring(c.cell)]},
-                "properties": {"cell": cells::hex(c.cell), "count": c.reports, "people": c.people, "special_count": c.special},
-            })
-        })
-        .collect();
-    Ok(GeoJson(json!({
+    let head = json!({
         "type": "FeatureCollection",
         "layer": spec.layer.name(),
         "count_of": "reports",
@@ -235,6 +226,33 @@ pub async fn heatmap(
         "from": spec.from,
         "to": spec.to,
         "total": total,
-        "features": features,
-    })))
+    })
+    .to_string();
+    // Tens of thousands of small features: written straight into the body rather than built as
+    // a tree of JSON values first. Numbers are finite, so `{}` formatting is valid JSON.
+    let mut body = String::with_capacity(head.len() + cells.len() * 330);
+    body.push_str(head.trim_end_matches('}'));
+    body.push_str(",\"features\":[");
+    for (i, c) in cells.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(
+            "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[",
+        );
+        for (j, [lon, lat]) in cells::ring(c.cell).iter().enumerate() {
+            let sep = if j > 0 { "," } else { "" };
+            let _ = write!(body, "{sep}[{lon},{lat}]");
+        }
+        let _ = write!(
+            body,
+            "]]}},\"properties\":{{\"cell\":\"{}\",\"count\":{},\"people\":{},\"special_count\":{}}}}}",
+            cells::hex(c.cell),
+            c.reports,
+            c.people,
+            c.special
+        );
+    }
+    body.push_str("]}");
+    Ok(GeoJsonText(body))
 }
