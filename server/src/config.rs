@@ -79,6 +79,10 @@ pub struct Settings {
     #[arg(long, env = "XUNJIU_ESCALATION_INTERVAL_S", default_value_t = 15)]
     pub escalation_interval_s: u64,
 
+    /// This server's Open311 `jurisdiction_id`; requests naming another get a 404.
+    #[arg(long, env = "XUNJIU_OPEN311_JURISDICTION", default_value = "taian")]
+    pub open311_jurisdiction: String,
+
     /// Contact the push services see in the VAPID claims (RFC 8292 `sub`).
     #[arg(
         long,
@@ -125,6 +129,7 @@ impl Default for Settings {
             scene_urgent_minutes: 30,
             escalation_interval_s: 15,
             vapid_subject: "mailto:xunjiu-ops@example.invalid".to_owned(),
+            open311_jurisdiction: "taian".to_owned(),
         }
     }
 }

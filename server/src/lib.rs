@@ -18,6 +18,7 @@ pub mod heatmap;
 pub mod hotspots;
 pub mod intake;
 pub mod listing;
+pub mod open311;
 pub mod openapi;
 pub mod push;
 pub mod ratelimit;
@@ -58,6 +59,7 @@ pub fn app(state: AppState) -> Router {
         .merge(hotspots::router())
         .merge(alerts::router())
         .merge(heatmap::router())
+        .merge(open311::router())
         .merge(reports::router())
         .merge(accountability::router())
         .merge(push::router())

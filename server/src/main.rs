@@ -34,6 +34,13 @@ enum Command {
         #[command(flatten)]
         settings: Settings,
     },
+    /// Open311 partners and their API keys.
+    Partners {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(subcommand)]
+        command: PartnersCommand,
+    },
     /// Web push keys.
     Vapid {
         #[command(flatten)]
@@ -48,6 +55,21 @@ enum Command {
         #[command(subcommand)]
         command: UsersCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum PartnersCommand {
+    /// Register a partner; its API key is printed on the last line, once.
+    Add {
+        name: String,
+        /// The referral channel its requests get: 12345, 110, volunteer, taxi, sanitation_security, charity, public.
+        #[arg(long, value_parser = parse_wire::<mobile_api::Channel>)]
+        channel: mobile_api::Channel,
+    },
+    /// Revoke a partner's key.
+    Revoke { name: String },
+    /// List partners.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -85,6 +107,34 @@ enum UsersCommand {
 
 fn parse_wire<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
     xunjiu_server::wire::parse(text).map_err(|_| format!("unknown value {text:?}"))
+}
+
+async fn partners_command(args: DbArgs, command: PartnersCommand) -> anyhow::Result<()> {
+    use std::io::Write;
+    let pool = db::pool(&args)?;
+    db::migrate(&pool).await?;
+    let mut out = std::io::stdout();
+    match command {
+        PartnersCommand::Add { name, channel } => {
+            let key = xunjiu_server::open311::partners::add(&pool, &name, channel).await?;
+            writeln!(
+                out,
+                "partner {name} added; its Open311 api_key (shown only now):"
+            )?;
+            writeln!(out, "{key}")?;
+        }
+        PartnersCommand::Revoke { name } => {
+            xunjiu_server::open311::partners::revoke(&pool, &name, chrono::Utc::now()).await?;
+            writeln!(out, "partner {name}: key revoked")?;
+        }
+        PartnersCommand::List => {
+            for (name, channel, revoked) in xunjiu_server::open311::partners::list(&pool).await? {
+                let state = if revoked { "revoked" } else { "active" };
+                writeln!(out, "{name}\t{channel}\t{state}")?;
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn users_command(args: DbArgs, command: UsersCommand) -> anyhow::Result<()> {
@@ -140,6 +190,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Users { db: args, command } => users_command(args, command).await,
+        Command::Partners { db: args, command } => partners_command(args, command).await,
         Command::Vapid {
             db: args,
             command: VapidCommand::Generate,

@@ -13,6 +13,7 @@ mod campaigns;
 mod duty;
 mod escalation;
 mod health;
+mod open311;
 mod openapi;
 mod privacy;
 mod push;

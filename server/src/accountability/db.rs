@@ -56,7 +56,7 @@ pub async fn facts(
                 fa.at as accepted_at, fa.username as accepted_by, arr.at as on_scene_at,
                 lr.outcome, ls.to_status as status, coalesce(es.n, 0) as escalations, r.area_code
          from referrals r
-         join users u on u.id = r.created_by
+         left join users u on u.id = r.created_by
          join first_routing fr on fr.referral_id = r.id
          join last_status ls on ls.referral_id = r.id
          left join first_acceptance fa on fa.referral_id = r.id

@@ -29,12 +29,15 @@ pub struct NewRow {
     pub on_scene_by: DateTime<Utc>,
     pub sighting_id: Option<Uuid>,
     pub request_hash: Vec<u8>,
+    /// For a request that came through Open311.
+    pub open311_service_code: Option<String>,
 }
 
-/// Who created the rows, and when they arrived.
+/// Who created the rows (an account, or an Open311 partner), and when they arrived.
 #[derive(Debug, Clone, Copy)]
 pub struct Creator<'a> {
-    pub user_id: Uuid,
+    pub user_id: Option<Uuid>,
+    pub partner_id: Option<Uuid>,
     pub role: &'a str,
     pub received_at: DateTime<Utc>,
 }
@@ -54,18 +57,19 @@ pub async fn insert_new(
         "insert into referrals (id, channel, external_ref, reported_at, received_at, created_by, location,
                                 address_text, caller_phone, people_count, categories, description, priority,
                                 status, station_code, accountable_station, distance_m, area_code, accept_by,
-                                sighting_id, request_hash, updated_at, on_scene_by, h3_r9)
+                                sighting_id, request_hash, updated_at, on_scene_by, h3_r9,
+                                partner_id, open311_service_code)
          select u.id, u.channel, u.external_ref, u.reported_at, $1, $2,
                 st_setsrid(st_makepoint(u.lon, u.lat), 4326)::geography,
                 u.address_text, u.caller_phone, u.people_count, string_to_array(u.categories, ','),
                 u.description, u.priority, 'routed', u.station_code, u.station_code, u.distance_m,
-                u.area_code, u.accept_by, u.sighting_id, u.request_hash, $1, u.on_scene_by, u.h3_r9
+                u.area_code, u.accept_by, u.sighting_id, u.request_hash, $1, u.on_scene_by, u.h3_r9, $23, u.open311
          from unnest($3::uuid[], $4::text[], $5::text[], $6::timestamptz[], $7::float8[], $8::float8[],
                      $9::text[], $10::text[], $11::int4[], $12::text[], $13::text[], $14::text[], $15::text[],
-                     $16::float8[], $17::text[], $18::timestamptz[], $19::uuid[], $20::bytea[], $21::timestamptz[], $22::int8[])
+                     $16::float8[], $17::text[], $18::timestamptz[], $19::uuid[], $20::bytea[], $21::timestamptz[], $22::int8[], $24::text[])
               as u(id, channel, external_ref, reported_at, lon, lat, address_text, caller_phone, people_count,
                    categories, description, priority, station_code, distance_m, area_code, accept_by,
-                   sighting_id, request_hash, on_scene_by, h3_r9)
+                   sighting_id, request_hash, on_scene_by, h3_r9, open311)
          on conflict (id) do nothing
          returning id",
     )
@@ -91,6 +95,8 @@ pub async fn insert_new(
     .bind(rows.iter().map(|r| r.request_hash.clone()).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.on_scene_by).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| crate::heatmap::cells::r9(r.point)).collect::<Vec<_>>())
+    .bind(creator.partner_id)
+    .bind(rows.iter().map(|r| r.open311_service_code.clone()).collect::<Vec<_>>())
     .fetch_all(&mut *conn)
     .await?;
     let contributions: Vec<Contribution> = rows
@@ -139,7 +145,7 @@ pub async fn insert_new(
 pub async fn fingerprint(
     db: impl PgExecutor<'_>,
     id: Uuid,
-) -> sqlx::Result<Option<(Uuid, Vec<u8>)>> {
+) -> sqlx::Result<Option<(Option<Uuid>, Vec<u8>)>> {
     sqlx::query_as("select created_by, request_hash from referrals where id = $1")
         .bind(id)
         .fetch_optional(db)
@@ -154,7 +160,7 @@ pub struct Row {
     pub external_ref: Option<String>,
     pub reported_at: DateTime<Utc>,
     pub received_at: DateTime<Utc>,
-    pub created_by: Uuid,
+    pub created_by: Option<Uuid>,
     pub lat: f64,
     pub lon: f64,
     pub address_text: String,

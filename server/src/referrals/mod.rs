@@ -90,10 +90,12 @@ pub async fn create_referral(
         on_scene_by: now + state.settings.scene_within(priority),
         sighting_id: None,
         request_hash: hash.clone(),
+        open311_service_code: None,
     };
     let role = wire::name(&user.role);
     let creator = db::Creator {
-        user_id: user.id,
+        user_id: Some(user.id),
+        partner_id: None,
         role: &role,
         received_at: now,
     };
@@ -105,7 +107,7 @@ pub async fn create_referral(
         let (created_by, stored_hash) = db::fingerprint(&state.db, draft.id)
             .await?
             .ok_or_else(|| anyhow::anyhow!("referral vanished after a conflicting insert"))?;
-        if created_by != user.id || stored_hash != hash {
+        if created_by != Some(user.id) || stored_hash != hash {
             return Err(id_conflict("referral"));
         }
         StatusCode::OK

@@ -16,7 +16,7 @@ pub fn can_read(user: &CurrentUser, row: &Row) -> bool {
         Role::Duty => {
             user.is_duty_of(&row.station_code) || user.is_duty_of(&row.accountable_station)
         }
-        Role::Patrol => row.created_by == user.id,
+        Role::Patrol => row.created_by == Some(user.id),
         Role::Admin => false,
     }
 }

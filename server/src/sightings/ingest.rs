@@ -88,7 +88,8 @@ pub async fn store(
         .collect();
     let role = wire::name(&user.role);
     let creator = referrals::db::Creator {
-        user_id: user.id,
+        user_id: Some(user.id),
+        partner_id: None,
         role: &role,
         received_at: now,
     };
@@ -155,5 +156,6 @@ fn raised_referral(
         on_scene_by: now + state.settings.scene_within(priority),
         sighting_id: Some(row.id),
         request_hash: row.request_hash.clone(),
+        open311_service_code: None,
     })
 }
