@@ -96,9 +96,8 @@ async fn get_file(
     Path(file): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let (stem, format) = match split(&file) {
-        Ok(s) => s,
-        Err(r) => return r,
+    let Some((stem, format)) = Format::split(&file) else {
+        return no_such_format();
     };
     let p = params(query.as_deref().map(str::as_bytes));
     let answer = async {
@@ -136,9 +135,8 @@ async fn post_file(
     Path(file): Path<String>,
     body: Bytes,
 ) -> Response {
-    let (stem, format) = match split(&file) {
-        Ok(s) => s,
-        Err(r) => return r,
+    let Some((stem, format)) = Format::split(&file) else {
+        return no_such_format();
     };
     if stem != "requests" {
         return format::error(StatusCode::NOT_FOUND, format, "only requests can be posted");
@@ -152,9 +150,8 @@ async fn get_service(
     Path(file): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let (code, format) = match split(&file) {
-        Ok(s) => s,
-        Err(r) => return r,
+    let Some((code, format)) = Format::split(&file) else {
+        return no_such_format();
     };
     let p = params(query.as_deref().map(str::as_bytes));
     let answer = jurisdiction(&state, &p).and_then(|()| {
@@ -180,9 +177,8 @@ async fn get_request(
     Path(file): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let (id, format) = match split(&file) {
-        Ok(s) => s,
-        Err(r) => return r,
+    let Some((id, format)) = Format::split(&file) else {
+        return no_such_format();
     };
     let mut p = params(query.as_deref().map(str::as_bytes));
     p.push(("service_request_id".to_owned(), id.to_owned()));
