@@ -72,9 +72,8 @@ fn finish(format: Format, answer: Answer) -> Response {
         .unwrap_or_else(|Failure(status, description)| format::error(status, format, &description))
 }
 
-fn split(file: &str) -> Result<(&str, Format), Response> {
-    Format::split(file)
-        .ok_or_else(|| format::error(StatusCode::NOT_FOUND, Format::Json, "use .json or .xml"))
+fn no_such_format() -> Response {
+    format::error(StatusCode::NOT_FOUND, Format::Json, "use .json or .xml")
 }
 
 /// The configured jurisdiction, or a 404 for another one.
