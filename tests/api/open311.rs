@@ -8,6 +8,9 @@ use xunjiu_server::open311::partners;
 use crate::duty::act;
 use crate::helpers::TestApp;
 
+/// Form fields of a POST.
+type Form<'a> = Vec<(&'a str, &'a str)>;
+
 struct Open311 {
     key: String,
     client: reqwest::Client,
@@ -223,7 +226,7 @@ async fn every_error_uses_the_spec_format_and_status(pool: PgPool) {
         .unwrap();
     let k = p.key.as_str();
 
-    let cases: Vec<(&str, Vec<(&str, &str)>, u16)> = vec![
+    let cases: Vec<(&str, Form, u16)> = vec![
         (
             "no key",
             vec![
