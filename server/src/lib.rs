@@ -18,6 +18,7 @@ pub mod heatmap;
 pub mod hotspots;
 pub mod intake;
 pub mod listing;
+pub mod nul_guard;
 pub mod open311;
 pub mod openapi;
 pub mod push;
@@ -70,6 +71,7 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(nul_guard::reject_nul))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response_owned()
         }))
