@@ -126,3 +126,19 @@ pub fn items(items: Vec<ItemCount>) -> Result<Vec<ItemCount>, ApiError> {
         .map(|(item, count)| ItemCount { item, count })
         .collect())
 }
+
+/// A phone number: digits with the usual separators, so a typo in the field is caught at intake.
+pub fn phone(value: Option<String>) -> Result<Option<String>, ApiError> {
+    let value = text("caller_phone", value, 32)?;
+    if let Some(p) = &value {
+        let digits = p.chars().filter(char::is_ascii_digit).count();
+        let allowed = p.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c));
+        if !allowed || !(3..=20).contains(&digits) {
+            return Err(ApiError::unprocessable(
+                "invalid_phone",
+                "caller_phone must be a phone number (digits, spaces, + - ( ))",
+            ));
+        }
+    }
+    Ok(value)
+}

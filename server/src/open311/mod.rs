@@ -397,17 +397,8 @@ async fn create_request(state: &AppState, p: &Params, format: Format) -> Answer 
         MAX_TEXT,
     )
     .map_err(|_| bad("description is longer than 4000 characters".into()))?;
-    let phone = first(p, "phone").map(str::to_owned);
-    if let Some(ph) = &phone {
-        let digits = ph.chars().filter(char::is_ascii_digit).count();
-        if !ph
-            .chars()
-            .all(|c| c.is_ascii_digit() || " +-()".contains(c))
-            || !(3..=20).contains(&digits)
-        {
-            return Err(bad("phone must be a phone number".into()));
-        }
-    }
+    let phone = intake::phone(first(p, "phone").map(str::to_owned))
+        .map_err(|_| bad("phone must be a phone number".into()))?;
     let address = intake::text(
         "address_string",
         first(p, "address_string").map(str::to_owned),

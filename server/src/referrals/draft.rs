@@ -39,7 +39,7 @@ impl ReferralDraft {
             lat: point.lat(),
             lon: point.lon(),
             address_text: intake::text("address_text", req.address_text, MAX_SHORT_TEXT)?,
-            caller_phone: phone(req.caller_phone)?,
+            caller_phone: intake::phone(req.caller_phone)?,
             people_count: intake::people_count(req.people_count)?,
             categories: intake::categories(req.categories),
             description: intake::text("description", req.description, MAX_TEXT)?,
@@ -53,20 +53,4 @@ impl ReferralDraft {
     pub fn request_hash(&self) -> Vec<u8> {
         intake::request_hash(self)
     }
-}
-
-/// Digits with the usual separators, so that a typo in the field is caught at the desk.
-fn phone(value: Option<String>) -> Result<Option<String>, ApiError> {
-    let value = intake::text("caller_phone", value, 32)?;
-    if let Some(p) = &value {
-        let digits = p.chars().filter(char::is_ascii_digit).count();
-        let allowed = p.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c));
-        if !allowed || !(3..=20).contains(&digits) {
-            return Err(ApiError::unprocessable(
-                "invalid_phone",
-                "caller_phone must be a phone number (digits, spaces, + - ( ))",
-            ));
-        }
-    }
-    Ok(value)
 }
