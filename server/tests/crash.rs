@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
 //! `kill -9` while phones write: after a restart every sighting that got a 2xx is stored, every
 //! retry with the same id is answered without a duplicate, and every referral has its station.
 
@@ -59,7 +60,7 @@ fn serve(url: &str) -> Server {
 
 fn sighting(i: usize) -> Value {
     // Every fifth is an elderly person, which raises an urgent referral in the same transaction.
-    let categories = if i % 5 == 0 {
+    let categories = if i.is_multiple_of(5) {
         json!(["elderly"])
     } else {
         json!([])
