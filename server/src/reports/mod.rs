@@ -122,51 +122,31 @@ async fn build(
         .chain(std::iter::once(&(CITY.0.to_owned(), CITY.1.to_owned())))
         .map(|(code, name)| (code.clone(), empty(code, name)))
         .collect();
-    // Every figure goes to its county's row and to the city total.
-    let targets = |county: &Option<String>| -> Vec<String> {
-        let mut t = vec![CITY.0.to_owned()];
-        if let Some(c) = county.as_ref().filter(|c| c.as_str() != CITY.0) {
-            t.push(c.clone());
-        }
-        t
-    };
     for (county, n, people, special) in db::sightings(&state.db, w).await? {
-        for key in targets(&county) {
-            if let Some(r) = rows.get_mut(&key) {
-                r.sightings += n;
-                r.people_found += people;
-                r.special_targets += special;
-            }
-        }
+        add_to(&mut rows, &county, |r| {
+            r.sightings += n;
+            r.people_found += people;
+            r.special_targets += special;
+        });
     }
     for (county, channel, n) in db::referrals_by_channel(&state.db, w).await? {
-        for key in targets(&county) {
-            if let Some(r) = rows.get_mut(&key) {
-                *r.referrals_by_channel.entry(channel.clone()).or_default() += n;
-                r.referrals += n;
-            }
-        }
+        add_to(&mut rows, &county, |r| {
+            *r.referrals_by_channel.entry(channel.clone()).or_default() += n;
+            r.referrals += n;
+        });
     }
     for (county, item, n) in db::supplies(&state.db, w).await? {
-        for key in targets(&county) {
-            if let Some(r) = rows.get_mut(&key) {
-                *r.supplies.entry(item.clone()).or_default() += n;
-            }
-        }
+        add_to(&mut rows, &county, |r| {
+            *r.supplies.entry(item.clone()).or_default() += n
+        });
     }
     for (county, n) in db::hotspots_registered(&state.db).await? {
-        for key in targets(&county) {
-            if let Some(r) = rows.get_mut(&key) {
-                r.hotspots_registered += n;
-            }
-        }
+        add_to(&mut rows, &county, |r| r.hotspots_registered += n);
     }
     for (county, n) in db::hotspots_checked_in_alerts(&state.db, w).await? {
-        for key in targets(&county) {
-            if let Some(r) = rows.get_mut(&key) {
-                r.hotspots_checked_during_alerts += n;
-            }
-        }
+        add_to(&mut rows, &county, |r| {
+            r.hotspots_checked_during_alerts += n
+        });
     }
     // Acceptance and outcomes come from the event log, as in the accountability report.
     let now = state.clock.now();
@@ -195,6 +175,21 @@ async fn build(
         generated_at: now,
         rows,
     })
+}
+
+/// Apply a figure to its county's row and to the city total (a record outside every county
+/// counts only in the total).
+fn add_to(
+    rows: &mut BTreeMap<String, StageRow>,
+    county: &Option<String>,
+    mut apply: impl FnMut(&mut StageRow),
+) {
+    let county = county.as_deref().filter(|c| *c != CITY.0);
+    for key in std::iter::once(CITY.0).chain(county) {
+        if let Some(row) = rows.get_mut(key) {
+            apply(row);
+        }
+    }
 }
 
 fn empty(code: &str, name: &str) -> StageRow {
