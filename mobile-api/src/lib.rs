@@ -15,6 +15,7 @@ pub mod referrals;
 pub mod reports;
 pub mod sightings;
 pub mod stations;
+pub mod web;
 
 pub use accountability::{AccountabilityReport, AccountabilityRow};
 pub use auth::{Agency, LoginRequest, LoginResponse, Role, User};
@@ -39,3 +40,4 @@ pub use sightings::{
     SightingBatch, SightingList,
 };
 pub use stations::{Route, Station, StationList};
+pub use web::WebConfig;

@@ -191,6 +191,11 @@ pub struct Referral {
     pub sighting_id: Option<Uuid>,
     /// The campaign (`winter-2026`, …) the local time of `reported_at` falls in.
     pub campaign: Option<String>,
+    /// The steps the reader may take now, named as their endpoints (`accept`, `en-route`,
+    /// `on-scene`, `resolve`, `close`, `transfer`, `refuse-transfer`); in single-referral and
+    /// queue answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_actions: Option<Vec<String>>,
     /// The timeline, oldest first (in single-referral answers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub events: Option<Vec<ReferralEvent>>,

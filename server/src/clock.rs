@@ -20,6 +20,27 @@ impl Clock for SystemClock {
     }
 }
 
+/// A clock that starts at a chosen instant and runs at the wall clock's pace: for drills and
+/// browser tests, where the server and a browser must agree on a date that is not today.
+#[derive(Debug, Clone, Copy)]
+pub struct ShiftedClock {
+    offset: Duration,
+}
+
+impl ShiftedClock {
+    pub fn starting_at(start: DateTime<Utc>) -> Self {
+        Self {
+            offset: start - Utc::now(),
+        }
+    }
+}
+
+impl Clock for ShiftedClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now() + self.offset
+    }
+}
+
 /// A clock that stands still until told to move; for tests.
 #[derive(Debug, Clone)]
 pub struct ManualClock(Arc<Mutex<DateTime<Utc>>>);

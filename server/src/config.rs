@@ -35,8 +35,19 @@ pub struct ServeArgs {
     #[arg(long, env = "XUNJIU_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
 
+    /// Start the server's clock at this instant (RFC 3339) instead of now; it then runs at the
+    /// normal pace. For drills and tests only: deadlines, campaigns and time windows follow it.
+    #[arg(long, env = "XUNJIU_CLOCK_START", value_parser = parse_instant)]
+    pub clock_start: Option<chrono::DateTime<chrono::Utc>>,
+
     #[command(flatten)]
     pub settings: Settings,
+}
+
+fn parse_instant(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.to_utc())
+        .map_err(|err| format!("not an RFC 3339 time: {err}"))
 }
 
 /// Behaviour the running service needs; everything here has a default.
@@ -90,6 +101,16 @@ pub struct Settings {
         default_value = "mailto:xunjiu-ops@example.invalid"
     )]
     pub vapid_subject: String,
+
+    /// Base-map tiles for the console and patrol maps, as a Leaflet URL template
+    /// (`https://tiles.example/{z}/{x}/{y}.png`). Unset: the maps draw only our own outlines,
+    /// which works on closed networks.
+    #[arg(long, env = "XUNJIU_TILE_URL")]
+    pub tile_url: Option<String>,
+
+    /// Attribution shown under the base map, as its provider requires.
+    #[arg(long, env = "XUNJIU_TILE_ATTRIBUTION", default_value = "")]
+    pub tile_attribution: String,
 }
 
 impl Settings {
@@ -130,6 +151,8 @@ impl Default for Settings {
             escalation_interval_s: 15,
             vapid_subject: "mailto:xunjiu-ops@example.invalid".to_owned(),
             open311_jurisdiction: "taian".to_owned(),
+            tile_url: None,
+            tile_attribution: String::new(),
         }
     }
 }

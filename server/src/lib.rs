@@ -18,6 +18,7 @@ pub mod heatmap;
 pub mod hotspots;
 pub mod intake;
 pub mod listing;
+pub mod live;
 pub mod nul_guard;
 pub mod open311;
 pub mod openapi;
@@ -32,6 +33,7 @@ pub mod state;
 pub mod stations;
 pub mod telemetry;
 pub mod users;
+pub mod web;
 pub mod wire;
 
 use std::time::Duration;
@@ -67,7 +69,9 @@ pub fn app(state: AppState) -> Router {
         .merge(stations::router())
         .merge(routing::router())
         .merge(referrals::router())
+        .merge(live::router())
         .merge(sightings::router())
+        .merge(web::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

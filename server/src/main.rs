@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use mobile_api::{Agency, Role};
 use tokio::net::TcpListener;
-use xunjiu_server::clock::SystemClock;
+use xunjiu_server::clock::{Clock, ShiftedClock, SystemClock};
 use xunjiu_server::config::{DbArgs, ServeArgs, Settings};
 use xunjiu_server::{AppState, app, db, seed, telemetry, users};
 
@@ -227,11 +227,21 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             "heat-map cells computed for records stored before heat-maps"
         );
     }
-    let state = AppState::load(pool, args.settings, Arc::new(SystemClock)).await?;
+    let clock: Arc<dyn Clock> = match args.clock_start {
+        Some(start) => {
+            tracing::warn!(%start, "the clock starts at a chosen instant, not now");
+            Arc::new(ShiftedClock::starting_at(start))
+        }
+        None => Arc::new(SystemClock),
+    };
+    let state = AppState::load(pool, args.settings, clock).await?;
+    if xunjiu_server::web::missing_libraries() {
+        tracing::warn!("Leaflet is missing from this build: run `npm ci` and build again");
+    }
     if state.directory().stations().is_empty() {
         tracing::warn!("the station directory is empty: run `xunjiu seed`");
     }
-    tokio::spawn(state.clone().follow_directory_changes());
+    tokio::spawn(state.clone().follow_database_notifications());
     tokio::spawn(xunjiu_server::escalation::run(state.clone()));
     tokio::spawn(xunjiu_server::push::sender::run(state.clone()));
 

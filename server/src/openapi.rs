@@ -7,8 +7,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::{
-    accountability, alerts, auth, campaigns, health, heatmap, hotspots, push, referrals, reports,
-    routing, sightings, stations,
+    accountability, alerts, auth, campaigns, health, heatmap, hotspots, live, push, referrals,
+    reports, routing, sightings, stations, web,
 };
 
 #[derive(OpenApi)]
@@ -29,7 +29,7 @@ use crate::{
         referrals::list_referrals, referrals::referrals_geojson,
         referrals::actions::accept, referrals::actions::en_route, referrals::actions::on_scene,
         referrals::actions::resolve, referrals::actions::close, referrals::actions::transfer,
-        referrals::actions::refuse_transfer, referrals::queue::station_queue,
+        referrals::actions::refuse_transfer, referrals::queue::station_queue, live::queue_events, web::web_config,
         push::vapid_public_key, push::subscribe, push::unsubscribe, push::unsubscribe_by_id,
         accountability::accountability, accountability::accountability_csv,
         campaigns::list_campaigns,

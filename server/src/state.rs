@@ -9,6 +9,8 @@ use sqlx::postgres::PgListener;
 
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::live::Feed;
+use crate::live::feed::REFERRALS_CHANNEL;
 use crate::push::vapid::VapidKeys;
 use crate::ratelimit::WriteLimiter;
 use crate::routing::{self, Directory};
@@ -22,6 +24,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub write_limiter: WriteLimiter,
     pub vapid: Arc<VapidKeys>,
+    /// Committed referral changes, for live queues.
+    pub live: Feed,
     directory: Arc<ArcSwap<Directory>>,
 }
 
@@ -36,6 +40,7 @@ impl AppState {
         let vapid = Arc::new(crate::push::vapid::load_or_create(&db).await?);
         Ok(Self {
             vapid,
+            live: Feed::default(),
             db,
             clock,
             write_limiter: WriteLimiter::new(settings.writes_per_minute, settings.write_burst),
@@ -56,38 +61,57 @@ impl AppState {
         Ok(())
     }
 
-    /// Reload the directory whenever `xunjiu seed` (or anything else) notifies a change, and
-    /// after every reconnect, since notifications sent while disconnected are lost.
-    pub async fn follow_directory_changes(self) {
+    /// Follow the database's notifications for as long as the server runs: reload the directory
+    /// whenever `xunjiu seed` (or anything else) announces a change, and pass referral changes
+    /// on to live queues. After every reconnect the directory is read again and live queues are
+    /// told to resync, since notifications sent while disconnected are lost.
+    pub async fn follow_database_notifications(self) {
         loop {
             let mut listener = match PgListener::connect_with(&self.db).await {
                 Ok(l) => l,
                 Err(err) => {
-                    tracing::warn!(error = %err, "directory listener cannot connect; retrying");
+                    tracing::warn!(error = %err, "notification listener cannot connect; retrying");
                     tokio::time::sleep(Duration::from_secs(5)).await;
                     continue;
                 }
             };
-            if let Err(err) = listener.listen(DIRECTORY_CHANNEL).await {
-                tracing::warn!(error = %err, "cannot LISTEN for directory changes; retrying");
+            if let Err(err) = listener
+                .listen_all([DIRECTORY_CHANNEL, REFERRALS_CHANNEL])
+                .await
+            {
+                tracing::warn!(error = %err, "cannot LISTEN for notifications; retrying");
                 tokio::time::sleep(Duration::from_secs(5)).await;
                 continue;
             }
+            self.reload_directory_logged().await;
+            self.live.publish(crate::live::Change::Resync);
             loop {
                 match listener.try_recv().await {
-                    Ok(_) => match self.reload_directory().await {
-                        Ok(()) => tracing::info!("station directory reloaded"),
-                        Err(err) => {
-                            tracing::warn!(error = format!("{err:#}"), "directory reload failed")
-                        }
-                    },
+                    Ok(Some(n)) if n.channel() == REFERRALS_CHANNEL => {
+                        self.live.publish_payload(n.payload())
+                    }
+                    Ok(Some(_)) => self.reload_directory_logged().await,
+                    // The connection dropped; the next call reconnects, but what was sent
+                    // meanwhile is gone.
+                    Ok(None) => {
+                        tracing::warn!("notification listener reconnecting");
+                        self.reload_directory_logged().await;
+                        self.live.publish(crate::live::Change::Resync);
+                    }
                     Err(err) => {
-                        tracing::warn!(error = %err, "directory listener lost; reconnecting");
+                        tracing::warn!(error = %err, "notification listener lost; reconnecting");
                         tokio::time::sleep(Duration::from_secs(1)).await;
                         break;
                     }
                 }
             }
+        }
+    }
+
+    async fn reload_directory_logged(&self) {
+        match self.reload_directory().await {
+            Ok(()) => tracing::info!("station directory loaded"),
+            Err(err) => tracing::warn!(error = format!("{err:#}"), "directory reload failed"),
         }
     }
 }

@@ -261,7 +261,7 @@ async fn step(
     Ok(ApiJson(read(state, user, id, false).await?))
 }
 
-fn snapshot(row: &db::Row) -> anyhow::Result<Snapshot> {
+pub(crate) fn snapshot(row: &db::Row) -> anyhow::Result<Snapshot> {
     Ok(Snapshot {
         status: wire::parse::<Status>(&row.status)?,
         station: row.station_code.clone(),

@@ -151,6 +151,26 @@ pub fn apply(current: &Snapshot, action: &Action, actor: &CurrentUser) -> Result
     })
 }
 
+/// The steps `actor` may take now, by the names of their endpoints (`accept`, `en-route`, …),
+/// so that a client offers exactly the buttons the server would accept.
+pub fn permitted(current: &Snapshot, actor: &CurrentUser) -> Vec<String> {
+    // Any station other than the accountable one stands in for a transfer's target.
+    let elsewhere = format!("{}/elsewhere", current.accountable);
+    [
+        ("accept", Action::Accept),
+        ("en-route", Action::EnRoute),
+        ("on-scene", Action::OnScene),
+        ("resolve", Action::Resolve(Outcome::Other)),
+        ("close", Action::Close),
+        ("transfer", Action::Transfer { to: elsewhere }),
+        ("refuse-transfer", Action::RefuseTransfer),
+    ]
+    .into_iter()
+    .filter(|(_, action)| apply(current, action, actor).is_ok())
+    .map(|(name, _)| name.to_owned())
+    .collect()
+}
+
 fn invalid(s: &Snapshot, action: &Action) -> ApiError {
     let mut message = format!(
         "cannot {} this referral: it is {}",

@@ -158,12 +158,10 @@ pub(crate) async fn read(
     }
     let events = db::events(&state.db, id).await?;
     let personal = view::can_see_personal(user, &row);
-    Ok(view::to_wire(
-        row,
-        &state.directory(),
-        personal,
-        Some(events),
-    )?)
+    let actions = view::allowed_actions(user, &row)?;
+    let mut referral = view::to_wire(row, &state.directory(), personal, Some(events))?;
+    referral.allowed_actions = Some(actions);
+    Ok(referral)
 }
 
 /// Filters of `GET /api/v1/referrals`.

@@ -38,7 +38,9 @@ pub async fn station_queue(
         .into_iter()
         .map(|row| {
             let personal = view::can_see_personal(&user, &row);
-            let referral = view::to_wire(row, &directory, personal, None)?;
+            let actions = view::allowed_actions(&user, &row)?;
+            let mut referral = view::to_wire(row, &directory, personal, None)?;
+            referral.allowed_actions = Some(actions);
             let (kind, deadline) = match referral.status {
                 Status::Routed => (Some("accept"), Some(referral.accept_by)),
                 Status::Accepted | Status::EnRoute => {

@@ -33,6 +33,14 @@ pub fn can_see_personal(user: &CurrentUser, row: &Row) -> bool {
     }
 }
 
+/// The steps `user` may take on the referral now.
+pub fn allowed_actions(user: &CurrentUser, row: &Row) -> anyhow::Result<Vec<String>> {
+    Ok(super::lifecycle::permitted(
+        &super::actions::snapshot(row)?,
+        user,
+    ))
+}
+
 pub fn to_wire(
     row: Row,
     directory: &Directory,
@@ -81,6 +89,7 @@ pub fn to_wire(
         escalation_level: row.accept_escalation.max(row.scene_escalation),
         sighting_id: row.sighting_id,
         campaign: crate::campaigns::season::id_at(row.reported_at),
+        allowed_actions: None,
         events,
     })
 }

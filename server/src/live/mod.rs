@@ -1,0 +1,68 @@
+//! Live queue updates: consoles hear of every committed referral change within a moment,
+//! without polling, as server-sent events.
+
+pub mod feed;
+
+use std::convert::Infallible;
+
+use axum::Router;
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::routing::get;
+use futures::{Stream, StreamExt, stream};
+use mobile_api::Role;
+use tokio_stream::wrappers::BroadcastStream;
+
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, Result};
+use crate::extract::ApiPath;
+use crate::state::AppState;
+pub use feed::{Change, Feed};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/stations/{code}/queue/events", get(queue_events))
+}
+
+/// A stream of `changed` events, one per committed change to a referral the station holds or
+/// answers for (`data: {"referral_id": …}`), and `resync` when changes may have been missed. The
+/// stream opens with `ready`. Events name no one: the console reads the queue again to see what
+/// changed, with its own rights.
+#[utoipa::path(get, path = "/api/v1/stations/{code}/queue/events", tag = "duty", security(("bearer" = [])),
+    params(("code" = String, Path, description = "station code")),
+    responses((status = 200, description = "text/event-stream of `ready`, `changed` and `resync` events", content_type = "text/event-stream", body = String),
+              (status = 403, description = "not this station's duty officer nor a supervisor", body = mobile_api::ErrorBody),
+              (status = 404, description = "station_not_found", body = mobile_api::ErrorBody)))]
+pub async fn queue_events(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(code): ApiPath<String>,
+) -> Result<Sse<impl Stream<Item = std::result::Result<Event, Infallible>>>> {
+    if state.directory().station(&code).is_none() {
+        return Err(ApiError::not_found(
+            "station_not_found",
+            format!("no station {code:?}"),
+        ));
+    }
+    if !(user.role == Role::Supervisor || user.is_duty_of(&code)) {
+        return Err(ApiError::forbidden(
+            "only the station's duty officers and supervisors follow its queue",
+        ));
+    }
+    let changes = BroadcastStream::new(state.live.subscribe()).filter_map(move |message| {
+        let event = match message {
+            Ok(Change::Referral { id, stations }) if stations.contains(&code) => Some(
+                Event::default()
+                    .event("changed")
+                    .data(serde_json::json!({ "referral_id": id }).to_string()),
+            ),
+            Ok(Change::Referral { .. }) => None,
+            // Lagging behind or a lost database connection: something may have been missed.
+            Ok(Change::Resync) | Err(_) => Some(Event::default().event("resync").data("{}")),
+        };
+        std::future::ready(event.map(Ok))
+    });
+    let ready = stream::once(std::future::ready(Ok(Event::default()
+        .event("ready")
+        .data("{}"))));
+    Ok(Sse::new(ready.chain(changes)).keep_alive(KeepAlive::default()))
+}

@@ -1,0 +1,124 @@
+// The duty console: log in, follow one station's queue live, act on referrals, watch the map.
+
+import { Api } from '/assets/api.js';
+import { apply, lang, setLang, t } from '/assets/i18n.js';
+import { Queue } from './queue.js';
+import { ReferralPanel } from './referral.js';
+import { MapView } from './mapview.js';
+import { Reports } from './reports.js';
+import { enableNotifications } from './notifications.js';
+
+const api = new Api('console');
+const $ = (id) => document.getElementById(id);
+
+export function toast(text, isError = false) {
+  const box = $('toast');
+  box.textContent = text;
+  box.classList.toggle('error', isError);
+  box.classList.remove('hidden');
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => box.classList.add('hidden'), 4000);
+}
+
+function showLogin() {
+  $('login').classList.remove('hidden');
+  $('desk').classList.add('hidden');
+  $('logout').classList.add('hidden');
+  $('notify').classList.add('hidden');
+  $('station-picker').classList.add('hidden');
+  $('whoami').textContent = '';
+}
+
+async function start(user) {
+  $('login').classList.add('hidden');
+  $('desk').classList.remove('hidden');
+  $('logout').classList.remove('hidden');
+  $('whoami').textContent = user.username;
+  if ('serviceWorker' in navigator && 'PushManager' in window) $('notify').classList.remove('hidden');
+
+  const { stations } = await api.get('/api/v1/stations');
+  const supervisor = user.role === 'supervisor';
+  const station = supervisor ? pickStation(stations) : user.station;
+  const detail = new ReferralPanel(api, $('detail'), stations, toast);
+  const queue = new Queue(api, $('queue'), $('queue-empty'), $('live-state'), (id) => openReferral(id));
+  const map = new MapView(api, $('map'), $('campaign'), $('coverage-summary'), (id) => openReferral(id));
+
+  function openReferral(id) {
+    if (location.hash !== `#/referrals/${id}`) location.hash = `#/referrals/${id}`;
+    queue.select(id);
+    detail.show(id);
+  }
+  detail.onChange = () => {
+    queue.refresh();
+    map.refreshReferrals();
+  };
+  queue.onChange = (id) => {
+    if (id === null || id === detail.id) detail.refresh();
+    map.refreshReferrals();
+  };
+
+  if (station) queue.follow(station);
+  $('station-picker').addEventListener('change', (e) => {
+    localStorage.setItem('xunjiu.console.station', e.target.value);
+    queue.follow(e.target.value);
+  });
+  window.addEventListener('hashchange', () => routeFromHash(openReferral));
+  routeFromHash(openReferral);
+  await map.start();
+  if (supervisor) new Reports(api, $('reports-panel'), () => $('campaign').value).start();
+}
+
+function pickStation(stations) {
+  const picker = $('station-picker');
+  picker.replaceChildren(
+    ...stations.map((s) => Object.assign(document.createElement('option'), { value: s.code, textContent: s.name })),
+  );
+  picker.value = localStorage.getItem('xunjiu.console.station') ?? stations[0]?.code;
+  picker.classList.remove('hidden');
+  return picker.value;
+}
+
+function routeFromHash(open) {
+  const match = /^#\/referrals\/([0-9a-f-]{36})$/.exec(location.hash);
+  if (match) open(match[1]);
+}
+
+$('lang').addEventListener('click', () => {
+  setLang(lang() === 'zh' ? 'en' : 'zh');
+  document.dispatchEvent(new Event('xunjiu:lang'));
+});
+$('logout').addEventListener('click', async () => {
+  await api.logout().catch(() => {});
+  location.reload();
+});
+$('notify').addEventListener('click', async () => {
+  try {
+    await enableNotifications(api);
+    $('notify').textContent = t('notifications_on');
+    $('notify').disabled = true;
+  } catch (err) {
+    toast(t('notifications_failed', { message: err.message }), true);
+  }
+});
+$('login').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  $('login-error').textContent = '';
+  try {
+    const user = await api.login($('username').value, $('password').value);
+    $('password').value = '';
+    await start(user);
+  } catch (err) {
+    $('login-error').textContent = t('login_failed', { message: err.message });
+  }
+});
+
+apply(document);
+const session = api.user;
+if (session) {
+  api
+    .get('/api/v1/auth/me')
+    .then(start)
+    .catch(() => showLogin());
+} else {
+  showLogin();
+}

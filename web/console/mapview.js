@@ -1,0 +1,125 @@
+// The console map: county outlines, stations, hotspots by kind, open referrals, the heat-map of
+// a chosen campaign, and which hotspots an alert's patrols have visited.
+
+import {
+  KIND_COLOURS, L, createMap, heatColour, hotspotMarker, legend, outlinesLayer, stationsLayer,
+} from '/assets/map.js';
+import { t } from '/assets/i18n.js';
+
+const OPEN = new Set(['routed', 'accepted', 'en_route', 'on_scene']);
+
+export class MapView {
+  constructor(api, element, campaignPicker, coverageSummary, onOpen) {
+    this.api = api;
+    this.element = element;
+    this.campaignPicker = campaignPicker;
+    this.coverageSummary = coverageSummary;
+    this.onOpen = onOpen;
+  }
+
+  async start() {
+    this.map = await createMap(this.element, this.api);
+    this.layers = {
+      outlines: await outlinesLayer(this.api),
+      stations: await stationsLayer(this.api),
+      hotspots: L.layerGroup(),
+      referrals: L.layerGroup(),
+      heat: L.layerGroup(),
+      coverage: L.layerGroup(),
+    };
+    for (const name of ['heat', 'outlines', 'hotspots', 'referrals', 'stations']) this.layers[name].addTo(this.map);
+    const control = L.control.layers(null, {}, { collapsed: false }).addTo(this.map);
+    for (const [name, layer] of Object.entries(this.layers)) control.addOverlay(layer, t('layer_' + name));
+    this.map.fitBounds(this.layers.outlines.getBounds());
+    this.legend = legend(this.map);
+
+    await this.fillCampaigns();
+    this.campaignPicker.addEventListener('change', () => this.refreshHeat());
+    await Promise.all([this.refreshHotspots(), this.refreshReferrals(), this.refreshHeat(), this.refreshCoverage()]);
+    this.element.dataset.ready = 'true';
+  }
+
+  async fillCampaigns() {
+    const year = new Date().getFullYear();
+    const lists = await Promise.all([year - 1, year].map((y) => this.api.get(`/api/v1/campaigns?year=${y}`)));
+    const byId = new Map(lists.flatMap((l) => l.campaigns).map((c) => [c.id, c]));
+    const campaigns = [...byId.values()].sort((a, b) => Date.parse(a.starts_at) - Date.parse(b.starts_at));
+    const now = Date.now();
+    this.campaignPicker.replaceChildren(
+      ...[...campaigns].reverse().map((c) => Object.assign(document.createElement('option'), { value: c.id, textContent: `${c.name} ${c.id}` })),
+    );
+    const running = campaigns.find((c) => Date.parse(c.starts_at) <= now && now < Date.parse(c.ends_at));
+    const started = campaigns.filter((c) => Date.parse(c.starts_at) <= now).pop();
+    this.campaignPicker.value = (running ?? started ?? campaigns[0])?.id ?? '';
+  }
+
+  async refreshHotspots() {
+    const { hotspots } = await this.api.get('/api/v1/hotspots?active=true');
+    this.layers.hotspots.clearLayers();
+    for (const h of hotspots) this.layers.hotspots.addLayer(hotspotMarker(h));
+  }
+
+  async refreshReferrals() {
+    if (!this.layers) return;
+    const collection = await this.api.get('/api/v1/referrals.geojson?limit=1000').catch(() => null);
+    if (!collection) return;
+    this.layers.referrals.clearLayers();
+    for (const f of collection.features.filter((f) => OPEN.has(f.properties.status))) {
+      const [lon, lat] = f.geometry.coordinates;
+      const p = f.properties;
+      L.marker([lat, lon], { title: `${t(p.priority)} · ${t('status_' + p.status)}` })
+        .on('click', () => this.onOpen(p.id))
+        .addTo(this.layers.referrals);
+    }
+  }
+
+  async refreshHeat() {
+    const campaign = this.campaignPicker.value;
+    if (!campaign) return;
+    const heat = await this.api.get(`/api/v1/heatmap?campaign=${encodeURIComponent(campaign)}&cell_m=1000`);
+    const max = Math.max(1, ...heat.features.map((f) => f.properties.people));
+    this.layers.heat.clearLayers();
+    L.geoJSON(heat, {
+      style: (f) => ({
+        color: '#800026',
+        weight: 0.5,
+        fillColor: heatColour(f.properties.people / max),
+        fillOpacity: 0.7,
+      }),
+      onEachFeature: (f, layer) => layer.bindTooltip(`${t('heat_legend')}: ${f.properties.people}`),
+    }).addTo(this.layers.heat);
+    this.element.dataset.heatCells = String(heat.features.length);
+    this.paintLegend(max);
+  }
+
+  paintLegend(max) {
+    const kinds = Object.entries(KIND_COLOURS)
+      .map(([kind, colour]) => `<div><i style="background:${colour};border-radius:50%"></i>${t('kind_' + kind)}</div>`)
+      .join('');
+    const shades = [0, 0.2, 0.4, 0.6, 0.8]
+      .map((s) => `<i style="background:${heatColour(s)}"></i>`)
+      .join('');
+    this.legend.div.innerHTML = `<strong>${t('layer_hotspots')}</strong>${kinds}<strong>${t('heat_legend')}</strong><div>${shades} 1–${max}</div>`;
+  }
+
+  async refreshCoverage() {
+    const { alerts } = await this.api.get('/api/v1/alerts?active=true');
+    this.layers.coverage.clearLayers();
+    if (!alerts.length) {
+      this.coverageSummary.textContent = t('coverage_none');
+      return;
+    }
+    const coverage = await this.api.get(`/api/v1/alerts/${alerts[0].id}/coverage`);
+    for (const h of coverage.hotspots) {
+      hotspotMarker(h.hotspot, h.visited ? '#1f7a3a' : '#e07b00')
+        .bindTooltip(`${h.hotspot.name} · ${t(h.visited ? 'visited' : 'not_visited')}`)
+        .addTo(this.layers.coverage);
+    }
+    this.layers.coverage.addTo(this.map);
+    this.coverageSummary.textContent = t('coverage_summary', {
+      alert: alerts[0].kind,
+      visited: coverage.visited,
+      total: coverage.total,
+    });
+  }
+}

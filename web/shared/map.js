@@ -1,0 +1,88 @@
+// Leaflet maps that need nothing but this server: county outlines and stations come from our
+// own API, and a base map is drawn under them only when XUNJIU_TILE_URL names one.
+
+import { t } from './i18n.js';
+
+const L = window.L;
+
+export const TAIAN = [36.05, 117.1];
+
+export const KIND_COLOURS = {
+  bridge_culvert: '#1f77b4',
+  underpass: '#9467bd',
+  heat_pipeline: '#d62728',
+  abandoned_building: '#8c564b',
+  railway_station: '#ff7f0e',
+  bus_station: '#bcbd22',
+  park: '#2ca02c',
+  other: '#7f7f7f',
+};
+
+/** A map in `element`, with the configured base tiles if any. */
+export async function createMap(element, api, options = {}) {
+  const map = L.map(element, { zoomControl: true, ...options }).setView(TAIAN, 9);
+  let config = { tile_url: null, tile_attribution: '' };
+  try {
+    config = await api.get('/api/v1/web-config');
+  } catch {
+    // Offline: outlines only.
+  }
+  if (config.tile_url) {
+    L.tileLayer(config.tile_url, { attribution: config.tile_attribution, maxZoom: 18 }).addTo(map);
+  } else {
+    element.classList.add('no-base-map');
+  }
+  return map;
+}
+
+export async function outlinesLayer(api) {
+  const areas = await api.get('/api/v1/areas.geojson');
+  return L.geoJSON(areas, {
+    style: { color: '#234', weight: 1.5, fill: false },
+    onEachFeature: (f, layer) => layer.bindTooltip(f.properties?.name ?? ''),
+  });
+}
+
+export async function stationsLayer(api) {
+  const stations = await api.get('/api/v1/stations.geojson');
+  return L.geoJSON(stations, {
+    pointToLayer: (f, latlng) =>
+      L.circleMarker(latlng, {
+        radius: 8,
+        color: '#fff',
+        weight: 2,
+        fillColor: '#c00',
+        fillOpacity: 1,
+      }).bindTooltip(`${f.properties.name}<br>${f.properties.phone}`),
+  });
+}
+
+export function hotspotMarker(hotspot, colour) {
+  return L.circleMarker([hotspot.lat, hotspot.lon], {
+    radius: 6,
+    color: '#333',
+    weight: 1,
+    fillColor: colour ?? KIND_COLOURS[hotspot.kind] ?? '#777',
+    fillOpacity: 0.9,
+  }).bindTooltip(`${hotspot.name} · ${t('kind_' + hotspot.kind)}`);
+}
+
+/** A small legend box in a corner of the map. */
+export function legend(map, position = 'bottomright') {
+  const control = L.control({ position });
+  control.onAdd = () => {
+    const div = L.DomUtil.create('div', 'map-legend');
+    control.div = div;
+    return div;
+  };
+  control.addTo(map);
+  return control;
+}
+
+/** Shades from pale yellow to dark red by share of the largest count. */
+export function heatColour(share) {
+  const stops = ['#ffffb2', '#fecc5c', '#fd8d3c', '#f03b20', '#bd0026'];
+  return stops[Math.min(stops.length - 1, Math.floor(share * stops.length))];
+}
+
+export { L };
