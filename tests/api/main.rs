@@ -3,6 +3,8 @@
 
 mod heatmap;
 mod helpers;
+mod live;
+mod web;
 
 mod access;
 mod accountability;

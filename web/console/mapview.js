@@ -19,6 +19,8 @@ export class MapView {
 
   async start() {
     this.map = await createMap(this.element, this.api);
+    // Heat cells lie under every marker, however often they are redrawn.
+    this.map.createPane('heat').style.zIndex = 350;
     this.layers = {
       outlines: await outlinesLayer(this.api),
       stations: await stationsLayer(this.api),
@@ -28,15 +30,25 @@ export class MapView {
       coverage: L.layerGroup(),
     };
     for (const name of ['heat', 'outlines', 'hotspots', 'referrals', 'stations']) this.layers[name].addTo(this.map);
-    const control = L.control.layers(null, {}, { collapsed: false }).addTo(this.map);
-    for (const [name, layer] of Object.entries(this.layers)) control.addOverlay(layer, t('layer_' + name));
+    this.addLayerControl();
     this.map.fitBounds(this.layers.outlines.getBounds());
     this.legend = legend(this.map);
+    document.addEventListener('xunjiu:lang', () => {
+      this.addLayerControl();
+      this.paintLegend(this.max ?? 1);
+    });
 
     await this.fillCampaigns();
     this.campaignPicker.addEventListener('change', () => this.refreshHeat());
+    this.map.on('zoomend', () => this.refreshHeat());
     await Promise.all([this.refreshHotspots(), this.refreshReferrals(), this.refreshHeat(), this.refreshCoverage()]);
     this.element.dataset.ready = 'true';
+  }
+
+  addLayerControl() {
+    this.control?.remove();
+    this.control = L.control.layers(null, {}, { collapsed: false }).addTo(this.map);
+    for (const [name, layer] of Object.entries(this.layers)) this.control.addOverlay(layer, t('layer_' + name));
   }
 
   async fillCampaigns() {
@@ -67,7 +79,14 @@ export class MapView {
     for (const f of collection.features.filter((f) => OPEN.has(f.properties.status))) {
       const [lon, lat] = f.geometry.coordinates;
       const p = f.properties;
-      L.marker([lat, lon], { title: `${t(p.priority)} · ${t('status_' + p.status)}` })
+      L.circleMarker([lat, lon], {
+        radius: p.priority === 'urgent' ? 5 : 4,
+        color: p.priority === 'urgent' ? '#c0262d' : '#0b5cad',
+        weight: 2,
+        fillColor: '#fff',
+        fillOpacity: 1,
+      })
+        .bindTooltip(`${t(p.priority)} · ${t('status_' + p.status)}`)
         .on('click', () => this.onOpen(p.id))
         .addTo(this.layers.referrals);
     }
@@ -76,10 +95,11 @@ export class MapView {
   async refreshHeat() {
     const campaign = this.campaignPicker.value;
     if (!campaign) return;
-    const heat = await this.api.get(`/api/v1/heatmap?campaign=${encodeURIComponent(campaign)}&cell_m=1000`);
+    const heat = await this.api.get(`/api/v1/heatmap?campaign=${encodeURIComponent(campaign)}&cell_m=${cellSize(this.map.getZoom())}`);
     const max = Math.max(1, ...heat.features.map((f) => f.properties.people));
     this.layers.heat.clearLayers();
     L.geoJSON(heat, {
+      pane: 'heat',
       style: (f) => ({
         color: '#800026',
         weight: 0.5,
@@ -89,6 +109,8 @@ export class MapView {
       onEachFeature: (f, layer) => layer.bindTooltip(`${t('heat_legend')}: ${f.properties.people}`),
     }).addTo(this.layers.heat);
     this.element.dataset.heatCells = String(heat.features.length);
+    this.element.dataset.heatCellM = String(heat.cell_width_m ?? '');
+    this.max = max;
     this.paintLegend(max);
   }
 
@@ -122,4 +144,12 @@ export class MapView {
       total: coverage.total,
     });
   }
+}
+
+/** Cells a few pixels wide at any zoom: about 5 km city-wide, 250 m in a street view. */
+function cellSize(zoom) {
+  if (zoom <= 9) return 5000;
+  if (zoom <= 10) return 2500;
+  if (zoom <= 12) return 1000;
+  return 250;
 }

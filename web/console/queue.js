@@ -145,7 +145,7 @@ export class Queue {
             el('span', { class: 'status' }, t('status_' + r.status)),
             el('span', { class: 'muted' }, t('channel_' + r.channel)),
           ),
-          el('div', { class: 'address' }, r.address_text || `${r.location.lat.toFixed(4)}, ${r.location.lon.toFixed(4)}`),
+          el('div', { class: 'address' }, r.address_text || `${r.area?.name ?? ''} ${r.location.lat.toFixed(4)}, ${r.location.lon.toFixed(4)}`),
           el('div', { class: 'line muted' },
             `${t('people')}: ${r.people_count}`,
             r.categories.length ? ` · ${r.categories.map((c) => t('cat_' + c)).join('、')}` : '',

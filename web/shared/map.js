@@ -59,7 +59,7 @@ export async function stationsLayer(api) {
 
 export function hotspotMarker(hotspot, colour) {
   return L.circleMarker([hotspot.lat, hotspot.lon], {
-    radius: 6,
+    radius: 5,
     color: '#333',
     weight: 1,
     fillColor: colour ?? KIND_COLOURS[hotspot.kind] ?? '#777',

@@ -1,0 +1,201 @@
+//! Live queues: a console hears of every committed change to its station's referrals, and of
+//! nothing else; the steps it offers are the ones the server would take.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use xunjiu_server::live::Change;
+
+use crate::duty::{act, routed_referral};
+use crate::helpers::places::*;
+use crate::helpers::{Account, TestApp};
+
+/// Server-sent events as (event, data) pairs, read from a real HTTP response.
+struct Events {
+    body: futures::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
+    buffer: String,
+}
+
+impl Events {
+    async fn open(app: &TestApp, who: &Account, station: &str) -> Self {
+        let response = reqwest::Client::new()
+            .get(app.url(&format!("/api/v1/stations/{station}/queue/events")))
+            .bearer_auth(&who.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/event-stream")
+        );
+        Self {
+            body: response.bytes_stream().boxed(),
+            buffer: String::new(),
+        }
+    }
+
+    /// The next event other than keep-alive comments; fails the test after 10 s.
+    async fn next(&mut self) -> (String, Value) {
+        tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                if let Some(end) = self.buffer.find("\n\n") {
+                    let block: String = self.buffer.drain(..end + 2).collect();
+                    let mut event = String::new();
+                    let mut data = String::new();
+                    for line in block.lines() {
+                        if let Some(v) = line.strip_prefix("event:") {
+                            event = v.trim().to_owned();
+                        } else if let Some(v) = line.strip_prefix("data:") {
+                            data.push_str(v.trim());
+                        }
+                    }
+                    if !event.is_empty() {
+                        return (event, serde_json::from_str(&data).unwrap());
+                    }
+                    continue;
+                }
+                let chunk = self.body.next().await.expect("stream open").unwrap();
+                self.buffer.push_str(std::str::from_utf8(&chunk).unwrap());
+            }
+        })
+        .await
+        .expect("an event within 10 s")
+    }
+}
+
+/// Start the notification listener and wait until it listens.
+async fn listening(app: &TestApp) {
+    let mut changes = app.state.live.subscribe();
+    tokio::spawn(app.state.clone().follow_database_notifications());
+    let first = tokio::time::timeout(Duration::from_secs(10), changes.recv())
+        .await
+        .expect("the listener connects")
+        .unwrap();
+    assert_eq!(first, Change::Resync);
+}
+
+#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+async fn a_station_stream_announces_its_own_referrals_as_they_commit(pool: PgPool) {
+    let app = TestApp::seeded(pool).await;
+    listening(&app).await;
+    let xintai = app.duty("xintai").await;
+    let feicheng = app.duty("feicheng").await;
+    let mut events = Events::open(&app, &xintai, "xintai").await;
+    assert_eq!(events.next().await.0, "ready");
+
+    // Another station's new referral is not announced here; this station's is.
+    let elsewhere = routed_referral(&app, FEICHENG_CENTRE).await;
+    let here = routed_referral(&app, XINTAI_CENTRE).await;
+    let (event, data) = events.next().await;
+    assert_eq!(event, "changed");
+    assert_eq!(data["referral_id"], here.as_str(), "not {elsewhere}");
+
+    // A step is announced, and a transfer reaches the receiving station's stream too.
+    let mut receiving = Events::open(&app, &feicheng, "feicheng").await;
+    assert_eq!(receiving.next().await.0, "ready");
+    let accepted = act(&app, &xintai, &here, "accept", json!({})).await;
+    assert_eq!(accepted.status, StatusCode::OK);
+    assert_eq!(events.next().await.1["referral_id"], here.as_str());
+    let moved = act(
+        &app,
+        &xintai,
+        &here,
+        "transfer",
+        json!({"to_station": "feicheng", "reason": "the person walked to 肥城"}),
+    )
+    .await;
+    assert_eq!(moved.status, StatusCode::OK);
+    assert_eq!(events.next().await.1["referral_id"], here.as_str());
+    assert_eq!(receiving.next().await.1["referral_id"], here.as_str());
+}
+
+#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+async fn only_the_station_and_supervisors_may_follow_its_queue(pool: PgPool) {
+    let app = TestApp::seeded(pool).await;
+    let feicheng = app.duty("feicheng").await;
+    let patrol = app.patrol().await;
+    let supervisor = app.supervisor().await;
+    let path = "/api/v1/stations/xintai/queue/events";
+    assert_eq!(app.get(path).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.get_as(&feicheng, path).await.error_code(), "forbidden");
+    assert_eq!(
+        app.get_as(&patrol, path).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let missing = app
+        .get_as(&supervisor, "/api/v1/stations/atlantis/queue/events")
+        .await;
+    assert_eq!(missing.error_code(), "station_not_found");
+    let mut events = Events::open(&app, &supervisor, "xintai").await;
+    assert_eq!(events.next().await.0, "ready");
+}
+
+fn actions(reply: &crate::helpers::Reply) -> Vec<&str> {
+    reply.body["allowed_actions"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no allowed_actions in {:?}", reply.body))
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect()
+}
+
+#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+async fn a_referral_names_the_steps_its_reader_may_take(pool: PgPool) {
+    let app = TestApp::seeded(pool).await;
+    let id = routed_referral(&app, XINTAI_CENTRE).await;
+    let xintai = app.duty("xintai").await;
+    let feicheng = app.duty("feicheng").await;
+    let supervisor = app.supervisor().await;
+    let hotline = app.hotline().await;
+    let path = format!("/api/v1/referrals/{id}");
+
+    assert_eq!(
+        actions(&app.get_as(&xintai, &path).await),
+        ["accept", "transfer"]
+    );
+    assert_eq!(actions(&app.get_as(&supervisor, &path).await), ["transfer"]);
+    assert!(actions(&app.get_as(&hotline, &path).await).is_empty());
+
+    act(&app, &xintai, &id, "accept", json!({})).await;
+    assert_eq!(
+        actions(&app.get_as(&xintai, &path).await),
+        ["en-route", "transfer"]
+    );
+    act(
+        &app,
+        &xintai,
+        &id,
+        "transfer",
+        json!({"to_station": "feicheng", "reason": "closer"}),
+    )
+    .await;
+    assert_eq!(
+        actions(&app.get_as(&feicheng, &path).await),
+        ["accept", "refuse-transfer"]
+    );
+    assert!(actions(&app.get_as(&xintai, &path).await).is_empty());
+
+    // Every offered step is taken without a 409, and the queue offers the same.
+    let queue = app
+        .get_as(&feicheng, "/api/v1/stations/feicheng/queue")
+        .await;
+    assert_eq!(
+        queue.body["entries"][0]["referral"]["allowed_actions"],
+        json!(["accept", "refuse-transfer"])
+    );
+    let refused = act(
+        &app,
+        &feicheng,
+        &id,
+        "refuse-transfer",
+        json!({"reason": "not ours"}),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::OK);
+}
