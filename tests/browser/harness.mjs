@@ -25,7 +25,7 @@ function psql(sql) {
 
 function xunjiu(url, args, extraEnv = {}) {
   execFileSync(EXE, args, {
-    env: { ...process.env, DATABASE_URL: url, NO_COLOR: '1', ...extraEnv },
+    env: { ...process.env, DATABASE_URL: url, NO_COLOR: '1', RUST_LOG: 'warn', ...extraEnv },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
 }

@@ -121,7 +121,10 @@ export class MapView {
     const shades = [0, 0.2, 0.4, 0.6, 0.8]
       .map((s) => `<i style="background:${heatColour(s)}"></i>`)
       .join('');
-    this.legend.div.innerHTML = `<strong>${t('layer_hotspots')}</strong>${kinds}<strong>${t('heat_legend')}</strong><div>${shades} 1–${max}</div>`;
+    const coverage = [['#1f7a3a', 'visited'], ['#e07b00', 'not_visited']]
+      .map(([colour, key]) => `<div><i style="background:${colour};border-radius:50%"></i>${t(key)}</div>`)
+      .join('');
+    this.legend.div.innerHTML = `<strong>${t('layer_hotspots')}</strong>${kinds}<strong>${t('heat_legend')}</strong><div>${shades} 1–${max}</div><strong>${t('layer_coverage')}</strong>${coverage}`;
   }
 
   async refreshCoverage() {

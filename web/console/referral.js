@@ -137,7 +137,8 @@ export class ReferralPanel {
 
 function eventLabel(e) {
   const key = { accepted: 'act_accept', en_route: 'act_en-route', on_scene: 'act_on-scene', resolved: 'act_resolve', closed: 'act_close', transferred: 'act_transfer', transfer_refused: 'act_refuse-transfer' }[e.kind];
-  return key ? t(key) : e.kind;
+  if (key) return t(key);
+  return ['created', 'routed', 'escalated'].includes(e.kind) ? t('ev_' + e.kind) : e.kind;
 }
 
 function select(name, options) {
