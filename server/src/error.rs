@@ -97,7 +97,20 @@ impl From<sqlx::Error> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (code, message) = match &self {
+        // A lost database reached here through layers of context is still a 503, not a 500.
+        let this = match self {
+            Self::Internal(err)
+                if err.chain().any(|e| {
+                    e.downcast_ref::<sqlx::Error>()
+                        .is_some_and(crate::db::is_unavailable)
+                }) =>
+            {
+                tracing::warn!(error = format!("{err:#}"), "database unavailable");
+                Self::DatabaseUnavailable
+            }
+            other => other,
+        };
+        let (code, message) = match &this {
             Self::Client { code, message, .. } | Self::TooManyRequests { code, message, .. } => {
                 (*code, message.clone())
             }
@@ -116,8 +129,8 @@ impl IntoResponse for ApiError {
                 message,
             },
         };
-        let mut response = (self.status(), axum::Json(body)).into_response();
-        if let Self::TooManyRequests { retry_after_s, .. } = self {
+        let mut response = (this.status(), axum::Json(body)).into_response();
+        if let Self::TooManyRequests { retry_after_s, .. } = this {
             response
                 .headers_mut()
                 .insert(axum::http::header::RETRY_AFTER, retry_after_s.into());

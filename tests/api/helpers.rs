@@ -120,6 +120,17 @@ impl TestApp {
             xunjiu_server::wire::name(&role),
             &Uuid::new_v4().simple().to_string()[..8]
         );
+        self.account_named(role, station, &username).await
+    }
+
+    /// Like [`Self::account`], with a chosen username (the same officer on two servers).
+    pub async fn account_named(
+        &self,
+        role: Role,
+        station: Option<&str>,
+        username: &str,
+    ) -> Account {
+        let username = username.to_owned();
         let agency = (role == Role::Patrol).then_some(Agency::Police);
         users::add(
             &self.pool,

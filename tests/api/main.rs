@@ -11,6 +11,7 @@ mod accountability;
 mod accountability_walk;
 mod auth;
 mod batch;
+mod batch_order;
 mod campaigns;
 mod duty;
 mod escalation;
