@@ -31,8 +31,9 @@ pub use push::{
     PushKeys, PushSubscriptionCreated, PushSubscriptionRequest, PushUnsubscribe, VapidPublicKey,
 };
 pub use referrals::{
-    Channel, NewReferral, Outcome, Priority, Queue, QueueEntry, Referral, ReferralEvent,
-    ReferralList, ReferralRef, RefuseTransferBody, ResolveBody, Status, StepBody, TransferBody,
+    Channel, NewReferral, Outcome, Priority, Queue, QueueEntry, QueueEvent, QueueEventKind,
+    Referral, ReferralEvent, ReferralList, ReferralRef, RefuseTransferBody, ResolveBody, Status,
+    StepBody, TransferBody,
 };
 pub use reports::{StageReport, StageRow};
 pub use sightings::{

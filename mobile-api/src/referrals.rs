@@ -226,3 +226,25 @@ pub struct Queue {
     pub generated_at: DateTime<Utc>,
     pub entries: Vec<QueueEntry>,
 }
+
+/// What a queue's event stream announces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueEventKind {
+    /// The stream is open.
+    Ready,
+    /// A referral the station holds or answers for was created or changed.
+    Changed,
+    /// Changes may have been missed: read the whole queue again.
+    Resync,
+}
+
+/// One server-sent event of `GET /api/v1/stations/{code}/queue/events`, as an SSE client
+/// reads it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct QueueEvent {
+    pub event: QueueEventKind,
+    /// JSON text: `{"referral_id": "…"}` for `changed`, `{}` otherwise.
+    #[schema(example = "{\"referral_id\":\"6f1c2d0e-8a4b-4c1e-9f3a-2b7d5e9c1a04\"}")]
+    pub data: String,
+}

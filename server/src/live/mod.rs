@@ -29,7 +29,7 @@ pub fn router() -> Router<AppState> {
 /// changed, with its own rights.
 #[utoipa::path(get, path = "/api/v1/stations/{code}/queue/events", tag = "duty", security(("bearer" = [])),
     params(("code" = String, Path, description = "station code")),
-    responses((status = 200, description = "text/event-stream of `ready`, `changed` and `resync` events", content_type = "text/event-stream", body = String),
+    responses((status = 200, description = "text/event-stream; each event as described", content_type = "text/event-stream", body = mobile_api::QueueEvent),
               (status = 403, description = "not this station's duty officer nor a supervisor", body = mobile_api::ErrorBody),
               (status = 404, description = "station_not_found", body = mobile_api::ErrorBody)))]
 pub async fn queue_events(

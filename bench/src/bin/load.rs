@@ -1,0 +1,753 @@
+//! Load: the real `xunjiu` binary on loopback, driven at a chosen concurrency, against the
+//! floor — the same inserts and the same nearest-station query sent straight to PostgreSQL at
+//! the same concurrency, in the same run. Prints throughput, p50/p90/p99 and service/floor.
+//! The server's resident memory is sampled every 50 ms throughout.
+//!
+//! `cargo build --release --bin xunjiu && cargo run --release -p xunjiu-bench --bin load`
+
+#![allow(clippy::print_stdout)] // a benchmark reports on stdout
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use chrono::Utc;
+use clap::Parser;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{Value, json};
+use sqlx::{Connection, PgConnection, PgPool};
+use uuid::Uuid;
+use xunjiu_server::config::Settings;
+use xunjiu_server::{db, seed, users};
+
+#[derive(Debug, Parser)]
+struct Args {
+    /// Seconds each measurement runs.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Clients working at once (closed loop), for the service and the floor alike.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    /// Route look-ups per second (open loop: requests leave on schedule whatever the answers).
+    #[arg(long, default_value_t = 500)]
+    route_rps: u64,
+    /// Stations in the province-scale directory (the five real ones plus synthetic ones).
+    #[arg(long, default_value_t = 200)]
+    province_stations: usize,
+    /// The server binary (build it with `cargo build --release --bin xunjiu`).
+    #[arg(long, default_value = "target/release/xunjiu")]
+    server: PathBuf,
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/xunjiu"
+    )]
+    database_url: String,
+}
+
+const BENCH_DB: &str = "xunjiu_bench_load";
+const PASSWORD: &str = "bench password";
+
+/// Latencies of one measurement.
+#[derive(Debug, Default)]
+struct Sample {
+    latencies: Vec<Duration>,
+    items: u64,
+    failures: u64,
+    elapsed: Duration,
+}
+
+impl Sample {
+    fn per_second(&self) -> f64 {
+        self.items as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn quantile(&self, q: f64) -> Duration {
+        let mut sorted = self.latencies.clone();
+        sorted.sort();
+        if sorted.is_empty() {
+            return Duration::ZERO;
+        }
+        sorted[((sorted.len() - 1) as f64 * q).round() as usize]
+    }
+
+    fn merge(samples: Vec<Sample>, elapsed: Duration) -> Sample {
+        let mut all = Sample {
+            elapsed,
+            ..Sample::default()
+        };
+        for s in samples {
+            all.latencies.extend(s.latencies);
+            all.items += s.items;
+            all.failures += s.failures;
+        }
+        all
+    }
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2}", d.as_secs_f64() * 1e3)
+}
+
+/// Run `work` from `concurrency` clients for `seconds`; each call returns items done or an error.
+async fn closed_loop<F, Fut>(concurrency: usize, seconds: u64, work: F) -> Sample
+where
+    F: Fn(usize, u64) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<u64>> + Send,
+{
+    let work = Arc::new(work);
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|client| {
+            let work = work.clone();
+            tokio::spawn(async move {
+                let mut sample = Sample::default();
+                let mut n = 0;
+                while Instant::now() < deadline {
+                    let t = Instant::now();
+                    match work(client, n).await {
+                        Ok(items) => {
+                            sample.latencies.push(t.elapsed());
+                            sample.items += items;
+                        }
+                        Err(err) => {
+                            if sample.failures == 0 {
+                                eprintln!("client {client}: {err:#}");
+                            }
+                            sample.failures += 1;
+                        }
+                    }
+                    n += 1;
+                }
+                sample
+            })
+        })
+        .collect();
+    let mut samples = Vec::new();
+    for t in tasks {
+        samples.push(t.await.unwrap_or_default());
+    }
+    Sample::merge(samples, start.elapsed())
+}
+
+/// Send `rps` requests a second for `seconds`, each on schedule; latency counts from the
+/// scheduled moment, so a stall shows in the tail instead of hiding (no coordinated omission).
+async fn open_loop<F, Fut>(rps: u64, seconds: u64, work: F) -> Sample
+where
+    F: Fn(u64) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
+{
+    let work = Arc::new(work);
+    let start = Instant::now();
+    let total = rps * seconds;
+    let interval = Duration::from_secs_f64(1.0 / rps as f64);
+    let mut tasks = Vec::with_capacity(total as usize);
+    for i in 0..total {
+        let due = start + interval * i as u32;
+        tokio::time::sleep_until(due.into()).await;
+        let work = work.clone();
+        tasks.push(tokio::spawn(async move {
+            let ok = work(i).await.is_ok();
+            (due.elapsed(), ok)
+        }));
+    }
+    let mut sample = Sample::default();
+    for t in tasks {
+        if let Ok((latency, ok)) = t.await {
+            sample.latencies.push(latency);
+            if ok {
+                sample.items += 1;
+            } else {
+                sample.failures += 1;
+            }
+        }
+    }
+    sample.elapsed = start.elapsed();
+    sample
+}
+
+/// A point inside Tai'an, near one of the places people are found.
+fn point(rng: &mut impl Rng) -> (f64, f64) {
+    const PLACES: [(f64, f64); 6] = [
+        (36.1866, 117.1032),
+        (36.2005, 117.0900),
+        (35.9104, 117.7602),
+        (36.1855, 116.7580),
+        (35.7700, 116.7900),
+        (35.9300, 116.4700),
+    ];
+    let (lat, lon) = PLACES[rng.random_range(0..PLACES.len())];
+    (
+        lat + rng.random_range(-0.02..0.02),
+        lon + rng.random_range(-0.02..0.02),
+    )
+}
+
+fn sighting_body(rng: &mut impl Rng) -> Value {
+    let (lat, lon) = point(rng);
+    json!({
+        "id": Uuid::new_v4(),
+        "observed_at": (Utc::now() - chrono::Duration::seconds(30)).to_rfc3339(),
+        "location": {"lat": lat, "lon": lon, "accuracy_m": 15.0},
+        "people_count": rng.random_range(1..3),
+        "categories": [],
+        "action_taken": "informed_of_station",
+        "notes": "bench",
+    })
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_server(exe: &PathBuf, url: &str) -> anyhow::Result<Server> {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(exe)
+        .arg("serve")
+        .env("DATABASE_URL", url)
+        .env("XUNJIU_LISTEN", "127.0.0.1:0")
+        .env("XUNJIU_WRITES_PER_MINUTE", "100000000")
+        .env("XUNJIU_WRITE_BURST", "100000000")
+        .env("RUST_LOG", "warn,xunjiu=info")
+        .env("NO_COLOR", "1")
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("starting {} (build it first)", exe.display()))?;
+    let stderr = child.stderr.take().context("server stderr")?;
+    let mut lines = BufReader::new(stderr).lines();
+    let line = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find(|l| l.contains("listening on http://"))
+        .context("the server did not start")?;
+    std::thread::spawn(move || lines.for_each(drop));
+    let base = line
+        .split("listening on ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .context("no address")?
+        .to_owned();
+    Ok(Server { child, base })
+}
+
+/// The server's resident set size, sampled until stopped; returns the largest, in MiB.
+fn watch_rss(pid: u32, stop: Arc<AtomicBool>, peak: Arc<AtomicU64>) {
+    std::thread::spawn(move || {
+        while !stop.load(Ordering::Relaxed) {
+            if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
+                let kb = status
+                    .lines()
+                    .find(|l| l.starts_with("VmRSS:"))
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .unwrap_or(0);
+                peak.fetch_max(kb, Ordering::Relaxed);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    });
+}
+
+async fn login(client: &reqwest::Client, base: &str, username: &str) -> anyhow::Result<String> {
+    let reply: Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": username, "password": PASSWORD}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    reply["token"]
+        .as_str()
+        .map(str::to_owned)
+        .context("no token")
+}
+
+fn account(username: &str, role: mobile_api::Role, station: Option<&str>) -> users::NewAccount {
+    users::NewAccount {
+        username: username.to_owned(),
+        password: PASSWORD.to_owned(),
+        role,
+        station: station.map(str::to_owned),
+        agency: (role == mobile_api::Role::Patrol).then_some(mobile_api::Agency::Police),
+        unit: None,
+        county_code: None,
+    }
+}
+
+/// A sightings row as the floor writes it: every column the service fills.
+async fn raw_sighting_insert(pool: &PgPool, reporter: Uuid, rows: usize) -> anyhow::Result<u64> {
+    let mut rng = StdRng::from_os_rng();
+    let mut ids = Vec::with_capacity(rows);
+    let mut lats = Vec::with_capacity(rows);
+    let mut lons = Vec::with_capacity(rows);
+    let mut cells = Vec::with_capacity(rows);
+    let mut hashes = Vec::with_capacity(rows);
+    for _ in 0..rows {
+        let (lat, lon) = point(&mut rng);
+        ids.push(Uuid::new_v4());
+        lats.push(lat);
+        lons.push(lon);
+        cells.push(rng.random_range(600_000_000_000_000_000_i64..610_000_000_000_000_000));
+        hashes.push(rng.random::<[u8; 32]>().to_vec());
+    }
+    let now = Utc::now();
+    let done = sqlx::query(
+        "insert into sightings (id, reported_by, observed_at, received_at, location, accuracy_m,
+                                people_count, categories, action_taken, notes, station_code,
+                                distance_m, area_code, hotspot_id, request_hash, items_given, h3_r9)
+         select u.id, $1, $2, $2, st_setsrid(st_makepoint(u.lon, u.lat), 4326)::geography, 15,
+                1, '{}', 'informed_of_station', 'bench', 'taian', 1234.5, '370902', null, u.hash,
+                '[]', u.cell
+         from unnest($3::uuid[], $4::float8[], $5::float8[], $6::bytea[], $7::int8[])
+              as u(id, lon, lat, hash, cell)",
+    )
+    .bind(reporter)
+    .bind(now)
+    .bind(&ids)
+    .bind(&lons)
+    .bind(&lats)
+    .bind(&hashes)
+    .bind(&cells)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// A referral with its `created` and `routed` events, in one transaction, as the floor writes it.
+async fn raw_referral_insert(pool: &PgPool, creator: Uuid) -> anyhow::Result<u64> {
+    let (lat, lon) = point(&mut StdRng::from_os_rng());
+    let id = Uuid::new_v4();
+    let now = Utc::now();
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "insert into referrals (id, channel, reported_at, received_at, created_by, location,
+                                caller_phone, people_count, categories, description, priority,
+                                status, station_code, accountable_station, distance_m, area_code,
+                                accept_by, on_scene_by, request_hash, updated_at, h3_r9)
+         values ($1, '12345', $2, $2, $3, st_setsrid(st_makepoint($4, $5), 4326)::geography,
+                 '13800138000', 1, '{}', 'bench', 'normal', 'routed', 'taian', 'taian', 1234.5,
+                 '370902', $2 + interval '10 minutes', $2 + interval '60 minutes', $6, $2, 1)",
+    )
+    .bind(id)
+    .bind(now)
+    .bind(creator)
+    .bind(lon)
+    .bind(lat)
+    .bind(id.as_bytes().to_vec())
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "insert into referral_events (referral_id, kind, actor_id, actor_role, station_code, to_status, note, at)
+         values ($1, 'created', $2, 'hotline', null, null, 'channel 12345', $3),
+                ($1, 'routed', null, 'system', 'taian', 'routed', 'nearest station', $3)",
+    )
+    .bind(id)
+    .bind(creator)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(1)
+}
+
+/// The nearest station by geodesic distance, as PostGIS answers it.
+async fn raw_nearest(pool: &PgPool, lat: f64, lon: f64) -> anyhow::Result<()> {
+    let _: String = sqlx::query_scalar(
+        "select code from stations
+         order by st_distance(location, st_setsrid(st_makepoint($1, $2), 4326)::geography), code
+         limit 1",
+    )
+    .bind(lon)
+    .bind(lat)
+    .fetch_one(pool)
+    .await?;
+    Ok(())
+}
+
+/// Synthetic stations spread over Shandong, so the directory holds `total` in all.
+async fn add_province_stations(pool: &PgPool, total: usize) -> anyhow::Result<()> {
+    let mut rng = StdRng::seed_from_u64(37);
+    for i in 5..total {
+        sqlx::query(
+            "insert into stations (code, name, address, phone, county_code, location, source)
+             values ($1, $2, 'synthetic', '0531-0000000', '370000',
+                     st_setsrid(st_makepoint($3, $4), 4326)::geography, 'bench')
+             on conflict (code) do nothing",
+        )
+        .bind(format!("bench_{i:03}"))
+        .bind(format!("bench station {i}"))
+        .bind(rng.random_range(115.0..122.5))
+        .bind(rng.random_range(34.4..38.3))
+        .execute(pool)
+        .await?;
+    }
+    sqlx::query("select pg_notify('xunjiu_directory', 'bench')")
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+struct Row {
+    name: &'static str,
+    unit: &'static str,
+    service: Sample,
+    floor: Option<Sample>,
+}
+
+fn print_table(rows: &[Row], args: &Args, rss_mib: f64) {
+    println!();
+    println!(
+        "concurrency {}, {} s per measurement, route look-ups at {} req/s, {} cores",
+        args.concurrency,
+        args.seconds,
+        args.route_rps,
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    println!(
+        "| measurement | service | p50 ms | p90 ms | p99 ms | failures | floor | floor p99 ms | service/floor |"
+    );
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for r in rows {
+        let (floor, floor_p99, ratio) = match &r.floor {
+            Some(f) if r.unit == "req/s (open loop)" => (
+                format!("{:.0} {}", f.per_second(), r.unit),
+                ms(f.quantile(0.99)),
+                format!(
+                    "p99 {:.2}×",
+                    r.service.quantile(0.99).as_secs_f64() / f.quantile(0.99).as_secs_f64()
+                ),
+            ),
+            Some(f) => (
+                format!("{:.0} {}", f.per_second(), r.unit),
+                ms(f.quantile(0.99)),
+                format!("{:.0} %", 100.0 * r.service.per_second() / f.per_second()),
+            ),
+            None => ("—".to_owned(), "—".to_owned(), "—".to_owned()),
+        };
+        println!(
+            "| {} | {:.0} {} | {} | {} | {} | {} | {} | {} | {} |",
+            r.name,
+            r.service.per_second(),
+            r.unit,
+            ms(r.service.quantile(0.5)),
+            ms(r.service.quantile(0.9)),
+            ms(r.service.quantile(0.99)),
+            r.service.failures + r.floor.as_ref().map_or(0, |f| f.failures),
+            floor,
+            floor_p99,
+            ratio
+        );
+    }
+    println!("server peak resident memory over the whole run: {rss_mib:.1} MiB");
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let base_url = args
+        .database_url
+        .rsplit_once('/')
+        .map_or(args.database_url.as_str(), |(b, _)| b)
+        .to_owned();
+    let mut admin = PgConnection::connect(&format!("{base_url}/postgres")).await?;
+    for statement in [
+        format!("drop database if exists {BENCH_DB} with (force)"),
+        format!("create database {BENCH_DB}"),
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(statement))
+            .execute(&mut admin)
+            .await?;
+    }
+    let url = format!("{base_url}/{BENCH_DB}");
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(args.concurrency as u32)
+        .connect(&url)
+        .await?;
+    db::migrate(&pool).await?;
+    seed::run(&pool, Settings::default().service_margin_m).await?;
+    let mut patrols = Vec::new();
+    for i in 0..args.concurrency {
+        let name = format!("bench-patrol-{i}");
+        users::add(&pool, account(&name, mobile_api::Role::Patrol, None)).await?;
+        patrols.push(name);
+    }
+    let hotline_id = users::add(
+        &pool,
+        account("bench-hotline", mobile_api::Role::Hotline, None),
+    )
+    .await?;
+    let floor_patrol = users::add(
+        &pool,
+        account("bench-floor", mobile_api::Role::Patrol, None),
+    )
+    .await?;
+    users::add(
+        &pool,
+        account("bench-duty", mobile_api::Role::Duty, Some("taian")),
+    )
+    .await?;
+    users::add(
+        &pool,
+        account("bench-supervisor", mobile_api::Role::Supervisor, None),
+    )
+    .await?;
+
+    let server = start_server(&args.server, &url)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let peak_kb = Arc::new(AtomicU64::new(0));
+    watch_rss(server.child.id(), stop.clone(), peak_kb.clone());
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.concurrency * 4)
+        .build()?;
+    let base = Arc::new(server.base.clone());
+    let mut tokens = Vec::new();
+    for p in &patrols {
+        tokens.push(login(&client, &base, p).await?);
+    }
+    let tokens = Arc::new(tokens);
+    let hotline = Arc::new(login(&client, &base, "bench-hotline").await?);
+    let duty = Arc::new(login(&client, &base, "bench-duty").await?);
+    let supervisor = Arc::new(login(&client, &base, "bench-supervisor").await?);
+    let (c, secs) = (args.concurrency, args.seconds);
+    let mut rows = Vec::new();
+
+    eprintln!("single sightings: floor, then service");
+    let p = pool.clone();
+    let floor = closed_loop(c, secs, move |_, _| {
+        let p = p.clone();
+        async move { raw_sighting_insert(&p, floor_patrol, 1).await }
+    })
+    .await;
+    let (cl, b, t) = (client.clone(), base.clone(), tokens.clone());
+    let service = closed_loop(c, secs, move |i, _| {
+        let (cl, b, t) = (cl.clone(), b.clone(), t.clone());
+        async move {
+            let body = sighting_body(&mut StdRng::from_os_rng());
+            let res = cl
+                .post(format!("{b}/api/v1/sightings"))
+                .bearer_auth(&t[i])
+                .json(&body)
+                .send()
+                .await?;
+            anyhow::ensure!(res.status() == 201, "status {}", res.status());
+            Ok(1)
+        }
+    })
+    .await;
+    rows.push(Row {
+        name: "single sighting (POST /sightings)",
+        unit: "rows/s",
+        service,
+        floor: Some(floor),
+    });
+
+    eprintln!("batch sync, 100 per batch: floor, then service");
+    let p = pool.clone();
+    let floor = closed_loop(c, secs, move |_, _| {
+        let p = p.clone();
+        async move { raw_sighting_insert(&p, floor_patrol, 100).await }
+    })
+    .await;
+    let (cl, b, t) = (client.clone(), base.clone(), tokens.clone());
+    let service = closed_loop(c, secs, move |i, _| {
+        let (cl, b, t) = (cl.clone(), b.clone(), t.clone());
+        async move {
+            let mut rng = StdRng::from_os_rng();
+            let batch: Vec<Value> = (0..100).map(|_| sighting_body(&mut rng)).collect();
+            let res = cl
+                .post(format!("{b}/api/v1/sightings/batch"))
+                .bearer_auth(&t[i])
+                .json(&json!({"sightings": batch}))
+                .send()
+                .await?;
+            anyhow::ensure!(res.status() == 200, "status {}", res.status());
+            let reply: Value = res.json().await?;
+            anyhow::ensure!(reply["created"] == 100, "{}", reply["errors"]);
+            Ok(100)
+        }
+    })
+    .await;
+    rows.push(Row {
+        name: "batch sync (100 per batch)",
+        unit: "rows/s",
+        service,
+        floor: Some(floor),
+    });
+
+    eprintln!("referral creation: floor, then service");
+    let p = pool.clone();
+    let floor = closed_loop(c, secs, move |_, _| {
+        let p = p.clone();
+        async move { raw_referral_insert(&p, hotline_id).await }
+    })
+    .await;
+    let (cl, b, h) = (client.clone(), base.clone(), hotline.clone());
+    let service = closed_loop(c, secs, move |_, _| {
+        let (cl, b, h) = (cl.clone(), b.clone(), h.clone());
+        async move {
+            let (lat, lon) = point(&mut StdRng::from_os_rng());
+            let res = cl
+                .post(format!("{b}/api/v1/referrals"))
+                .bearer_auth(&*h)
+                .json(&json!({
+                    "id": Uuid::new_v4(), "channel": "12345",
+                    "reported_at": (Utc::now() - chrono::Duration::seconds(30)).to_rfc3339(),
+                    "location": {"lat": lat, "lon": lon}, "caller_phone": "13800138000",
+                    "people_count": 1, "categories": [], "description": "bench"}))
+                .send()
+                .await?;
+            anyhow::ensure!(res.status() == 201, "status {}", res.status());
+            Ok(1)
+        }
+    })
+    .await;
+    rows.push(Row {
+        name: "referral creation (POST /referrals)",
+        unit: "req/s",
+        service,
+        floor: Some(floor),
+    });
+
+    for (label, stations) in [
+        ("route look-up, 5 stations", 5),
+        ("route look-up, province scale", args.province_stations),
+    ] {
+        if stations > 5 {
+            add_province_stations(&pool, stations).await?;
+            // The server reloads its directory on the notification; wait until it has.
+            for _ in 0..100 {
+                let list: Value = client
+                    .get(format!("{base}/api/v1/stations"))
+                    .send()
+                    .await?
+                    .json()
+                    .await?;
+                if list["stations"].as_array().map_or(0, Vec::len) >= stations {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+        eprintln!("{label}: floor, then service, {} req/s", args.route_rps);
+        let p = pool.clone();
+        let floor = open_loop(args.route_rps, secs, move |i| {
+            let p = p.clone();
+            async move {
+                let (lat, lon) = point(&mut StdRng::seed_from_u64(i));
+                raw_nearest(&p, lat, lon).await
+            }
+        })
+        .await;
+        let (cl, b) = (client.clone(), base.clone());
+        let service = open_loop(args.route_rps, secs, move |i| {
+            let (cl, b) = (cl.clone(), b.clone());
+            async move {
+                let (lat, lon) = point(&mut StdRng::seed_from_u64(i));
+                let res = cl
+                    .get(format!("{b}/api/v1/route?lat={lat}&lon={lon}"))
+                    .send()
+                    .await?;
+                anyhow::ensure!(res.status() == 200, "status {}", res.status());
+                res.bytes().await?;
+                Ok(())
+            }
+        })
+        .await;
+        rows.push(Row {
+            name: if stations > 5 {
+                "route look-up, 200 stations"
+            } else {
+                label
+            },
+            unit: "req/s (open loop)",
+            service,
+            floor: Some(floor),
+        });
+    }
+
+    eprintln!("queue reads");
+    let (cl, b, d) = (client.clone(), base.clone(), duty.clone());
+    let service = closed_loop(c, secs, move |_, _| {
+        let (cl, b, d) = (cl.clone(), b.clone(), d.clone());
+        async move {
+            let res = cl
+                .get(format!("{b}/api/v1/stations/taian/queue"))
+                .bearer_auth(&*d)
+                .send()
+                .await?;
+            anyhow::ensure!(res.status() == 200, "status {}", res.status());
+            res.bytes().await?;
+            Ok(1)
+        }
+    })
+    .await;
+    let queued: i64 = sqlx::query_scalar(
+        "select count(*) from referrals where station_code = 'taian' and status = 'routed'",
+    )
+    .fetch_one(&pool)
+    .await?;
+    eprintln!("the taian queue holds {queued} referrals");
+    rows.push(Row {
+        name: "queue read (taian, all open referrals)",
+        unit: "req/s",
+        service,
+        floor: None,
+    });
+
+    eprintln!("heat-map reads");
+    let (cl, b, s) = (client.clone(), base.clone(), supervisor.clone());
+    let service = closed_loop(c, secs, move |_, _| {
+        let (cl, b, s) = (cl.clone(), b.clone(), s.clone());
+        async move {
+            let res = cl
+                .get(format!("{b}/api/v1/heatmap?cell_m=1000"))
+                .bearer_auth(&*s)
+                .send()
+                .await?;
+            anyhow::ensure!(res.status() == 200, "status {}", res.status());
+            res.bytes().await?;
+            Ok(1)
+        }
+    })
+    .await;
+    rows.push(Row {
+        name: "heat-map read (city, 1 km cells)",
+        unit: "req/s",
+        service,
+        floor: None,
+    });
+
+    stop.store(true, Ordering::Relaxed);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let sightings: i64 = sqlx::query_scalar("select count(*) from sightings")
+        .fetch_one(&pool)
+        .await?;
+    eprintln!("{sightings} sightings stored in the run");
+    print_table(
+        &rows,
+        &args,
+        peak_kb.load(Ordering::Relaxed) as f64 / 1024.0,
+    );
+    drop(server);
+    pool.close().await;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "drop database if exists {BENCH_DB} with (force)"
+    )))
+    .execute(&mut admin)
+    .await?;
+    Ok(())
+}
