@@ -244,6 +244,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tokio::spawn(state.clone().follow_database_notifications());
     tokio::spawn(xunjiu_server::escalation::run(state.clone()));
     tokio::spawn(xunjiu_server::push::sender::run(state.clone()));
+    tokio::spawn(xunjiu_server::heatmap::rollup::run(state.db.clone()));
 
     let listener = TcpListener::bind(args.listen)
         .await

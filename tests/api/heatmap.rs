@@ -154,6 +154,50 @@ async fn cell_counts_add_up_to_the_records_for_any_window_box_and_size(pool: PgP
 }
 
 #[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+async fn maps_are_the_same_before_during_and_after_the_rollup_worker_folds_the_inbox(pool: PgPool) {
+    let app = TestApp::seeded(pool).await;
+    let officer = app.patrol().await;
+    random_reports(&app, &officer).await;
+    let supervisor = app.supervisor().await;
+    let paths = [
+        "/api/v1/heatmap?campaign=winter-2026&cell_m=1000",
+        "/api/v1/heatmap?campaign=winter-2026&cell_m=5000",
+        "/api/v1/heatmap?from=2026-12-10T00:00:00%2B08:00&to=2026-12-14T00:00:00%2B08:00",
+    ];
+    let mut before = Vec::new();
+    for path in paths {
+        before.push(app.get_as(&supervisor, path).await.body);
+    }
+    assert_eq!(app.count("heat_inbox", "layer = 'sightings'").await, 400);
+    let queued = app.count("heat_inbox", "true").await; // with the referrals raised
+    assert_eq!(app.count("heat_cells", "true").await, 0);
+
+    // Readers while the worker folds: each answer counts every report once.
+    let db = app.pool.clone();
+    let folding = tokio::spawn(async move { xunjiu_server::heatmap::rollup::drain(&db).await });
+    for _ in 0..5 {
+        let map = app.get_as(&supervisor, paths[0]).await;
+        assert_eq!(sums(&map.body), sums(&before[0]));
+    }
+    assert_eq!(folding.await.unwrap().unwrap() as i64, queued);
+    assert_eq!(app.count("heat_inbox", "true").await, 0);
+    assert!(app.count("heat_cells", "true").await > 0);
+    assert!(app.count("heat_cells_month", "true").await > 0);
+    for (path, expected) in paths.iter().zip(&before) {
+        assert_eq!(
+            &app.get_as(&supervisor, path).await.body,
+            expected,
+            "{path}"
+        );
+    }
+
+    // Reports after the fold join the rollups' counts exactly as well.
+    random_reports(&app, &officer).await;
+    let both = app.get_as(&supervisor, paths[0]).await;
+    assert_eq!(sums(&both.body).0, 800);
+}
+
+#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
 async fn the_referrals_layer_counts_referrals(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let hotline = app.hotline().await;

@@ -335,6 +335,11 @@ async fn load(pool: &PgPool, reporter: uuid::Uuid, rows: usize) -> anyhow::Resul
         copy.send(buf.as_bytes()).await?;
         copy.finish().await?;
     }
+    // The trigger queued every copied row for the rollup worker; the rollups above already
+    // hold them.
+    sqlx::query("truncate heat_inbox")
+        .execute(&mut *conn)
+        .await?;
     sqlx::query("analyze").execute(&mut *conn).await?;
     Ok(())
 }

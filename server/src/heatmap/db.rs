@@ -82,3 +82,19 @@ pub async fn raw(
     .fetch_all(db)
     .await
 }
+
+/// Shares still in `heat_inbox` for local days `[first, end)`: `(r9 cell, people, special)`.
+pub async fn inbox(
+    db: impl PgExecutor<'_>,
+    layer: Layer,
+    days: (NaiveDate, NaiveDate),
+) -> sqlx::Result<Vec<(i64, i32, bool)>> {
+    sqlx::query_as(
+        "select r9, people, special from heat_inbox where layer = $1 and day >= $2 and day < $3",
+    )
+    .bind(layer.name())
+    .bind(days.0)
+    .bind(days.1)
+    .fetch_all(db)
+    .await
+}

@@ -148,6 +148,12 @@ pub async fn aggregate(state: &AppState, spec: &MapSpec) -> Result<Vec<Cell>> {
         e.people += people;
         e.special += special;
     };
+    // One snapshot for every query: the rollup worker moves shares from the inbox to the
+    // rollups meanwhile, and each must be counted in exactly one of them.
+    let mut tx = state.db.begin().await?;
+    sqlx::query("set transaction isolation level repeatable read, read only")
+        .execute(&mut *tx)
+        .await?;
     let mut raw_ranges = Vec::new();
     match (spec.bbox, whole_days(spec.from, spec.to)) {
         // Whole local months from the monthly rollup, the other whole days from the daily
@@ -160,9 +166,14 @@ pub async fn aggregate(state: &AppState, spec: &MapSpec) -> Result<Vec<Cell>> {
             };
             for (span, monthly) in spans.into_iter().filter(|((a, b), _)| a < b) {
                 for (cell, reports, people, special) in
-                    db::rollup(&state.db, spec.layer, res, span, monthly).await?
+                    db::rollup(&mut *tx, spec.layer, res, span, monthly).await?
                 {
                     add(cell, reports, people, special);
+                }
+            }
+            for (r9, people, special) in db::inbox(&mut *tx, spec.layer, (first, end)).await? {
+                if let Some(cell) = cells::parent(r9, spec.resolution) {
+                    add(cell, 1, i64::from(people), i64::from(special));
                 }
             }
             raw_ranges.push((spec.from, season::local_midnight(first)));
@@ -171,7 +182,7 @@ pub async fn aggregate(state: &AppState, spec: &MapSpec) -> Result<Vec<Cell>> {
         _ => raw_ranges.push((spec.from, spec.to)),
     }
     for (from, to) in raw_ranges.into_iter().filter(|(f, t)| f < t) {
-        for (r9, people, special) in db::raw(&state.db, spec.layer, from, to, spec.bbox).await? {
+        for (r9, people, special) in db::raw(&mut *tx, spec.layer, from, to, spec.bbox).await? {
             if let Some(cell) = cells::parent(r9, spec.resolution) {
                 add(cell, 1, i64::from(people), i64::from(special));
             }

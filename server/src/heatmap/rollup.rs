@@ -86,3 +86,53 @@ async fn add_to(
     .await?;
     Ok(())
 }
+
+/// Rows folded per transaction.
+const DRAIN_BATCH: i64 = 5000;
+
+/// Fold what waits in `heat_inbox` into the rollups, batch by batch, until it is empty; returns
+/// how many shares were folded. Rows leave the inbox in the transaction that adds them to the
+/// rollups, so a reader's snapshot counts each one exactly once.
+pub async fn drain(db: &sqlx::PgPool) -> sqlx::Result<u64> {
+    let mut folded = 0;
+    loop {
+        let mut tx = db.begin().await?;
+        let rows: Vec<(String, NaiveDate, i64, i32, bool)> = sqlx::query_as(
+            "delete from heat_inbox where id in (
+                 select id from heat_inbox order by id limit $1 for update skip locked)
+             returning layer, day, r9, people, special",
+        )
+        .bind(DRAIN_BATCH)
+        .fetch_all(&mut *tx)
+        .await?;
+        let n = rows.len() as u64;
+        for layer in ["sightings", "referrals"] {
+            let items: Vec<Contribution> = rows
+                .iter()
+                .filter(|r| r.0 == layer)
+                .map(|r| Contribution {
+                    day: r.1,
+                    r9: r.2,
+                    people: r.3,
+                    special: r.4,
+                })
+                .collect();
+            add(&mut tx, layer, &items).await?;
+        }
+        tx.commit().await?;
+        folded += n;
+        if n < DRAIN_BATCH as u64 {
+            return Ok(folded);
+        }
+    }
+}
+
+/// The rollup worker of `xunjiu serve`: drains the inbox every second.
+pub async fn run(db: sqlx::PgPool) {
+    loop {
+        if let Err(err) = drain(&db).await {
+            tracing::warn!(error = %err, "heat-map rollup pass failed; retrying");
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+}

@@ -5,7 +5,6 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
-use crate::heatmap::rollup::{self, Contribution};
 use crate::routing::GeoPoint;
 
 /// One referral to insert, already routed.
@@ -99,19 +98,7 @@ pub async fn insert_new(
     .bind(rows.iter().map(|r| r.open311_service_code.clone()).collect::<Vec<_>>())
     .fetch_all(&mut *conn)
     .await?;
-    let contributions: Vec<Contribution> = rows
-        .iter()
-        .filter(|r| inserted.contains(&r.id))
-        .filter_map(|r| {
-            Some(Contribution {
-                day: crate::campaigns::season::local_date(r.reported_at),
-                r9: crate::heatmap::cells::r9(r.point)?,
-                people: r.people_count,
-                special: rollup::is_special(&r.categories),
-            })
-        })
-        .collect();
-    rollup::add(&mut *conn, "referrals", &contributions).await?;
+    // Its heat-map share goes to `heat_inbox` by trigger, with the row.
     if inserted.is_empty() {
         return Ok(inserted);
     }

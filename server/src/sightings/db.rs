@@ -27,18 +27,8 @@ pub struct NewRow {
     pub h3_r9: Option<i64>,
 }
 
-/// Insert the rows whose id is new; returns the ids inserted.
-pub async fn insert_new(
-    conn: &mut PgConnection,
-    reporter: Uuid,
-    received_at: DateTime<Utc>,
-    rows: &[NewRow],
-) -> sqlx::Result<Vec<Uuid>> {
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    sqlx::query_scalar(
-        "insert into sightings (id, reported_by, observed_at, received_at, location, accuracy_m, people_count,
+/// Insert the rows whose id is new (a statement ending in `on conflict (id) do nothing`).
+const INSERT: &str = "insert into sightings (id, reported_by, observed_at, received_at, location, accuracy_m, people_count,
                                 categories, action_taken, notes, station_code, distance_m, area_code,
                                 hotspot_id, request_hash, items_given, h3_r9)
          select u.id, $1, u.observed_at, $2, st_setsrid(st_makepoint(u.lon, u.lat), 4326)::geography,
@@ -49,29 +39,90 @@ pub async fn insert_new(
                      $15::uuid[], $16::bytea[], $17::jsonb[], $18::int8[])
               as u(id, observed_at, lon, lat, accuracy_m, people_count, categories, action_taken, notes,
                    station_code, distance_m, area_code, hotspot_id, request_hash, items_given, h3_r9)
-         on conflict (id) do nothing
-         returning id",
-    )
-    .bind(reporter)
-    .bind(received_at)
-    .bind(rows.iter().map(|r| r.id).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.observed_at).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.point.lon()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.point.lat()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.accuracy_m).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.people_count).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.categories.join(",")).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.action_taken.clone()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.notes.clone()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.station_code.clone()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.distance_m).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.area_code.clone()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.hotspot_id).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.request_hash.clone()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.items_given.clone()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.h3_r9).collect::<Vec<_>>())
-    .fetch_all(conn)
-    .await
+         on conflict (id) do nothing";
+
+/// Bind the rows to [`INSERT`]'s parameters.
+fn bind_rows<'q, O>(
+    query: sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
+    reporter: Uuid,
+    received_at: DateTime<Utc>,
+    rows: &[NewRow],
+) -> sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
+    query
+        .bind(reporter)
+        .bind(received_at)
+        .bind(rows.iter().map(|r| r.id).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.observed_at).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.point.lon()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.point.lat()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.accuracy_m).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.people_count).collect::<Vec<_>>())
+        .bind(
+            rows.iter()
+                .map(|r| r.categories.join(","))
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|r| r.action_taken.clone())
+                .collect::<Vec<_>>(),
+        )
+        .bind(rows.iter().map(|r| r.notes.clone()).collect::<Vec<_>>())
+        .bind(
+            rows.iter()
+                .map(|r| r.station_code.clone())
+                .collect::<Vec<_>>(),
+        )
+        .bind(rows.iter().map(|r| r.distance_m).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.area_code.clone()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.hotspot_id).collect::<Vec<_>>())
+        .bind(
+            rows.iter()
+                .map(|r| r.request_hash.clone())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|r| r.items_given.clone())
+                .collect::<Vec<_>>(),
+        )
+        .bind(rows.iter().map(|r| r.h3_r9).collect::<Vec<_>>())
+}
+
+/// Insert the rows whose id is new; returns the ids inserted.
+pub async fn insert_new(
+    conn: &mut PgConnection,
+    reporter: Uuid,
+    received_at: DateTime<Utc>,
+    rows: &[NewRow],
+) -> sqlx::Result<Vec<Uuid>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let query = sqlx::query_as::<_, (Uuid,)>(sqlx::AssertSqlSafe(format!("{INSERT} returning id")));
+    Ok(bind_rows(query, reporter, received_at, rows)
+        .fetch_all(conn)
+        .await?
+        .into_iter()
+        .map(|(id,)| id)
+        .collect())
+}
+
+/// Insert one row, if its id is new, and read it back as [`fetch`] would, in one statement;
+/// `None` when the id was already stored. For a report that raises no referral.
+pub async fn insert_and_fetch(
+    db: impl PgExecutor<'_>,
+    reporter: Uuid,
+    received_at: DateTime<Utc>,
+    row: &NewRow,
+) -> sqlx::Result<Option<Row>> {
+    let select = SELECT.replace("from sightings s", "from inserted s");
+    let query = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
+        "with inserted as ({INSERT} returning *) {select}"
+    )));
+    bind_rows(query, reporter, received_at, std::slice::from_ref(row))
+        .fetch_optional(db)
+        .await
 }
 
 /// Reporter and request hash of stored sightings, to tell replays from conflicts.

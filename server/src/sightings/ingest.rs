@@ -9,9 +9,7 @@ use uuid::Uuid;
 use super::db::{self, NewRow};
 use super::draft::SightingDraft;
 use crate::auth::CurrentUser;
-use crate::campaigns::season;
 use crate::error::ApiError;
-use crate::heatmap::rollup::{self, Contribution};
 use crate::referrals;
 use crate::routing::Directory;
 use crate::state::AppState;
@@ -66,21 +64,19 @@ pub async fn store(
         .collect();
     let rows: Vec<NewRow> = unique.iter().map(|&i| items[i].1.clone()).collect();
 
+    // Reports that raise no referral are one statement: no transaction to open and commit.
+    if !unique
+        .iter()
+        .any(|&i| items[i].0.referral_priority().is_some())
+    {
+        let mut conn = state.db.acquire().await?;
+        let inserted = db::insert_new(&mut conn, user.id, now, &rows).await?;
+        drop(conn);
+        return judge(state, user, items, &rows, &first_of, &inserted).await;
+    }
     let mut tx = state.db.begin().await?;
     let inserted = db::insert_new(&mut tx, user.id, now, &rows).await?;
-    let contributions: Vec<Contribution> = rows
-        .iter()
-        .filter(|r| inserted.contains(&r.id))
-        .filter_map(|r| {
-            Some(Contribution {
-                day: season::local_date(r.observed_at),
-                r9: r.h3_r9?,
-                people: r.people_count,
-                special: rollup::is_special(&r.categories),
-            })
-        })
-        .collect();
-    rollup::add(&mut tx, "sightings", &contributions).await?;
+    // Their heat-map shares go to `heat_inbox` by trigger, with the rows.
     let referral_rows: Vec<referrals::db::NewRow> = unique
         .iter()
         .filter(|&&i| inserted.contains(&items[i].1.id))
@@ -99,6 +95,18 @@ pub async fn store(
         tracing::info!(referral_id = %r.id, sighting_id = ?r.sighting_id, station = %r.station_code, priority = %r.priority, "referral raised by a sighting");
     }
 
+    judge(state, user, items, &rows, &first_of, &inserted).await
+}
+
+/// Created, duplicate (same content from the same officer) or conflict, per item.
+async fn judge(
+    state: &AppState,
+    user: &CurrentUser,
+    items: &[(SightingDraft, NewRow)],
+    rows: &[NewRow],
+    first_of: &HashMap<Uuid, usize>,
+    inserted: &[Uuid],
+) -> Result<Vec<Outcome>, ApiError> {
     let others: Vec<Uuid> = rows
         .iter()
         .map(|r| r.id)

@@ -66,8 +66,20 @@ pub async fn create_sighting(
     user.require(&[Role::Patrol])?;
     state.write_limiter.check(user.id)?;
     let draft = SightingDraft::parse(req, state.clock.now())?;
-    let row = ingest::route(&draft, &state.directory())?;
+    let directory = state.directory();
+    let row = ingest::route(&draft, &directory)?;
     let id = draft.id;
+    // The common case, a new report that raises no referral: stored and read back in one
+    // round trip. A replay (or a report raising a referral) takes the general path.
+    if draft.referral_priority().is_none() {
+        let now = state.clock.now();
+        if let Some(stored) = db::insert_and_fetch(&state.db, user.id, now, &row).await? {
+            return Ok((
+                StatusCode::CREATED,
+                ApiJson(view::to_wire(stored, &directory)?),
+            ));
+        }
+    }
     let outcome = ingest::store(&state, &user, &[(draft, row)]).await?;
     let status = match outcome.first() {
         Some(Outcome::Created) => StatusCode::CREATED,
