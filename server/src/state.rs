@@ -7,6 +7,7 @@ use arc_swap::ArcSwap;
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 
+use crate::auth::cache::{SESSIONS_CHANNEL, SessionCache};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::live::Feed;
@@ -26,6 +27,8 @@ pub struct AppState {
     pub vapid: Arc<VapidKeys>,
     /// Committed referral changes, for live queues.
     pub live: Feed,
+    /// Live sessions, while the notification listener keeps them honest.
+    pub sessions: Arc<SessionCache>,
     directory: Arc<ArcSwap<Directory>>,
 }
 
@@ -41,6 +44,7 @@ impl AppState {
         Ok(Self {
             vapid,
             live: Feed::default(),
+            sessions: Arc::new(SessionCache::default()),
             db,
             clock,
             write_limiter: WriteLimiter::new(settings.writes_per_minute, settings.write_burst),
@@ -76,7 +80,7 @@ impl AppState {
                 }
             };
             if let Err(err) = listener
-                .listen_all([DIRECTORY_CHANNEL, REFERRALS_CHANNEL])
+                .listen_all([DIRECTORY_CHANNEL, REFERRALS_CHANNEL, SESSIONS_CHANNEL])
                 .await
             {
                 tracing::warn!(error = %err, "cannot LISTEN for notifications; retrying");
@@ -85,20 +89,25 @@ impl AppState {
             }
             self.reload_directory_logged().await;
             self.live.publish(crate::live::Change::Resync);
+            self.sessions.set_enabled(true);
             loop {
                 match listener.try_recv().await {
                     Ok(Some(n)) if n.channel() == REFERRALS_CHANNEL => {
                         self.live.publish_payload(n.payload())
                     }
+                    Ok(Some(n)) if n.channel() == SESSIONS_CHANNEL => {
+                        self.sessions.evict_payload(n.payload())
+                    }
                     Ok(Some(_)) => self.reload_directory_logged().await,
-                    // The connection dropped; the next call reconnects, but what was sent
-                    // meanwhile is gone.
+                    // The connection dropped, and what was sent meanwhile is gone: reconnect
+                    // afresh, which reloads, resyncs and turns the session cache back on.
                     Ok(None) => {
-                        tracing::warn!("notification listener reconnecting");
-                        self.reload_directory_logged().await;
-                        self.live.publish(crate::live::Change::Resync);
+                        self.sessions.set_enabled(false);
+                        tracing::warn!("notification listener lost; reconnecting");
+                        break;
                     }
                     Err(err) => {
+                        self.sessions.set_enabled(false);
                         tracing::warn!(error = %err, "notification listener lost; reconnecting");
                         tokio::time::sleep(Duration::from_secs(1)).await;
                         break;

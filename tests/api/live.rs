@@ -199,3 +199,51 @@ async fn a_referral_names_the_steps_its_reader_may_take(pool: PgPool) {
     .await;
     assert_eq!(refused.status, StatusCode::OK);
 }
+
+/// GET /auth/me until it answers `status`; fails after 5 s.
+async fn until_status(app: &TestApp, who: &Account, status: StatusCode) {
+    for _ in 0..100 {
+        if app.get_as(who, "/api/v1/auth/me").await.status == status {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("/auth/me never answered {status}");
+}
+
+#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+async fn with_sessions_cached_a_disabled_account_and_a_logout_are_refused_at_once(pool: PgPool) {
+    let app = TestApp::seeded(pool).await;
+    listening(&app).await;
+    let phone = app.patrol().await;
+    let kept = app.patrol().await;
+    for who in [&phone, &kept] {
+        // The second answer comes from the cache.
+        assert_eq!(
+            app.get_as(who, "/api/v1/auth/me").await.status,
+            StatusCode::OK
+        );
+        assert_eq!(
+            app.get_as(who, "/api/v1/auth/me").await.status,
+            StatusCode::OK
+        );
+    }
+
+    let disabled = xunjiu_server::users::disable(&app.pool, &phone.username, app.now())
+        .await
+        .unwrap();
+    assert!(disabled > 0, "sessions revoked");
+    until_status(&app, &phone, StatusCode::UNAUTHORIZED).await;
+    let refused = app
+        .post(
+            &phone,
+            "/api/v1/sightings",
+            &crate::helpers::sighting(app.now(), XINTAI_CENTRE),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+
+    let logout = app.post(&kept, "/api/v1/auth/logout", &json!({})).await;
+    assert!(logout.status.is_success());
+    until_status(&app, &kept, StatusCode::UNAUTHORIZED).await;
+}

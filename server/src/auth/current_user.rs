@@ -93,11 +93,19 @@ impl FromRequestParts<AppState> for CurrentUser {
                 )
             })?;
         let token_hash = token::digest(token);
-        let row = db::session_user(&state.db, &token_hash, state.clock.now())
+        let now = state.clock.now();
+        if let Some(session) = state.sessions.get(&token_hash, now) {
+            return Ok(CurrentUser::try_from((session.user, token_hash))?);
+        }
+        let generation = state.sessions.generation();
+        let session = db::session_user(&state.db, &token_hash, now)
             .await?
             .ok_or_else(|| {
                 ApiError::unauthorized("the token is unknown, expired or revoked: log in again")
             })?;
-        Ok(CurrentUser::try_from((row, token_hash))?)
+        state
+            .sessions
+            .put(token_hash.clone(), session.clone(), now, generation);
+        Ok(CurrentUser::try_from((session.user, token_hash))?)
     }
 }

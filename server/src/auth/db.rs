@@ -37,14 +37,22 @@ pub async fn login_row(db: impl PgExecutor<'_>, username: &str) -> sqlx::Result<
     .await
 }
 
+/// A live session's account, and when the session ends.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionRow {
+    #[sqlx(flatten)]
+    pub user: UserRow,
+    pub expires_at: DateTime<Utc>,
+}
+
 /// The live account behind a token: not revoked, not expired, not disabled.
 pub async fn session_user(
     db: impl PgExecutor<'_>,
     token_hash: &[u8],
     now: DateTime<Utc>,
-) -> sqlx::Result<Option<UserRow>> {
+) -> sqlx::Result<Option<SessionRow>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {USER_COLUMNS} from sessions s join users u on u.id = s.user_id
+        "select {USER_COLUMNS}, s.expires_at from sessions s join users u on u.id = s.user_id
          where s.token_hash = $1 and s.revoked_at is null and s.expires_at > $2 and u.disabled_at is null"
     )))
     .bind(token_hash)

@@ -1,5 +1,6 @@
 //! Logging in and out. Tokens are opaque, revocable and expire; repeated failures slow down.
 
+pub mod cache;
 pub mod current_user;
 pub mod db;
 pub mod password;
