@@ -20,12 +20,15 @@ pub const SESSIONS_CHANNEL: &str = "xunjiu_sessions";
 const TTL_S: i64 = 30;
 const CAPACITY: usize = 50_000;
 
+/// A token's session and when it was read from the database.
+type Entries = HashMap<Vec<u8>, (SessionRow, DateTime<Utc>)>;
+
 #[derive(Debug, Default)]
 pub struct SessionCache {
     enabled: AtomicBool,
     /// Bumped by every eviction, so a lookup that began before one is not stored after it.
     generation: AtomicU64,
-    entries: Mutex<HashMap<Vec<u8>, (SessionRow, DateTime<Utc>)>>,
+    entries: Mutex<Entries>,
 }
 
 impl SessionCache {
