@@ -15,6 +15,7 @@ const $ = (id) => document.getElementById(id);
 const outbox = new Outbox(api, showCount);
 const position = { lat: null, lon: null, accuracy: null, manual: false };
 let pin = null;
+let mapReady = null;
 
 function toast(text, isError = false) {
   const box = $('toast');
@@ -185,7 +186,9 @@ async function start() {
   $('tabs').classList.remove('hidden');
   showTab('report');
   fillForm();
-  await startMap();
+  // Logging in again after a lapsed session keeps the map already drawn.
+  mapReady ??= startMap();
+  await mapReady;
   cached('stations', '/api/v1/stations').catch(() => {});
   await outbox.count();
   outbox.flush();
