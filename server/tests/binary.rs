@@ -5,17 +5,8 @@ use std::process::{Command, Stdio};
 
 use sqlx::PgPool;
 
-/// The URL of the test's own database, built from the master `DATABASE_URL`.
-fn database_url(pool: &PgPool) -> String {
-    let master = std::env::var("DATABASE_URL").expect("DATABASE_URL");
-    let base = master.rsplit_once('/').map_or(master.as_str(), |(b, _)| b);
-    let name = pool
-        .connect_options()
-        .get_database()
-        .expect("sqlx::test names a database")
-        .to_owned();
-    format!("{base}/{name}")
-}
+mod support;
+use support::database_url;
 
 #[sqlx::test(migrations = false)]
 async fn the_binary_migrates_seeds_serves_and_stops_cleanly_on_sigterm(pool: PgPool) {

@@ -2,8 +2,7 @@
 //! `kill -9` while phones write: after a restart every sighting that got a 2xx is stored, every
 //! retry with the same id is answered without a duplicate, and every referral has its station.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -11,52 +10,8 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 use tokio::sync::Mutex;
 
-fn database_url(pool: &PgPool) -> String {
-    let master = std::env::var("DATABASE_URL").expect("DATABASE_URL");
-    let base = master.rsplit_once('/').map_or(master.as_str(), |(b, _)| b);
-    format!(
-        "{base}/{}",
-        pool.connect_options()
-            .get_database()
-            .expect("a test database")
-    )
-}
-
-struct Server(Child, String);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve(url: &str) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_xunjiu"))
-        .arg("serve")
-        .env("DATABASE_URL", url)
-        .env("XUNJIU_LISTEN", "127.0.0.1:0")
-        .env("XUNJIU_WRITES_PER_MINUTE", "1000000")
-        .env("XUNJIU_WRITE_BURST", "1000000")
-        .env("NO_COLOR", "1")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let line = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find(|l| l.contains("listening on http://"))
-        .unwrap();
-    std::thread::spawn(move || lines.for_each(drop));
-    let base = line
-        .split("listening on ")
-        .nth(1)
-        .and_then(|r| r.split_whitespace().next())
-        .unwrap()
-        .to_owned();
-    Server(child, base)
-}
+mod support;
+use support::{database_url, serve};
 
 fn sighting(i: usize) -> Value {
     // Every fifth is an elderly person, which raises an urgent referral in the same transaction.
@@ -103,10 +58,10 @@ async fn a_killed_server_loses_no_acknowledged_write_and_retries_make_no_duplica
         .status()
         .unwrap();
     assert!(added.success());
-    let mut server = serve(&url);
+    let mut server = serve(&url, &[]);
     let client = reqwest::Client::new();
     let login: Value = client
-        .post(format!("{}/api/v1/auth/login", server.1))
+        .post(format!("{}/api/v1/auth/login", server.base))
         .json(&json!({"username": "phone", "password": "crash test passphrase"}))
         .send()
         .await
@@ -122,7 +77,7 @@ async fn a_killed_server_loses_no_acknowledged_write_and_retries_make_no_duplica
     let next = Arc::new(AtomicUsize::new(0));
     let phones: Vec<_> = (0..4)
         .map(|_| {
-            let (client, token, base) = (client.clone(), token.clone(), server.1.clone());
+            let (client, token, base) = (client.clone(), token.clone(), server.base.clone());
             let (acknowledged, attempted, next) =
                 (acknowledged.clone(), attempted.clone(), next.clone());
             tokio::spawn(async move {
@@ -147,8 +102,8 @@ async fn a_killed_server_loses_no_acknowledged_write_and_retries_make_no_duplica
     while acknowledged.lock().await.len() < 150 {
         tokio::task::yield_now().await;
     }
-    server.0.kill().unwrap(); // SIGKILL: no graceful shutdown, no flushing
-    server.0.wait().unwrap();
+    server.child.kill().unwrap(); // SIGKILL: no graceful shutdown, no flushing
+    server.child.wait().unwrap();
     futures::future::join_all(phones).await;
 
     let acknowledged = acknowledged.lock().await.clone();
@@ -169,10 +124,10 @@ async fn a_killed_server_loses_no_acknowledged_write_and_retries_make_no_duplica
     );
 
     // The phones retry everything they ever sent, against the restarted server.
-    let server = serve(&url);
+    let server = serve(&url, &[]);
     for body in &attempted {
         let res = client
-            .post(format!("{}/api/v1/sightings", server.1))
+            .post(format!("{}/api/v1/sightings", server.base))
             .bearer_auth(&token)
             .json(body)
             .send()

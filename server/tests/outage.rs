@@ -4,8 +4,7 @@
 //! returns. The outage is a proxy between server and PostgreSQL that cuts every connection and
 //! refuses new ones, so the shared test cluster keeps serving the other tests.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -14,6 +13,9 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
+
+mod support;
+use support::serve;
 
 /// A TCP proxy to PostgreSQL that can be cut and restored. It runs on a runtime of its own, so
 /// the test's blocking moments never stall the server's database traffic.
@@ -86,53 +88,6 @@ impl Proxy {
     }
 }
 
-struct Server {
-    child: Child,
-    base: String,
-    log: Arc<Mutex<Vec<String>>>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(url: &str) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_xunjiu"))
-        .arg("serve")
-        .env("DATABASE_URL", url)
-        .env("XUNJIU_LISTEN", "127.0.0.1:0")
-        .env("XUNJIU_DB_ACQUIRE_TIMEOUT_S", "1")
-        .env("XUNJIU_WRITES_PER_MINUTE", "1000000")
-        .env("XUNJIU_WRITE_BURST", "1000000")
-        .env("NO_COLOR", "1")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let line = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find(|l| l.contains("listening on http://"))
-        .unwrap();
-    let log = Arc::new(Mutex::new(Vec::new()));
-    let kept = log.clone();
-    std::thread::spawn(move || {
-        for line in lines.map_while(Result::ok) {
-            kept.lock().unwrap().push(line);
-        }
-    });
-    let base = line
-        .split("listening on ")
-        .nth(1)
-        .and_then(|r| r.split_whitespace().next())
-        .unwrap()
-        .to_owned();
-    Server { child, base, log }
-}
-
 fn sighting(i: usize) -> Value {
     json!({
         "id": uuid::Uuid::new_v4(),
@@ -201,7 +156,7 @@ async fn a_lost_database_means_503_and_the_server_recovers_by_itself(pool: PgPoo
         options.get_username(),
         proxy.port
     );
-    let server = serve(&via_proxy);
+    let server = serve(&via_proxy, &[("XUNJIU_DB_ACQUIRE_TIMEOUT_S", "1")]);
     let client = reqwest::Client::new();
     let health = |client: reqwest::Client, base: String| async move {
         let res = client.get(format!("{base}/healthz")).send().await.unwrap();
