@@ -1,1 +1,77 @@
-//! Benchmarks live in `src/bin/`; see docs/benchmarks.md.
+//! Benchmarks live in `src/bin/`; see docs/benchmarks.md. What they share: a fresh, seeded
+//! database of their own and the accounts they act as.
+
+use sqlx::{Connection, PgConnection, PgPool};
+use xunjiu_server::config::Settings;
+use xunjiu_server::{db, seed, users};
+
+/// The password of every bench account.
+pub const PASSWORD: &str = "bench password";
+
+/// A database made for one bench run, migrated and seeded; dropped by [`Self::drop_database`].
+pub struct BenchDatabase {
+    admin: PgConnection,
+    name: &'static str,
+    pub url: String,
+    pub pool: PgPool,
+}
+
+impl BenchDatabase {
+    /// Create `name` afresh on the server `database_url` points at.
+    pub async fn create(
+        database_url: &str,
+        name: &'static str,
+        max_connections: u32,
+    ) -> anyhow::Result<Self> {
+        let base = database_url
+            .rsplit_once('/')
+            .map_or(database_url, |(b, _)| b);
+        let mut admin = PgConnection::connect(&format!("{base}/postgres")).await?;
+        // `name` is one of the benches' constants, never input.
+        for statement in [
+            format!("drop database if exists {name} with (force)"),
+            format!("create database {name}"),
+        ] {
+            sqlx::query(sqlx::AssertSqlSafe(statement))
+                .execute(&mut admin)
+                .await?;
+        }
+        let url = format!("{base}/{name}");
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(max_connections)
+            .connect(&url)
+            .await?;
+        db::migrate(&pool).await?;
+        seed::run(&pool, Settings::default().service_margin_m).await?;
+        Ok(Self {
+            admin,
+            name,
+            url,
+            pool,
+        })
+    }
+
+    pub async fn drop_database(mut self) -> anyhow::Result<()> {
+        self.pool.close().await;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "drop database if exists {} with (force)",
+            self.name
+        )))
+        .execute(&mut self.admin)
+        .await?;
+        Ok(())
+    }
+}
+
+/// A bench account; patrol officers are police.
+pub fn account(username: &str, role: mobile_api::Role, station: Option<&str>) -> users::NewAccount {
+    users::NewAccount {
+        username: username.to_owned(),
+        password: PASSWORD.to_owned(),
+        role,
+        station: station.map(str::to_owned),
+        agency: (role == mobile_api::Role::Patrol).then_some(mobile_api::Agency::Police),
+        unit: None,
+        county_code: None,
+    }
+}

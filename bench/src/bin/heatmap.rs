@@ -16,14 +16,15 @@ use chrono::{TimeZone, Utc};
 use clap::Parser;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::PgPool;
+use xunjiu_bench::{BenchDatabase, PASSWORD, account};
 use xunjiu_server::campaigns::season;
 use xunjiu_server::clock::ManualClock;
 use xunjiu_server::config::Settings;
 use xunjiu_server::heatmap::cells::{self, RESOLUTIONS};
 use xunjiu_server::heatmap::rollup;
 use xunjiu_server::routing::GeoPoint;
-use xunjiu_server::{AppState, app, db, seed, users};
+use xunjiu_server::{AppState, app, users};
 
 #[derive(Debug, Parser)]
 struct Args {
@@ -46,36 +47,20 @@ struct Args {
 }
 
 const BENCH_DB: &str = "xunjiu_bench_heatmap";
-const PASSWORD: &str = "bench password";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let base = args
-        .database_url
-        .rsplit_once('/')
-        .map_or(args.database_url.as_str(), |(b, _)| b)
-        .to_owned();
-    let mut admin = PgConnection::connect(&format!("{base}/postgres")).await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "drop database if exists {BENCH_DB} with (force)"
-    )))
-    .execute(&mut admin)
+    let bench = BenchDatabase::create(&args.database_url, BENCH_DB, 8).await?;
+    let pool = bench.pool.clone();
+    let reporter = users::add(
+        &pool,
+        account("bench-patrol", mobile_api::Role::Patrol, None),
+    )
     .await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("create database {BENCH_DB}")))
-        .execute(&mut admin)
-        .await?;
-    let url = format!("{base}/{BENCH_DB}");
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(8)
-        .connect(&url)
-        .await?;
-    db::migrate(&pool).await?;
-    seed::run(&pool, Settings::default().service_margin_m).await?;
-    let reporter = users::add(&pool, account("bench-patrol", mobile_api::Role::Patrol)).await?;
     users::add(
         &pool,
-        account("bench-supervisor", mobile_api::Role::Supervisor),
+        account("bench-supervisor", mobile_api::Role::Supervisor, None),
     )
     .await?;
 
@@ -185,25 +170,9 @@ async fn main() -> anyhow::Result<()> {
         "\n(index build for the fair naive run: {index_s:.1} s; load: {load_s:.1} s)"
     )?;
     println!("{report}");
-    pool.close().await;
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "drop database if exists {BENCH_DB} with (force)"
-    )))
-    .execute(&mut admin)
-    .await?;
+    drop(pool);
+    bench.drop_database().await?;
     Ok(())
-}
-
-fn account(username: &str, role: mobile_api::Role) -> users::NewAccount {
-    users::NewAccount {
-        username: username.to_owned(),
-        password: PASSWORD.to_owned(),
-        role,
-        station: None,
-        agency: (role == mobile_api::Role::Patrol).then_some(mobile_api::Agency::Police),
-        unit: None,
-        county_code: None,
-    }
 }
 
 fn ms(d: Duration) -> f64 {

@@ -19,10 +19,10 @@ use clap::Parser;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::PgPool;
 use uuid::Uuid;
-use xunjiu_server::config::Settings;
-use xunjiu_server::{db, seed, users};
+use xunjiu_bench::{BenchDatabase, PASSWORD, account};
+use xunjiu_server::users;
 
 #[derive(Debug, Parser)]
 struct Args {
@@ -50,7 +50,6 @@ struct Args {
 }
 
 const BENCH_DB: &str = "xunjiu_bench_load";
-const PASSWORD: &str = "bench password";
 
 /// Latencies of one measurement.
 #[derive(Debug, Default)]
@@ -278,18 +277,6 @@ async fn login(client: &reqwest::Client, base: &str, username: &str) -> anyhow::
         .context("no token")
 }
 
-fn account(username: &str, role: mobile_api::Role, station: Option<&str>) -> users::NewAccount {
-    users::NewAccount {
-        username: username.to_owned(),
-        password: PASSWORD.to_owned(),
-        role,
-        station: station.map(str::to_owned),
-        agency: (role == mobile_api::Role::Patrol).then_some(mobile_api::Agency::Police),
-        unit: None,
-        county_code: None,
-    }
-}
-
 /// A sightings row as the floor writes it: every column the service fills.
 async fn raw_sighting_insert(pool: &PgPool, reporter: Uuid, rows: usize) -> anyhow::Result<u64> {
     let mut rng = StdRng::from_os_rng();
@@ -460,27 +447,9 @@ fn print_table(rows: &[Row], args: &Args, rss_mib: f64) {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let base_url = args
-        .database_url
-        .rsplit_once('/')
-        .map_or(args.database_url.as_str(), |(b, _)| b)
-        .to_owned();
-    let mut admin = PgConnection::connect(&format!("{base_url}/postgres")).await?;
-    for statement in [
-        format!("drop database if exists {BENCH_DB} with (force)"),
-        format!("create database {BENCH_DB}"),
-    ] {
-        sqlx::query(sqlx::AssertSqlSafe(statement))
-            .execute(&mut admin)
-            .await?;
-    }
-    let url = format!("{base_url}/{BENCH_DB}");
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(args.concurrency as u32)
-        .connect(&url)
-        .await?;
-    db::migrate(&pool).await?;
-    seed::run(&pool, Settings::default().service_margin_m).await?;
+    let bench =
+        BenchDatabase::create(&args.database_url, BENCH_DB, args.concurrency as u32).await?;
+    let (url, pool) = (bench.url.clone(), bench.pool.clone());
     let mut patrols = Vec::new();
     for i in 0..args.concurrency {
         let name = format!("bench-patrol-{i}");
@@ -745,11 +714,7 @@ async fn main() -> anyhow::Result<()> {
         peak_kb.load(Ordering::Relaxed) as f64 / 1024.0,
     );
     drop(server);
-    pool.close().await;
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "drop database if exists {BENCH_DB} with (force)"
-    )))
-    .execute(&mut admin)
-    .await?;
+    drop(pool);
+    bench.drop_database().await?;
     Ok(())
 }
