@@ -16,10 +16,13 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use chrono::Utc;
 use clap::Parser;
+use mobile_api::{
+    ActionTaken, BatchResult, Channel, Location, LoginRequest, LoginResponse, NewReferral,
+    NewSighting, Role, SightingBatch, StationList,
+};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use serde_json::{Value, json};
-use sqlx::PgPool;
+use sqlx::{Connection, PgConnection, PgPool};
 use uuid::Uuid;
 use xunjiu_bench::{BenchDatabase, PASSWORD, account};
 use xunjiu_server::users;
@@ -29,6 +32,10 @@ struct Args {
     /// Seconds each measurement runs.
     #[arg(long, default_value_t = 10)]
     seconds: u64,
+    /// Slices each closed-loop measurement is cut into, floor and service taking turns, so a
+    /// checkpoint or autovacuum falls on both alike.
+    #[arg(long, default_value_t = 4)]
+    rounds: u32,
     /// Clients working at once (closed loop), for the service and the floor alike.
     #[arg(long, default_value_t = 16)]
     concurrency: usize,
@@ -41,6 +48,10 @@ struct Args {
     /// The server binary (build it with `cargo build --release --bin xunjiu`).
     #[arg(long, default_value = "target/release/xunjiu")]
     server: PathBuf,
+    /// Run only these measurements (comma-separated): single, batch, referral, route,
+    /// queue, heatmap. All of them by default.
+    #[arg(long, value_delimiter = ',', value_enum)]
+    only: Vec<Measurement>,
     #[arg(
         long,
         env = "DATABASE_URL",
@@ -48,6 +59,25 @@ struct Args {
     )]
     database_url: String,
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Measurement {
+    Single,
+    Batch,
+    Referral,
+    Route,
+    Queue,
+    Heatmap,
+}
+
+impl Args {
+    fn runs(&self, m: Measurement) -> bool {
+        self.only.is_empty() || self.only.contains(&m)
+    }
+}
+
+/// What a floor client's work returns: it borrows that client's connection.
+type BoxFuture<'c, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'c>>;
 
 const BENCH_DB: &str = "xunjiu_bench_load";
 
@@ -74,6 +104,12 @@ impl Sample {
         sorted[((sorted.len() - 1) as f64 * q).round() as usize]
     }
 
+    /// Slices of one measurement taken at different times, as if run back to back.
+    fn concat(slices: Vec<Sample>) -> Sample {
+        let elapsed = slices.iter().map(|s| s.elapsed).sum();
+        Sample::merge(slices, elapsed)
+    }
+
     fn merge(samples: Vec<Sample>, elapsed: Duration) -> Sample {
         let mut all = Sample {
             elapsed,
@@ -92,14 +128,13 @@ fn ms(d: Duration) -> String {
     format!("{:.2}", d.as_secs_f64() * 1e3)
 }
 
-/// Run `work` from `concurrency` clients for `seconds`; each call returns items done or an error.
-async fn closed_loop<F, Fut>(concurrency: usize, seconds: u64, work: F) -> Sample
+/// Run `work` from `concurrency` clients for `length`; each call returns items done or an error.
+async fn closed_loop<F, Fut>(concurrency: usize, length: Duration, work: Arc<F>) -> Sample
 where
     F: Fn(usize, u64) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = anyhow::Result<u64>> + Send,
 {
-    let work = Arc::new(work);
-    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let deadline = Instant::now() + length;
     let start = Instant::now();
     let tasks: Vec<_> = (0..concurrency)
         .map(|client| {
@@ -189,17 +224,44 @@ fn point(rng: &mut impl Rng) -> (f64, f64) {
     )
 }
 
-fn sighting_body(rng: &mut impl Rng) -> Value {
+/// A plain report, as a phone sends it: nobody special, so no referral is raised.
+fn sighting_body(rng: &mut impl Rng) -> NewSighting {
     let (lat, lon) = point(rng);
-    json!({
-        "id": Uuid::new_v4(),
-        "observed_at": (Utc::now() - chrono::Duration::seconds(30)).to_rfc3339(),
-        "location": {"lat": lat, "lon": lon, "accuracy_m": 15.0},
-        "people_count": rng.random_range(1..3),
-        "categories": [],
-        "action_taken": "informed_of_station",
-        "notes": "bench",
-    })
+    NewSighting {
+        id: Uuid::new_v4(),
+        observed_at: Utc::now() - chrono::Duration::seconds(30),
+        location: Location {
+            lat,
+            lon,
+            accuracy_m: Some(15.0),
+        },
+        people_count: rng.random_range(1..3),
+        categories: Vec::new(),
+        action_taken: ActionTaken::InformedOfStation,
+        notes: Some("bench".to_owned()),
+        items_given: Vec::new(),
+    }
+}
+
+/// A 12345 call about one person.
+fn referral_body(rng: &mut impl Rng) -> NewReferral {
+    let (lat, lon) = point(rng);
+    NewReferral {
+        id: Uuid::new_v4(),
+        channel: Channel::Citizen12345,
+        external_ref: None,
+        reported_at: Utc::now() - chrono::Duration::seconds(30),
+        location: Location {
+            lat,
+            lon,
+            accuracy_m: None,
+        },
+        address_text: None,
+        caller_phone: Some("13800138000".to_owned()),
+        people_count: 1,
+        categories: Vec::new(),
+        description: Some("bench".to_owned()),
+    }
 }
 
 struct Server {
@@ -263,23 +325,27 @@ fn watch_rss(pid: u32, stop: Arc<AtomicBool>, peak: Arc<AtomicU64>) {
 }
 
 async fn login(client: &reqwest::Client, base: &str, username: &str) -> anyhow::Result<String> {
-    let reply: Value = client
+    let reply: LoginResponse = client
         .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"username": username, "password": PASSWORD}))
+        .json(&LoginRequest {
+            username: username.to_owned(),
+            password: PASSWORD.to_owned(),
+        })
         .send()
         .await?
         .error_for_status()?
         .json()
         .await?;
-    reply["token"]
-        .as_str()
-        .map(str::to_owned)
-        .context("no token")
+    Ok(reply.token)
 }
 
 /// A sightings row as the floor writes it: every column the service fills.
-async fn raw_sighting_insert(pool: &PgPool, reporter: Uuid, rows: usize) -> anyhow::Result<u64> {
-    let mut rng = StdRng::from_os_rng();
+async fn raw_sighting_insert(
+    conn: &mut PgConnection,
+    reporter: Uuid,
+    rows: usize,
+) -> anyhow::Result<u64> {
+    let mut rng = StdRng::from_rng(&mut rand::rng());
     let mut ids = Vec::with_capacity(rows);
     let mut lats = Vec::with_capacity(rows);
     let mut lons = Vec::with_capacity(rows);
@@ -311,17 +377,17 @@ async fn raw_sighting_insert(pool: &PgPool, reporter: Uuid, rows: usize) -> anyh
     .bind(&lats)
     .bind(&hashes)
     .bind(&cells)
-    .execute(pool)
+    .execute(conn)
     .await?;
     Ok(done.rows_affected())
 }
 
 /// A referral with its `created` and `routed` events, in one transaction, as the floor writes it.
-async fn raw_referral_insert(pool: &PgPool, creator: Uuid) -> anyhow::Result<u64> {
-    let (lat, lon) = point(&mut StdRng::from_os_rng());
+async fn raw_referral_insert(conn: &mut PgConnection, creator: Uuid) -> anyhow::Result<u64> {
+    let (lat, lon) = point(&mut rand::rng());
     let id = Uuid::new_v4();
     let now = Utc::now();
-    let mut tx = pool.begin().await?;
+    let mut tx = conn.begin().await?;
     sqlx::query(
         "insert into referrals (id, channel, reported_at, received_at, created_by, location,
                                 caller_phone, people_count, categories, description, priority,
@@ -400,9 +466,10 @@ struct Row {
 fn print_table(rows: &[Row], args: &Args, rss_mib: f64) {
     println!();
     println!(
-        "concurrency {}, {} s per measurement, route look-ups at {} req/s, {} cores",
+        "concurrency {}, {} s per measurement (writes: floor and service in {} turns), route look-ups at {} req/s, {} cores",
         args.concurrency,
         args.seconds,
+        args.rounds,
         args.route_rps,
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
@@ -444,178 +511,199 @@ fn print_table(rows: &[Row], args: &Args, rss_mib: f64) {
     println!("server peak resident memory over the whole run: {rss_mib:.1} MiB");
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
-    let bench =
-        BenchDatabase::create(&args.database_url, BENCH_DB, args.concurrency as u32).await?;
-    let (url, pool) = (bench.url.clone(), bench.pool.clone());
-    let mut patrols = Vec::new();
-    for i in 0..args.concurrency {
-        let name = format!("bench-patrol-{i}");
-        users::add(&pool, account(&name, mobile_api::Role::Patrol, None)).await?;
-        patrols.push(name);
-    }
-    let hotline_id = users::add(
-        &pool,
-        account("bench-hotline", mobile_api::Role::Hotline, None),
-    )
-    .await?;
-    let floor_patrol = users::add(
-        &pool,
-        account("bench-floor", mobile_api::Role::Patrol, None),
-    )
-    .await?;
-    users::add(
-        &pool,
-        account("bench-duty", mobile_api::Role::Duty, Some("taian")),
-    )
-    .await?;
-    users::add(
-        &pool,
-        account("bench-supervisor", mobile_api::Role::Supervisor, None),
-    )
-    .await?;
+/// Everything the measurements share: the server's address, logged-in clients and the floor's
+/// own database connections.
+struct Bench {
+    args: Args,
+    client: reqwest::Client,
+    base: Arc<String>,
+    patrol_tokens: Arc<Vec<String>>,
+    hotline: Arc<String>,
+    duty: Arc<String>,
+    supervisor: Arc<String>,
+    pool: PgPool,
+    /// One connection per floor client, held for the whole run: the raw rate pays no pool.
+    floor: Arc<Vec<tokio::sync::Mutex<PgConnection>>>,
+    floor_patrol: Uuid,
+    hotline_id: Uuid,
+}
 
-    let server = start_server(&args.server, &url)?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let peak_kb = Arc::new(AtomicU64::new(0));
-    watch_rss(server.child.id(), stop.clone(), peak_kb.clone());
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(args.concurrency * 4)
-        .build()?;
-    let base = Arc::new(server.base.clone());
-    let mut tokens = Vec::new();
-    for p in &patrols {
-        tokens.push(login(&client, &base, p).await?);
-    }
-    let tokens = Arc::new(tokens);
-    let hotline = Arc::new(login(&client, &base, "bench-hotline").await?);
-    let duty = Arc::new(login(&client, &base, "bench-duty").await?);
-    let supervisor = Arc::new(login(&client, &base, "bench-supervisor").await?);
-    let (c, secs) = (args.concurrency, args.seconds);
-    let mut rows = Vec::new();
-
-    eprintln!("single sightings: floor, then service");
-    let p = pool.clone();
-    let floor = closed_loop(c, secs, move |_, _| {
-        let p = p.clone();
-        async move { raw_sighting_insert(&p, floor_patrol, 1).await }
-    })
-    .await;
-    let (cl, b, t) = (client.clone(), base.clone(), tokens.clone());
-    let service = closed_loop(c, secs, move |i, _| {
-        let (cl, b, t) = (cl.clone(), b.clone(), t.clone());
-        async move {
-            let body = sighting_body(&mut StdRng::from_os_rng());
-            let res = cl
-                .post(format!("{b}/api/v1/sightings"))
-                .bearer_auth(&t[i])
-                .json(&body)
-                .send()
-                .await?;
-            anyhow::ensure!(res.status() == 201, "status {}", res.status());
-            Ok(1)
+impl Bench {
+    /// The floor's `work` and the service's `request` in turns, `rounds` slices each, from
+    /// `concurrency` clients at once. The floor runs on client `i`'s own connection; the
+    /// service's answer must have status `expected`, is read to its end and handed to `count`
+    /// for the items it carries. Returns (floor, service).
+    async fn compare<W, R, C>(
+        &self,
+        work: W,
+        expected: u16,
+        request: R,
+        count: C,
+    ) -> (Sample, Sample)
+    where
+        W: for<'c> Fn(&'c mut PgConnection) -> BoxFuture<'c, anyhow::Result<u64>>
+            + Send
+            + Sync
+            + 'static,
+        R: Fn(&reqwest::Client, &str, usize) -> reqwest::RequestBuilder + Send + Sync + 'static,
+        C: Fn(&[u8]) -> anyhow::Result<u64> + Send + Sync + 'static,
+    {
+        let (conns, work) = (self.floor.clone(), Arc::new(work));
+        let floor = Arc::new(move |i: usize, _| {
+            let (conns, work) = (conns.clone(), work.clone());
+            async move { work(&mut *conns[i].lock().await).await }
+        });
+        let (client, base) = (self.client.clone(), self.base.clone());
+        let (request, count) = (Arc::new(request), Arc::new(count));
+        let service = Arc::new(move |i: usize, _| {
+            let (client, base) = (client.clone(), base.clone());
+            let (request, count) = (request.clone(), count.clone());
+            async move {
+                let res = request(&client, &base, i).send().await?;
+                let status = res.status();
+                let body = res.bytes().await?;
+                anyhow::ensure!(status == expected, "status {status}");
+                count(&body)
+            }
+        });
+        let (mut floors, mut services) = (Vec::new(), Vec::new());
+        let c = self.args.concurrency;
+        for _ in 0..self.args.rounds {
+            floors.push(closed_loop(c, self.slice(), floor.clone()).await);
+            services.push(closed_loop(c, self.slice(), service.clone()).await);
         }
-    })
-    .await;
-    rows.push(Row {
+        (Sample::concat(floors), Sample::concat(services))
+    }
+
+    /// A measurement without a floor: the service alone, for the whole time.
+    async fn service_only<R>(&self, request: R) -> Sample
+    where
+        R: Fn(&reqwest::Client, &str) -> reqwest::RequestBuilder + Send + Sync + 'static,
+    {
+        let (client, base, request) = (self.client.clone(), self.base.clone(), Arc::new(request));
+        let length = Duration::from_secs(self.args.seconds);
+        let work = Arc::new(move |_, _| {
+            let (client, base, request) = (client.clone(), base.clone(), request.clone());
+            async move {
+                let res = request(&client, &base).send().await?;
+                let status = res.status();
+                res.bytes().await?;
+                anyhow::ensure!(status == 200, "status {status}");
+                Ok(1)
+            }
+        });
+        closed_loop(self.args.concurrency, length, work).await
+    }
+
+    fn slice(&self) -> Duration {
+        Duration::from_secs(self.args.seconds) / self.args.rounds.max(1)
+    }
+}
+
+async fn single_sightings(b: &Bench) -> Row {
+    eprintln!("single sightings: floor and service in turns");
+    let (reporter, tokens) = (b.floor_patrol, b.patrol_tokens.clone());
+    let (floor, service) = b
+        .compare(
+            move |conn| Box::pin(raw_sighting_insert(conn, reporter, 1)),
+            201,
+            move |cl, base, i| {
+                cl.post(format!("{base}/api/v1/sightings"))
+                    .bearer_auth(&tokens[i])
+                    .json(&sighting_body(&mut rand::rng()))
+            },
+            |_| Ok(1),
+        )
+        .await;
+    Row {
         name: "single sighting (POST /sightings)",
         unit: "rows/s",
         service,
         floor: Some(floor),
-    });
+    }
+}
 
-    eprintln!("batch sync, 100 per batch: floor, then service");
-    let p = pool.clone();
-    let floor = closed_loop(c, secs, move |_, _| {
-        let p = p.clone();
-        async move { raw_sighting_insert(&p, floor_patrol, 100).await }
-    })
-    .await;
-    let (cl, b, t) = (client.clone(), base.clone(), tokens.clone());
-    let service = closed_loop(c, secs, move |i, _| {
-        let (cl, b, t) = (cl.clone(), b.clone(), t.clone());
-        async move {
-            let mut rng = StdRng::from_os_rng();
-            let batch: Vec<Value> = (0..100).map(|_| sighting_body(&mut rng)).collect();
-            let res = cl
-                .post(format!("{b}/api/v1/sightings/batch"))
-                .bearer_auth(&t[i])
-                .json(&json!({"sightings": batch}))
-                .send()
-                .await?;
-            anyhow::ensure!(res.status() == 200, "status {}", res.status());
-            let reply: Value = res.json().await?;
-            anyhow::ensure!(reply["created"] == 100, "{}", reply["errors"]);
-            Ok(100)
-        }
-    })
-    .await;
-    rows.push(Row {
+async fn batch_sync(b: &Bench) -> Row {
+    eprintln!("batch sync, 100 per batch: floor and service in turns");
+    let (reporter, tokens) = (b.floor_patrol, b.patrol_tokens.clone());
+    let (floor, service) = b
+        .compare(
+            move |conn| Box::pin(raw_sighting_insert(conn, reporter, 100)),
+            200,
+            move |cl, base, i| {
+                let mut rng = rand::rng();
+                let batch = SightingBatch {
+                    sightings: (0..100)
+                        .map(|_| serde_json::to_value(sighting_body(&mut rng)).unwrap_or_default())
+                        .collect(),
+                };
+                cl.post(format!("{base}/api/v1/sightings/batch"))
+                    .bearer_auth(&tokens[i])
+                    .json(&batch)
+            },
+            |body| {
+                let reply: BatchResult = serde_json::from_slice(body)?;
+                anyhow::ensure!(reply.created == 100, "{} errors", reply.errors);
+                Ok(100)
+            },
+        )
+        .await;
+    Row {
         name: "batch sync (100 per batch)",
         unit: "rows/s",
         service,
         floor: Some(floor),
-    });
+    }
+}
 
-    eprintln!("referral creation: floor, then service");
-    let p = pool.clone();
-    let floor = closed_loop(c, secs, move |_, _| {
-        let p = p.clone();
-        async move { raw_referral_insert(&p, hotline_id).await }
-    })
-    .await;
-    let (cl, b, h) = (client.clone(), base.clone(), hotline.clone());
-    let service = closed_loop(c, secs, move |_, _| {
-        let (cl, b, h) = (cl.clone(), b.clone(), h.clone());
-        async move {
-            let (lat, lon) = point(&mut StdRng::from_os_rng());
-            let res = cl
-                .post(format!("{b}/api/v1/referrals"))
-                .bearer_auth(&*h)
-                .json(&json!({
-                    "id": Uuid::new_v4(), "channel": "12345",
-                    "reported_at": (Utc::now() - chrono::Duration::seconds(30)).to_rfc3339(),
-                    "location": {"lat": lat, "lon": lon}, "caller_phone": "13800138000",
-                    "people_count": 1, "categories": [], "description": "bench"}))
-                .send()
-                .await?;
-            anyhow::ensure!(res.status() == 201, "status {}", res.status());
-            Ok(1)
-        }
-    })
-    .await;
-    rows.push(Row {
+async fn referral_creation(b: &Bench) -> Row {
+    eprintln!("referral creation: floor and service in turns");
+    let (creator, token) = (b.hotline_id, b.hotline.clone());
+    let (floor, service) = b
+        .compare(
+            move |conn| Box::pin(raw_referral_insert(conn, creator)),
+            201,
+            move |cl, base, _| {
+                cl.post(format!("{base}/api/v1/referrals"))
+                    .bearer_auth(&*token)
+                    .json(&referral_body(&mut rand::rng()))
+            },
+            |_| Ok(1),
+        )
+        .await;
+    Row {
         name: "referral creation (POST /referrals)",
         unit: "req/s",
         service,
         floor: Some(floor),
-    });
+    }
+}
 
-    for (label, stations) in [
-        ("route look-up, 5 stations", 5),
-        ("route look-up, province scale", args.province_stations),
-    ] {
+/// Route look-ups with the five stations, then with the province-scale directory.
+async fn route_lookups(b: &Bench) -> anyhow::Result<Vec<Row>> {
+    let (rps, secs) = (b.args.route_rps, b.args.seconds);
+    let mut rows = Vec::new();
+    for stations in [5, b.args.province_stations] {
         if stations > 5 {
-            add_province_stations(&pool, stations).await?;
+            add_province_stations(&b.pool, stations).await?;
             // The server reloads its directory on the notification; wait until it has.
             for _ in 0..100 {
-                let list: Value = client
-                    .get(format!("{base}/api/v1/stations"))
+                let list: StationList = b
+                    .client
+                    .get(format!("{}/api/v1/stations", b.base))
                     .send()
                     .await?
                     .json()
                     .await?;
-                if list["stations"].as_array().map_or(0, Vec::len) >= stations {
+                if list.stations.len() >= stations {
                     break;
                 }
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
-        eprintln!("{label}: floor, then service, {} req/s", args.route_rps);
-        let p = pool.clone();
-        let floor = open_loop(args.route_rps, secs, move |i| {
+        eprintln!("route look-up, {stations} stations: floor, then service, {rps} req/s");
+        let p = b.pool.clone();
+        let floor = open_loop(rps, secs, move |i| {
             let p = p.clone();
             async move {
                 let (lat, lon) = point(&mut StdRng::seed_from_u64(i));
@@ -623,13 +711,13 @@ async fn main() -> anyhow::Result<()> {
             }
         })
         .await;
-        let (cl, b) = (client.clone(), base.clone());
-        let service = open_loop(args.route_rps, secs, move |i| {
-            let (cl, b) = (cl.clone(), b.clone());
+        let (cl, base) = (b.client.clone(), b.base.clone());
+        let service = open_loop(rps, secs, move |i| {
+            let (cl, base) = (cl.clone(), base.clone());
             async move {
                 let (lat, lon) = point(&mut StdRng::seed_from_u64(i));
                 let res = cl
-                    .get(format!("{b}/api/v1/route?lat={lat}&lon={lon}"))
+                    .get(format!("{base}/api/v1/route?lat={lat}&lon={lon}"))
                     .send()
                     .await?;
                 anyhow::ensure!(res.status() == 200, "status {}", res.status());
@@ -642,65 +730,122 @@ async fn main() -> anyhow::Result<()> {
             name: if stations > 5 {
                 "route look-up, 200 stations"
             } else {
-                label
+                "route look-up, 5 stations"
             },
             unit: "req/s (open loop)",
             service,
             floor: Some(floor),
         });
     }
+    Ok(rows)
+}
 
+async fn queue_reads(b: &Bench) -> anyhow::Result<Row> {
     eprintln!("queue reads");
-    let (cl, b, d) = (client.clone(), base.clone(), duty.clone());
-    let service = closed_loop(c, secs, move |_, _| {
-        let (cl, b, d) = (cl.clone(), b.clone(), d.clone());
-        async move {
-            let res = cl
-                .get(format!("{b}/api/v1/stations/taian/queue"))
-                .bearer_auth(&*d)
-                .send()
-                .await?;
-            anyhow::ensure!(res.status() == 200, "status {}", res.status());
-            res.bytes().await?;
-            Ok(1)
-        }
-    })
-    .await;
+    let token = b.duty.clone();
+    let service = b
+        .service_only(move |cl, base| {
+            cl.get(format!("{base}/api/v1/stations/taian/queue"))
+                .bearer_auth(&*token)
+        })
+        .await;
     let queued: i64 = sqlx::query_scalar(
         "select count(*) from referrals where station_code = 'taian' and status = 'routed'",
     )
-    .fetch_one(&pool)
+    .fetch_one(&b.pool)
     .await?;
     eprintln!("the taian queue holds {queued} referrals");
-    rows.push(Row {
+    Ok(Row {
         name: "queue read (taian, all open referrals)",
         unit: "req/s",
         service,
         floor: None,
-    });
-
-    eprintln!("heat-map reads");
-    let (cl, b, s) = (client.clone(), base.clone(), supervisor.clone());
-    let service = closed_loop(c, secs, move |_, _| {
-        let (cl, b, s) = (cl.clone(), b.clone(), s.clone());
-        async move {
-            let res = cl
-                .get(format!("{b}/api/v1/heatmap?cell_m=1000"))
-                .bearer_auth(&*s)
-                .send()
-                .await?;
-            anyhow::ensure!(res.status() == 200, "status {}", res.status());
-            res.bytes().await?;
-            Ok(1)
-        }
     })
-    .await;
-    rows.push(Row {
+}
+
+async fn heatmap_reads(b: &Bench) -> Row {
+    eprintln!("heat-map reads");
+    let token = b.supervisor.clone();
+    let service = b
+        .service_only(move |cl, base| {
+            cl.get(format!("{base}/api/v1/heatmap?cell_m=1000"))
+                .bearer_auth(&*token)
+        })
+        .await;
+    Row {
         name: "heat-map read (city, 1 km cells)",
         unit: "req/s",
         service,
         floor: None,
-    });
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let bench =
+        BenchDatabase::create(&args.database_url, BENCH_DB, args.concurrency as u32).await?;
+    let (url, pool) = (bench.url.clone(), bench.pool.clone());
+    let mut patrols = Vec::new();
+    for i in 0..args.concurrency {
+        let name = format!("bench-patrol-{i}");
+        users::add(&pool, account(&name, Role::Patrol, None)).await?;
+        patrols.push(name);
+    }
+    let hotline_id = users::add(&pool, account("bench-hotline", Role::Hotline, None)).await?;
+    let floor_patrol = users::add(&pool, account("bench-floor", Role::Patrol, None)).await?;
+    users::add(&pool, account("bench-duty", Role::Duty, Some("taian"))).await?;
+    users::add(&pool, account("bench-supervisor", Role::Supervisor, None)).await?;
+    let mut floor = Vec::new();
+    for _ in 0..args.concurrency {
+        floor.push(tokio::sync::Mutex::new(PgConnection::connect(&url).await?));
+    }
+
+    let server = start_server(&args.server, &url)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let peak_kb = Arc::new(AtomicU64::new(0));
+    watch_rss(server.child.id(), stop.clone(), peak_kb.clone());
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.concurrency * 4)
+        .build()?;
+    let base = server.base.clone();
+    let mut patrol_tokens = Vec::new();
+    for p in &patrols {
+        patrol_tokens.push(login(&client, &base, p).await?);
+    }
+    let b = Bench {
+        hotline: Arc::new(login(&client, &base, "bench-hotline").await?),
+        duty: Arc::new(login(&client, &base, "bench-duty").await?),
+        supervisor: Arc::new(login(&client, &base, "bench-supervisor").await?),
+        patrol_tokens: Arc::new(patrol_tokens),
+        base: Arc::new(base),
+        client,
+        pool: pool.clone(),
+        floor: Arc::new(floor),
+        floor_patrol,
+        hotline_id,
+        args,
+    };
+
+    let mut rows = Vec::new();
+    if b.args.runs(Measurement::Single) {
+        rows.push(single_sightings(&b).await);
+    }
+    if b.args.runs(Measurement::Batch) {
+        rows.push(batch_sync(&b).await);
+    }
+    if b.args.runs(Measurement::Referral) {
+        rows.push(referral_creation(&b).await);
+    }
+    if b.args.runs(Measurement::Route) {
+        rows.extend(route_lookups(&b).await?);
+    }
+    if b.args.runs(Measurement::Queue) {
+        rows.push(queue_reads(&b).await?);
+    }
+    if b.args.runs(Measurement::Heatmap) {
+        rows.push(heatmap_reads(&b).await);
+    }
 
     stop.store(true, Ordering::Relaxed);
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -710,10 +855,11 @@ async fn main() -> anyhow::Result<()> {
     eprintln!("{sightings} sightings stored in the run");
     print_table(
         &rows,
-        &args,
+        &b.args,
         peak_kb.load(Ordering::Relaxed) as f64 / 1024.0,
     );
     drop(server);
+    drop(b);
     drop(pool);
     bench.drop_database().await?;
     Ok(())

@@ -108,6 +108,16 @@ pub async fn insert_new(
         .collect())
 }
 
+/// [`INSERT`] for one row, with a parameter per column instead of arrays. PostgreSQL estimates
+/// the rows of `unnest($n)` only when it sees the array, so the array form is planned afresh at
+/// every execution; this one keeps its generic plan, which saves most of the statement's cost.
+const INSERT_ONE: &str = "insert into sightings (id, reported_by, observed_at, received_at, location, accuracy_m, people_count,
+                                categories, action_taken, notes, station_code, distance_m, area_code,
+                                hotspot_id, request_hash, items_given, h3_r9)
+         values ($3, $1, $4, $2, st_setsrid(st_makepoint($5, $6), 4326)::geography, $7, $8, $9, $10, $11,
+                 $12, $13, $14, $15, $16, $17, $18)
+         on conflict (id) do nothing";
+
 /// Insert one row, if its id is new, and read it back as [`fetch`] would, in one statement;
 /// `None` when the id was already stored. For a report that raises no referral.
 pub async fn insert_and_fetch(
@@ -117,12 +127,29 @@ pub async fn insert_and_fetch(
     row: &NewRow,
 ) -> sqlx::Result<Option<Row>> {
     let select = SELECT.replace("from sightings s", "from inserted s");
-    let query = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
-        "with inserted as ({INSERT} returning *) {select}"
-    )));
-    bind_rows(query, reporter, received_at, std::slice::from_ref(row))
-        .fetch_optional(db)
-        .await
+    sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
+        "with inserted as ({INSERT_ONE} returning *) {select}"
+    )))
+    .bind(reporter)
+    .bind(received_at)
+    .bind(row.id)
+    .bind(row.observed_at)
+    .bind(row.point.lon())
+    .bind(row.point.lat())
+    .bind(row.accuracy_m)
+    .bind(row.people_count)
+    .bind(&row.categories)
+    .bind(&row.action_taken)
+    .bind(&row.notes)
+    .bind(&row.station_code)
+    .bind(row.distance_m)
+    .bind(&row.area_code)
+    .bind(row.hotspot_id)
+    .bind(&row.request_hash)
+    .bind(&row.items_given)
+    .bind(row.h3_r9)
+    .fetch_optional(db)
+    .await
 }
 
 /// Reporter and request hash of stored sightings, to tell replays from conflicts.
