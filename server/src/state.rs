@@ -16,6 +16,7 @@ use crate::push::vapid::VapidKeys;
 use crate::ratelimit::WriteLimiter;
 use crate::routing::{self, Directory};
 use crate::seed::DIRECTORY_CHANNEL;
+use crate::sightings::writer::SightingWriter;
 
 /// Shared state: cheap to clone, one per server.
 #[derive(Clone)]
@@ -29,6 +30,8 @@ pub struct AppState {
     pub live: Feed,
     /// Live sessions, while the notification listener keeps them honest.
     pub sessions: Arc<SessionCache>,
+    /// Writes plain sightings in groups.
+    pub sighting_writer: SightingWriter,
     directory: Arc<ArcSwap<Directory>>,
 }
 
@@ -45,6 +48,7 @@ impl AppState {
             vapid,
             live: Feed::default(),
             sessions: Arc::new(SessionCache::default()),
+            sighting_writer: SightingWriter::start(db.clone()),
             db,
             clock,
             write_limiter: WriteLimiter::new(settings.writes_per_minute, settings.write_burst),

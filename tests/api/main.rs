@@ -15,6 +15,7 @@ mod batch_order;
 mod campaigns;
 mod duty;
 mod escalation;
+mod grouped_writes;
 mod health;
 mod open311;
 mod openapi;

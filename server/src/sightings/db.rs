@@ -31,26 +31,28 @@ pub struct NewRow {
 const INSERT: &str = "insert into sightings (id, reported_by, observed_at, received_at, location, accuracy_m, people_count,
                                 categories, action_taken, notes, station_code, distance_m, area_code,
                                 hotspot_id, request_hash, items_given, h3_r9)
-         select u.id, $1, u.observed_at, $2, st_setsrid(st_makepoint(u.lon, u.lat), 4326)::geography,
+         select u.id, u.reported_by, u.observed_at, u.received_at, st_setsrid(st_makepoint(u.lon, u.lat), 4326)::geography,
                 u.accuracy_m, u.people_count, string_to_array(u.categories, ','), u.action_taken, u.notes,
                 u.station_code, u.distance_m, u.area_code, u.hotspot_id, u.request_hash, u.items_given, u.h3_r9
-         from unnest($3::uuid[], $4::timestamptz[], $5::float8[], $6::float8[], $7::float8[], $8::int4[],
-                     $9::text[], $10::text[], $11::text[], $12::text[], $13::float8[], $14::text[],
-                     $15::uuid[], $16::bytea[], $17::jsonb[], $18::int8[])
-              as u(id, observed_at, lon, lat, accuracy_m, people_count, categories, action_taken, notes,
-                   station_code, distance_m, area_code, hotspot_id, request_hash, items_given, h3_r9)
+         from unnest($1::uuid[], $2::timestamptz[], $3::uuid[], $4::timestamptz[], $5::float8[], $6::float8[],
+                     $7::float8[], $8::int4[], $9::text[], $10::text[], $11::text[], $12::text[], $13::float8[],
+                     $14::text[], $15::uuid[], $16::bytea[], $17::jsonb[], $18::int8[])
+              as u(reported_by, received_at, id, observed_at, lon, lat, accuracy_m, people_count, categories,
+                   action_taken, notes, station_code, distance_m, area_code, hotspot_id, request_hash,
+                   items_given, h3_r9)
          on conflict (id) do nothing";
 
-/// Bind the rows to [`INSERT`]'s parameters.
+/// Bind the rows, each with its reporter and time of receipt, to [`INSERT`]'s parameters.
 fn bind_rows<'q, O>(
     query: sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
-    reporter: Uuid,
-    received_at: DateTime<Utc>,
-    rows: &[NewRow],
+    rows: &[(Uuid, DateTime<Utc>, &NewRow)],
 ) -> sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
+    let reporters: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
+    let received: Vec<DateTime<Utc>> = rows.iter().map(|r| r.1).collect();
+    let rows: Vec<&NewRow> = rows.iter().map(|r| r.2).collect();
     query
-        .bind(reporter)
-        .bind(received_at)
+        .bind(reporters)
+        .bind(received)
         .bind(rows.iter().map(|r| r.id).collect::<Vec<_>>())
         .bind(rows.iter().map(|r| r.observed_at).collect::<Vec<_>>())
         .bind(rows.iter().map(|r| r.point.lon()).collect::<Vec<_>>())
@@ -100,7 +102,8 @@ pub async fn insert_new(
         return Ok(Vec::new());
     }
     let query = sqlx::query_as::<_, (Uuid,)>(sqlx::AssertSqlSafe(format!("{INSERT} returning id")));
-    Ok(bind_rows(query, reporter, received_at, rows)
+    let rows: Vec<_> = rows.iter().map(|r| (reporter, received_at, r)).collect();
+    Ok(bind_rows(query, &rows)
         .fetch_all(conn)
         .await?
         .into_iter()
@@ -150,6 +153,27 @@ pub async fn insert_and_fetch(
     .bind(row.h3_r9)
     .fetch_optional(db)
     .await
+}
+
+/// Insert each row whose id is new and read back those inserted, as [`fetch`] would, in one
+/// statement. One row takes [`insert_and_fetch`]'s cheaper plan.
+pub async fn insert_and_fetch_many(
+    db: impl PgExecutor<'_>,
+    inserts: &[&super::writer::Insert],
+) -> sqlx::Result<Vec<Row>> {
+    if let [one] = inserts {
+        let row = insert_and_fetch(db, one.reporter, one.received_at, &one.row).await?;
+        return Ok(row.into_iter().collect());
+    }
+    let select = SELECT.replace("from sightings s", "from inserted s");
+    let query = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
+        "with inserted as ({INSERT} returning *) {select}"
+    )));
+    let rows: Vec<_> = inserts
+        .iter()
+        .map(|i| (i.reporter, i.received_at, &i.row))
+        .collect();
+    bind_rows(query, &rows).fetch_all(db).await
 }
 
 /// Reporter and request hash of stored sightings, to tell replays from conflicts.

@@ -5,6 +5,7 @@ pub mod db;
 pub mod draft;
 pub mod ingest;
 pub mod view;
+pub mod writer;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
@@ -70,10 +71,15 @@ pub async fn create_sighting(
     let row = ingest::route(&draft, &directory)?;
     let id = draft.id;
     // The common case, a new report that raises no referral: stored and read back in one
-    // round trip. A replay (or a report raising a referral) takes the general path.
+    // statement, shared with the reports arriving beside it. A replay (or a report raising a
+    // referral) takes the general path.
     if draft.referral_priority().is_none() {
-        let now = state.clock.now();
-        if let Some(stored) = db::insert_and_fetch(&state.db, user.id, now, &row).await? {
+        let insert = writer::Insert {
+            reporter: user.id,
+            received_at: state.clock.now(),
+            row: row.clone(),
+        };
+        if let Some(stored) = state.sighting_writer.insert(insert).await? {
             return Ok((
                 StatusCode::CREATED,
                 ApiJson(view::to_wire(stored, &directory)?),
