@@ -1,11 +1,16 @@
 //! The station directory held in memory, so that routing a point costs microseconds and no
 //! database round trip. Loaded at start and reloaded when `xunjiu seed` announces a change.
 
-use geo::{BoundingRect, Distance, Geodesic, Intersects, MultiPolygon, Point, Rect};
+use geo::{BoundingRect, Distance, Geodesic, Haversine, Intersects, MultiPolygon, Point, Rect};
 use mobile_api::{AreaRef, Route, Station};
 
 use super::point::GeoPoint;
 use crate::error::ApiError;
+
+/// A great-circle distance on the mean sphere is within 0.6 % of the geodesic one on WGS84
+/// either way, so a point farther than this factor times the nearest on the sphere cannot be
+/// the nearest on the spheroid; the metre covers rounding at tiny distances.
+const SPHERE_SLACK: f64 = 1.02;
 
 /// A station and where it stands.
 #[derive(Debug, Clone)]
@@ -91,6 +96,7 @@ impl Directory {
         let point = Point::from(at);
         self.hotspots
             .iter()
+            .filter(|h| Haversine.distance(point, h.point) <= within_m * SPHERE_SLACK + 1.0)
             .map(|h| (h, Geodesic.distance(point, h.point)))
             .filter(|(_, d)| *d <= within_m)
             .min_by(|a, b| a.1.total_cmp(&b.1))
@@ -136,10 +142,20 @@ impl Directory {
                 "the point is outside Tai'an's service area (more than the allowed margin beyond the city boundary)",
             ));
         }
+        // Only stations that could be the nearest get the costly geodesic (a province's 200
+        // would take a fifth of a millisecond); the order of the rest decides ties as before.
+        let sphere: Vec<f64> = self
+            .stations
+            .iter()
+            .map(|s| Haversine.distance(point, s.point))
+            .collect();
+        let reach = sphere.iter().copied().fold(f64::INFINITY, f64::min) * SPHERE_SLACK + 1.0;
         let (station, distance_m) = self
             .stations
             .iter()
-            .map(|s| (s, Geodesic.distance(point, s.point)))
+            .zip(&sphere)
+            .filter(|(_, d)| **d <= reach)
+            .map(|(s, _)| (s, Geodesic.distance(point, s.point)))
             .min_by(|a, b| a.1.total_cmp(&b.1))
             .ok_or_else(not_loaded)?;
         let area = self.areas.iter().find(|a| a.boundary.covers(&point));
@@ -180,4 +196,80 @@ pub fn area_ref(
         name: name?,
         station_code: station_code?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::{Rng, SeedableRng};
+
+    use super::*;
+
+    fn station(code: String, lat: f64, lon: f64) -> StationEntry {
+        StationEntry {
+            station: Station {
+                code,
+                name: String::new(),
+                county: String::new(),
+                county_code: String::new(),
+                address: String::new(),
+                phone: String::new(),
+                lat,
+                lon,
+            },
+            point: Point::new(lon, lat),
+        }
+    }
+
+    #[test]
+    fn the_sphere_prefilter_picks_the_geodesic_nearest_station_and_hotspot() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let mut stations = Vec::new();
+        let mut hotspots = Vec::new();
+        for i in 0..200 {
+            let (lat, lon) = (rng.random_range(34.4..38.3), rng.random_range(115.0..122.5));
+            stations.push(station(format!("s{i:03}"), lat, lon));
+            // Pairs of hotspots a few metres apart, where a careless bound would pick wrong.
+            for d in [0.0, 0.00003] {
+                hotspots.push(HotspotEntry {
+                    id: uuid::Uuid::new_v4(),
+                    name: String::new(),
+                    kind: String::new(),
+                    point: Point::new(lon + d, lat + d),
+                });
+            }
+        }
+        let everywhere = geo::Rect::new((100.0, 20.0), (130.0, 50.0)).to_polygon();
+        let directory = Directory::new(
+            stations.clone(),
+            Vec::new(),
+            Some(MultiPolygon::new(vec![everywhere])),
+            hotspots.clone(),
+        );
+        for _ in 0..500 {
+            let (lat, lon) = (rng.random_range(34.4..38.3), rng.random_range(115.0..122.5));
+            let at = GeoPoint::new(lat, lon).unwrap();
+            let p = Point::from(at);
+            let brute = stations
+                .iter()
+                .map(|s| (s, Geodesic.distance(p, s.point)))
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+                .unwrap();
+            let routed = directory.route(at).unwrap();
+            assert_eq!(routed.station.station.code, brute.0.station.code);
+            assert_eq!(routed.distance_m, brute.1);
+
+            // Near a hotspot pair: the nearer of the two, as the brute force finds it.
+            let h = &hotspots[rng.random_range(0..hotspots.len())];
+            let near = GeoPoint::new(h.point.y() + 0.0004, h.point.x() - 0.0003).unwrap();
+            let brute = hotspots
+                .iter()
+                .map(|h| (h.id, Geodesic.distance(Point::from(near), h.point)))
+                .filter(|(_, d)| *d <= 150.0)
+                .min_by(|a, b| a.1.total_cmp(&b.1));
+            let found = directory
+                .nearest_hotspot(near, 150.0)
+                .map(|(h, d)| (h.id, d));
+            assert_eq!(found, brute);
+        }
+    }
 }
