@@ -181,7 +181,7 @@ async fn users_command(args: DbArgs, command: UsersCommand) -> anyhow::Result<()
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    telemetry::init();
+    let _logs = telemetry::init();
     match Cli::parse().command {
         Command::Serve(args) => serve(args).await,
         Command::Migrate(args) => {

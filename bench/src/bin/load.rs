@@ -178,6 +178,17 @@ where
     Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
 {
     let work = Arc::new(work);
+    // A second unmeasured first: connections opened, caches warm, as on a server that has
+    // been up for a while.
+    open_loop_once(rps, 1, work.clone()).await;
+    open_loop_once(rps, seconds, work).await
+}
+
+async fn open_loop_once<F, Fut>(rps: u64, seconds: u64, work: Arc<F>) -> Sample
+where
+    F: Fn(u64) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
+{
     let start = Instant::now();
     let total = rps * seconds;
     let interval = Duration::from_secs_f64(1.0 / rps as f64);
@@ -461,6 +472,40 @@ struct Row {
     unit: &'static str,
     service: Sample,
     floor: Option<Sample>,
+    /// Share of the machine's CPU time the hypervisor gave to others during the measurement.
+    stolen: f64,
+}
+
+/// The machine's CPU time so far, all of it and the part stolen (`/proc/stat`, first line).
+#[derive(Debug, Clone, Copy)]
+struct CpuMark {
+    total: u64,
+    steal: u64,
+}
+
+impl CpuMark {
+    fn now() -> Self {
+        let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+        let fields: Vec<u64> = stat
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .split_whitespace()
+            .skip(1)
+            .filter_map(|f| f.parse().ok())
+            .collect();
+        Self {
+            total: fields.iter().take(8).sum(),
+            steal: fields.get(7).copied().unwrap_or(0),
+        }
+    }
+
+    /// Percent of CPU time stolen since this mark.
+    fn stolen(&self) -> f64 {
+        let now = Self::now();
+        let total = now.total.saturating_sub(self.total).max(1);
+        100.0 * now.steal.saturating_sub(self.steal) as f64 / total as f64
+    }
 }
 
 fn print_table(rows: &[Row], args: &Args, rss_mib: f64) {
@@ -474,9 +519,9 @@ fn print_table(rows: &[Row], args: &Args, rss_mib: f64) {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     println!(
-        "| measurement | service | p50 ms | p90 ms | p99 ms | failures | floor | floor p99 ms | service/floor |"
+        "| measurement | service | p50 ms | p90 ms | p99 ms | failures | floor | floor p99 ms | service/floor | CPU stolen |"
     );
-    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for r in rows {
         let (floor, floor_p99, ratio) = match &r.floor {
             Some(f) if r.unit == "req/s (open loop)" => (
@@ -495,7 +540,7 @@ fn print_table(rows: &[Row], args: &Args, rss_mib: f64) {
             None => ("—".to_owned(), "—".to_owned(), "—".to_owned()),
         };
         println!(
-            "| {} | {:.0} {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {:.0} {} | {} | {} | {} | {} | {} | {} | {} | {:.0} % |",
             r.name,
             r.service.per_second(),
             r.unit,
@@ -505,7 +550,8 @@ fn print_table(rows: &[Row], args: &Args, rss_mib: f64) {
             r.service.failures + r.floor.as_ref().map_or(0, |f| f.failures),
             floor,
             floor_p99,
-            ratio
+            ratio,
+            r.stolen
         );
     }
     println!("server peak resident memory over the whole run: {rss_mib:.1} MiB");
@@ -601,6 +647,7 @@ impl Bench {
 }
 
 async fn single_sightings(b: &Bench) -> Row {
+    let mark = CpuMark::now();
     eprintln!("single sightings: floor and service in turns");
     let (reporter, tokens) = (b.floor_patrol, b.patrol_tokens.clone());
     let (floor, service) = b
@@ -620,10 +667,12 @@ async fn single_sightings(b: &Bench) -> Row {
         unit: "rows/s",
         service,
         floor: Some(floor),
+        stolen: mark.stolen(),
     }
 }
 
 async fn batch_sync(b: &Bench) -> Row {
+    let mark = CpuMark::now();
     eprintln!("batch sync, 100 per batch: floor and service in turns");
     let (reporter, tokens) = (b.floor_patrol, b.patrol_tokens.clone());
     let (floor, service) = b
@@ -653,10 +702,12 @@ async fn batch_sync(b: &Bench) -> Row {
         unit: "rows/s",
         service,
         floor: Some(floor),
+        stolen: mark.stolen(),
     }
 }
 
 async fn referral_creation(b: &Bench) -> Row {
+    let mark = CpuMark::now();
     eprintln!("referral creation: floor and service in turns");
     let (creator, token) = (b.hotline_id, b.hotline.clone());
     let (floor, service) = b
@@ -676,6 +727,7 @@ async fn referral_creation(b: &Bench) -> Row {
         unit: "req/s",
         service,
         floor: Some(floor),
+        stolen: mark.stolen(),
     }
 }
 
@@ -702,6 +754,7 @@ async fn route_lookups(b: &Bench) -> anyhow::Result<Vec<Row>> {
             }
         }
         eprintln!("route look-up, {stations} stations: floor, then service, {rps} req/s");
+        let mark = CpuMark::now();
         let p = b.pool.clone();
         let floor = open_loop(rps, secs, move |i| {
             let p = p.clone();
@@ -735,12 +788,14 @@ async fn route_lookups(b: &Bench) -> anyhow::Result<Vec<Row>> {
             unit: "req/s (open loop)",
             service,
             floor: Some(floor),
+            stolen: mark.stolen(),
         });
     }
     Ok(rows)
 }
 
 async fn queue_reads(b: &Bench) -> anyhow::Result<Row> {
+    let mark = CpuMark::now();
     eprintln!("queue reads");
     let token = b.duty.clone();
     let service = b
@@ -760,10 +815,12 @@ async fn queue_reads(b: &Bench) -> anyhow::Result<Row> {
         unit: "req/s",
         service,
         floor: None,
+        stolen: mark.stolen(),
     })
 }
 
 async fn heatmap_reads(b: &Bench) -> Row {
+    let mark = CpuMark::now();
     eprintln!("heat-map reads");
     let token = b.supervisor.clone();
     let service = b
@@ -777,6 +834,7 @@ async fn heatmap_reads(b: &Bench) -> Row {
         unit: "req/s",
         service,
         floor: None,
+        stolen: mark.stolen(),
     }
 }
 
