@@ -731,6 +731,26 @@ async fn referral_creation(b: &Bench) -> Row {
     }
 }
 
+/// Wait (up to a minute) until the work the last measurement left behind is done, the rollup
+/// worker's inbox empty and no autovacuum running, then checkpoint: each measurement starts on
+/// a quiet machine instead of paying for the one before it.
+async fn settle(pool: &PgPool) -> anyhow::Result<()> {
+    for _ in 0..600 {
+        let (inbox, vacuums): (i64, i64) = sqlx::query_as(
+            "select (select count(*) from heat_inbox),
+                    (select count(*) from pg_stat_activity where backend_type = 'autovacuum worker')",
+        )
+        .fetch_one(pool)
+        .await?;
+        if inbox == 0 && vacuums == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    sqlx::query("checkpoint").execute(pool).await?;
+    Ok(())
+}
+
 /// Route look-ups with the five stations, then with the province-scale directory.
 async fn route_lookups(b: &Bench) -> anyhow::Result<Vec<Row>> {
     let (rps, secs) = (b.args.route_rps, b.args.seconds);
@@ -753,6 +773,7 @@ async fn route_lookups(b: &Bench) -> anyhow::Result<Vec<Row>> {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
+        settle(&b.pool).await?;
         eprintln!("route look-up, {stations} stations: floor, then service, {rps} req/s");
         let mark = CpuMark::now();
         let p = b.pool.clone();
@@ -886,22 +907,27 @@ async fn main() -> anyhow::Result<()> {
     };
 
     let mut rows = Vec::new();
+    settle(&pool).await?;
     if b.args.runs(Measurement::Single) {
         rows.push(single_sightings(&b).await);
     }
     if b.args.runs(Measurement::Batch) {
+        settle(&pool).await?;
         rows.push(batch_sync(&b).await);
     }
     if b.args.runs(Measurement::Referral) {
+        settle(&pool).await?;
         rows.push(referral_creation(&b).await);
     }
     if b.args.runs(Measurement::Route) {
         rows.extend(route_lookups(&b).await?);
     }
     if b.args.runs(Measurement::Queue) {
+        settle(&pool).await?;
         rows.push(queue_reads(&b).await?);
     }
     if b.args.runs(Measurement::Heatmap) {
+        settle(&pool).await?;
         rows.push(heatmap_reads(&b).await);
     }
 
