@@ -154,6 +154,12 @@ pub async fn aggregate(state: &AppState, spec: &MapSpec) -> Result<Vec<Cell>> {
     sqlx::query("set transaction isolation level repeatable read, read only")
         .execute(&mut *tx)
         .await?;
+    // The rollups hold every resolution in one table: a generic plan, chosen once a prepared
+    // statement has run five times, cannot see which resolution is asked for and scanned far
+    // more rows (the 1 km city map took 294 ms against 218 ms planned each time).
+    sqlx::query("set local plan_cache_mode = force_custom_plan")
+        .execute(&mut *tx)
+        .await?;
     let mut raw_ranges = Vec::new();
     match (spec.bbox, whole_days(spec.from, spec.to)) {
         // Whole local months from the monthly rollup, the other whole days from the daily
