@@ -1,5 +1,7 @@
 //! Sighting queries.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
@@ -129,30 +131,28 @@ pub async fn insert_and_fetch(
     received_at: DateTime<Utc>,
     row: &NewRow,
 ) -> sqlx::Result<Option<Row>> {
-    let select = SELECT.replace("from sightings s", "from inserted s");
-    sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
-        "with inserted as ({INSERT_ONE} returning *) {select}"
-    )))
-    .bind(reporter)
-    .bind(received_at)
-    .bind(row.id)
-    .bind(row.observed_at)
-    .bind(row.point.lon())
-    .bind(row.point.lat())
-    .bind(row.accuracy_m)
-    .bind(row.people_count)
-    .bind(&row.categories)
-    .bind(&row.action_taken)
-    .bind(&row.notes)
-    .bind(&row.station_code)
-    .bind(row.distance_m)
-    .bind(&row.area_code)
-    .bind(row.hotspot_id)
-    .bind(&row.request_hash)
-    .bind(&row.items_given)
-    .bind(row.h3_r9)
-    .fetch_optional(db)
-    .await
+    static SQL: LazyLock<String> = LazyLock::new(|| and_fetch(INSERT_ONE));
+    sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(SQL.as_str()))
+        .bind(reporter)
+        .bind(received_at)
+        .bind(row.id)
+        .bind(row.observed_at)
+        .bind(row.point.lon())
+        .bind(row.point.lat())
+        .bind(row.accuracy_m)
+        .bind(row.people_count)
+        .bind(&row.categories)
+        .bind(&row.action_taken)
+        .bind(&row.notes)
+        .bind(&row.station_code)
+        .bind(row.distance_m)
+        .bind(&row.area_code)
+        .bind(row.hotspot_id)
+        .bind(&row.request_hash)
+        .bind(&row.items_given)
+        .bind(row.h3_r9)
+        .fetch_optional(db)
+        .await
 }
 
 /// Insert each row whose id is new and read back those inserted, as [`fetch`] would, in one
@@ -165,15 +165,20 @@ pub async fn insert_and_fetch_many(
         let row = insert_and_fetch(db, one.reporter, one.received_at, &one.row).await?;
         return Ok(row.into_iter().collect());
     }
-    let select = SELECT.replace("from sightings s", "from inserted s");
-    let query = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
-        "with inserted as ({INSERT} returning *) {select}"
-    )));
+    static SQL: LazyLock<String> = LazyLock::new(|| and_fetch(INSERT));
+    let query = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(SQL.as_str()));
     let rows: Vec<_> = inserts
         .iter()
         .map(|i| (i.reporter, i.received_at, &i.row))
         .collect();
     bind_rows(query, &rows).fetch_all(db).await
+}
+
+/// `insert` followed by the rows it inserted, read as [`fetch`] reads them; built once per
+/// statement, not per request.
+fn and_fetch(insert: &str) -> String {
+    let select = SELECT.replace("from sightings s", "from inserted s");
+    format!("with inserted as ({insert} returning *) {select}")
 }
 
 /// Reporter and request hash of stored sightings, to tell replays from conflicts.
