@@ -51,6 +51,37 @@ impl BenchDatabase {
         })
     }
 
+    /// Open `name` as an earlier run left it, if it exists (no migration, no seeding).
+    pub async fn reopen(
+        database_url: &str,
+        name: &'static str,
+        max_connections: u32,
+    ) -> anyhow::Result<Option<Self>> {
+        let base = database_url
+            .rsplit_once('/')
+            .map_or(database_url, |(b, _)| b);
+        let mut admin = PgConnection::connect(&format!("{base}/postgres")).await?;
+        let exists: bool =
+            sqlx::query_scalar("select exists (select 1 from pg_database where datname = $1)")
+                .bind(name)
+                .fetch_one(&mut admin)
+                .await?;
+        if !exists {
+            return Ok(None);
+        }
+        let url = format!("{base}/{name}");
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(max_connections)
+            .connect(&url)
+            .await?;
+        Ok(Some(Self {
+            admin,
+            name,
+            url,
+            pool,
+        }))
+    }
+
     pub async fn drop_database(mut self) -> anyhow::Result<()> {
         self.pool.close().await;
         sqlx::query(sqlx::AssertSqlSafe(format!(
