@@ -246,8 +246,10 @@ pub async fn heatmap(
     })
     .to_string();
     // Tens of thousands of small features: written straight into the body rather than built as
-    // a tree of JSON values first. Numbers are finite, so `{}` formatting is valid JSON.
-    let mut body = String::with_capacity(head.len() + cells.len() * 330);
+    // a tree of JSON values first. Coordinates go through ryu: the standard library's float
+    // formatting was a third of the 1 km city map's CPU time.
+    let mut num = ryu::Buffer::new();
+    let mut body = String::with_capacity(head.len() + cells.len() * 430);
     body.push_str(head.trim_end_matches('}'));
     body.push_str(",\"features\":[");
     for (i, c) in cells.iter().enumerate() {
@@ -258,8 +260,11 @@ pub async fn heatmap(
             "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[",
         );
         for (j, [lon, lat]) in cells::ring(c.cell).iter().enumerate() {
-            let sep = if j > 0 { "," } else { "" };
-            let _ = write!(body, "{sep}[{lon},{lat}]");
+            body.push_str(if j > 0 { ",[" } else { "[" });
+            body.push_str(num.format(*lon));
+            body.push(',');
+            body.push_str(num.format(*lat));
+            body.push(']');
         }
         let _ = write!(
             body,
