@@ -23,10 +23,7 @@ impl BenchDatabase {
         name: &'static str,
         max_connections: u32,
     ) -> anyhow::Result<Self> {
-        let base = database_url
-            .rsplit_once('/')
-            .map_or(database_url, |(b, _)| b);
-        let mut admin = PgConnection::connect(&format!("{base}/postgres")).await?;
+        let (base, mut admin) = admin(database_url).await?;
         // `name` is one of the benches' constants, never input.
         for statement in [
             format!("drop database if exists {name} with (force)"),
@@ -36,19 +33,10 @@ impl BenchDatabase {
                 .execute(&mut admin)
                 .await?;
         }
-        let url = format!("{base}/{name}");
-        let pool = sqlx::postgres::PgPoolOptions::new()
-            .max_connections(max_connections)
-            .connect(&url)
-            .await?;
-        db::migrate(&pool).await?;
-        seed::run(&pool, Settings::default().service_margin_m).await?;
-        Ok(Self {
-            admin,
-            name,
-            url,
-            pool,
-        })
+        let bench = Self::open(base, admin, name, max_connections).await?;
+        db::migrate(&bench.pool).await?;
+        seed::run(&bench.pool, Settings::default().service_margin_m).await?;
+        Ok(bench)
     }
 
     /// Open `name` as an earlier run left it, if it exists (no migration, no seeding).
@@ -57,10 +45,7 @@ impl BenchDatabase {
         name: &'static str,
         max_connections: u32,
     ) -> anyhow::Result<Option<Self>> {
-        let base = database_url
-            .rsplit_once('/')
-            .map_or(database_url, |(b, _)| b);
-        let mut admin = PgConnection::connect(&format!("{base}/postgres")).await?;
+        let (base, mut admin) = admin(database_url).await?;
         let exists: bool =
             sqlx::query_scalar("select exists (select 1 from pg_database where datname = $1)")
                 .bind(name)
@@ -69,17 +54,26 @@ impl BenchDatabase {
         if !exists {
             return Ok(None);
         }
+        Ok(Some(Self::open(base, admin, name, max_connections).await?))
+    }
+
+    async fn open(
+        base: &str,
+        admin: PgConnection,
+        name: &'static str,
+        max_connections: u32,
+    ) -> anyhow::Result<Self> {
         let url = format!("{base}/{name}");
         let pool = sqlx::postgres::PgPoolOptions::new()
             .max_connections(max_connections)
             .connect(&url)
             .await?;
-        Ok(Some(Self {
+        Ok(Self {
             admin,
             name,
             url,
             pool,
-        }))
+        })
     }
 
     pub async fn drop_database(mut self) -> anyhow::Result<()> {
@@ -92,6 +86,15 @@ impl BenchDatabase {
         .await?;
         Ok(())
     }
+}
+
+/// The server part of `database_url`, and a connection to its maintenance database.
+async fn admin(database_url: &str) -> anyhow::Result<(&str, PgConnection)> {
+    let base = database_url
+        .rsplit_once('/')
+        .map_or(database_url, |(b, _)| b);
+    let admin = PgConnection::connect(&format!("{base}/postgres")).await?;
+    Ok((base, admin))
 }
 
 /// A bench account; patrol officers are police.
