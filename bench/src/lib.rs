@@ -107,5 +107,6 @@ pub fn account(username: &str, role: mobile_api::Role, station: Option<&str>) ->
         agency: (role == mobile_api::Role::Patrol).then_some(mobile_api::Agency::Police),
         unit: None,
         county_code: None,
+        channel: (role == mobile_api::Role::Hotline).then(|| "12345".to_owned()),
     }
 }

@@ -51,6 +51,9 @@ pub struct User {
     pub unit: Option<String>,
     /// The county a county-level supervisor answers for; null for city level.
     pub county_code: Option<String>,
+    /// The channel (`110`, `12345`) a hotline operator works; absent for other roles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
 }
 
 /// The answer to a successful login. Send the token as `Authorization: Bearer <token>`.

@@ -5,6 +5,7 @@
 //! Coordinates are WGS84 degrees, named `lat`/`lon` on the wire; times are RFC 3339 in UTC.
 
 pub mod accountability;
+pub mod audit;
 pub mod auth;
 pub mod campaigns;
 pub mod error;
@@ -18,6 +19,7 @@ pub mod stations;
 pub mod web;
 
 pub use accountability::{AccountabilityReport, AccountabilityRow};
+pub use audit::{AccessEntry, AccessLog};
 pub use auth::{Agency, LoginRequest, LoginResponse, Role, User};
 pub use campaigns::{
     Alert, AlertKind, AlertList, Campaign, CampaignKind, CampaignList, Checkin, Coverage, Hotspot,

@@ -150,6 +150,7 @@ pub struct ReferralEvent {
     pub station: Option<String>,
     pub from_status: Option<Status>,
     pub to_status: Option<Status>,
+    /// Shown to patrol officers only on the steps they took themselves; null once redacted.
     pub note: Option<String>,
 }
 
@@ -162,7 +163,9 @@ pub struct Referral {
     pub reported_at: DateTime<Utc>,
     pub received_at: DateTime<Utc>,
     pub location: Location,
-    pub address_text: String,
+    /// Omitted for roles that may not read it (patrol officers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address_text: Option<String>,
     /// Omitted for roles that may not read it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caller_phone: Option<String>,
@@ -199,6 +202,9 @@ pub struct Referral {
     /// The timeline, oldest first (in single-referral answers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub events: Option<Vec<ReferralEvent>>,
+    /// When the personal fields were erased (after the retention period, or on request).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redacted_at: Option<DateTime<Utc>>,
 }
 
 /// `GET /api/v1/referrals`.

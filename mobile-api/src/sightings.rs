@@ -74,6 +74,9 @@ pub struct Sighting {
     pub items_given: Vec<crate::campaigns::ItemCount>,
     /// The campaign (`winter-2026`, …) the local time of `observed_at` falls in.
     pub campaign: Option<String>,
+    /// When the notes were erased (after the retention period, or on request).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redacted_at: Option<DateTime<Utc>>,
 }
 
 /// `GET /api/v1/sightings`.

@@ -111,6 +111,11 @@ pub struct Settings {
     /// Attribution shown under the base map, as its provider requires.
     #[arg(long, env = "XUNJIU_TILE_ATTRIBUTION", default_value = "")]
     pub tile_attribution: String,
+
+    /// Days after a referral ends (or a sighting is made) before its personal fields are
+    /// redacted (PIPL art. 19); counts, times, places and outcomes stay.
+    #[arg(long, env = "XUNJIU_RETENTION_DAYS", default_value_t = 365, value_parser = clap::value_parser!(u32).range(1..))]
+    pub retention_days: u32,
 }
 
 impl Settings {
@@ -153,6 +158,7 @@ impl Default for Settings {
             open311_jurisdiction: "taian".to_owned(),
             tile_url: None,
             tile_attribution: String::new(),
+            retention_days: 365,
         }
     }
 }

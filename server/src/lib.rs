@@ -4,6 +4,7 @@
 
 pub mod accountability;
 pub mod alerts;
+pub mod audit;
 pub mod auth;
 pub mod campaigns;
 pub mod clock;
@@ -26,7 +27,9 @@ pub mod push;
 pub mod ratelimit;
 pub mod referrals;
 pub mod reports;
+pub mod retention;
 pub mod routing;
+pub mod scope;
 pub mod seed;
 pub mod sightings;
 pub mod state;
@@ -65,6 +68,7 @@ pub fn app(state: AppState) -> Router {
         .merge(open311::router())
         .merge(reports::router())
         .merge(accountability::router())
+        .merge(audit::router())
         .merge(push::router())
         .merge(stations::router())
         .merge(routing::router())

@@ -48,6 +48,21 @@ enum Command {
         #[command(subcommand)]
         command: VapidCommand,
     },
+    /// Redact one record's personal fields now, on a person's request (PIPL art. 47); the
+    /// reason is kept on the record's timeline.
+    Erase {
+        #[command(flatten)]
+        db: DbArgs,
+        /// A referral's id.
+        #[arg(long, conflicts_with = "sighting", required_unless_present = "sighting")]
+        referral: Option<uuid::Uuid>,
+        /// A sighting's id (its referral, which carries its notes, is redacted with it).
+        #[arg(long)]
+        sighting: Option<uuid::Uuid>,
+        /// Why, e.g. "PIPL art. 47 request of 2026-12-01, ticket 123".
+        #[arg(long)]
+        reason: String,
+    },
     /// Manage accounts.
     Users {
         #[command(flatten)]
@@ -100,6 +115,9 @@ enum UsersCommand {
         /// The county (six-digit code) a county-level supervisor answers for.
         #[arg(long)]
         county: Option<String>,
+        /// The channel a hotline operator works (110 or 12345): they read its referrals.
+        #[arg(long)]
+        channel: Option<String>,
     },
     /// Lock an account and revoke all its tokens (a lost phone).
     Disable { username: String },
@@ -148,6 +166,7 @@ async fn users_command(args: DbArgs, command: UsersCommand) -> anyhow::Result<()
             agency,
             unit,
             county,
+            channel,
         } => {
             let password = match std::env::var("XUNJIU_PASSWORD") {
                 Ok(p) => p,
@@ -167,6 +186,7 @@ async fn users_command(args: DbArgs, command: UsersCommand) -> anyhow::Result<()
                 agency,
                 unit,
                 county_code: county,
+                channel,
             };
             let id = users::add(&pool, account).await?;
             tracing::info!(%id, "account created");
@@ -191,6 +211,25 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Users { db: args, command } => users_command(args, command).await,
         Command::Partners { db: args, command } => partners_command(args, command).await,
+        Command::Erase {
+            db: args,
+            referral,
+            sighting,
+            reason,
+        } => {
+            use xunjiu_server::retention::{self, Record};
+            let pool = db::pool(&args)?;
+            db::migrate(&pool).await?;
+            let record = match (referral, sighting) {
+                (Some(id), _) => Record::Referral(id),
+                (None, Some(id)) => Record::Sighting(id),
+                (None, None) => anyhow::bail!("give --referral ID or --sighting ID"),
+            };
+            let n = retention::erase(&pool, record, &reason, chrono::Utc::now()).await?;
+            use std::io::Write;
+            writeln!(std::io::stdout(), "redacted {n} record(s)")?;
+            Ok(())
+        }
         Command::Vapid {
             db: args,
             command: VapidCommand::Generate,
@@ -245,6 +284,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tokio::spawn(xunjiu_server::escalation::run(state.clone()));
     tokio::spawn(xunjiu_server::push::sender::run(state.clone()));
     tokio::spawn(xunjiu_server::heatmap::rollup::run(state.db.clone()));
+    tokio::spawn(xunjiu_server::retention::run(state.clone()));
 
     let listener = TcpListener::bind(args.listen)
         .await

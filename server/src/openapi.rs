@@ -7,7 +7,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::{
-    accountability, alerts, auth, campaigns, health, heatmap, hotspots, live, push, referrals,
+    accountability, alerts, audit, auth, campaigns, health, heatmap, hotspots, live, push, referrals,
     reports, routing, sightings, stations, web,
 };
 
@@ -31,7 +31,7 @@ use crate::{
         referrals::actions::resolve, referrals::actions::close, referrals::actions::transfer,
         referrals::actions::refuse_transfer, referrals::queue::station_queue, live::queue_events, web::web_config,
         push::vapid_public_key, push::subscribe, push::unsubscribe, push::unsubscribe_by_id,
-        accountability::accountability, accountability::accountability_csv,
+        accountability::accountability, accountability::accountability_csv, audit::access_log,
         campaigns::list_campaigns,
         hotspots::list_hotspots, hotspots::hotspots_geojson, hotspots::get_hotspot, hotspots::create_hotspot,
         hotspots::update_hotspot, hotspots::create_checkin,
@@ -50,6 +50,7 @@ use crate::{
         (name = "campaigns", description = "Seasonal campaigns and extreme-weather alerts"),
         (name = "maps", description = "Heat-maps, tiles and pictures"),
         (name = "reports", description = "Accountability and stage reports"),
+        (name = "audit", description = "Who read personal data"),
         (name = "operations", description = "Health"),
     )
 )]

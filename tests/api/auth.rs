@@ -160,6 +160,7 @@ async fn accounts_need_what_their_role_requires(pool: PgPool) {
         agency: None,
         unit: None,
         county_code: None,
+        channel: None,
     };
 
     let duty_without_station = users::add(&app.pool, base.clone()).await;

@@ -130,22 +130,32 @@ impl TestApp {
         station: Option<&str>,
         username: &str,
     ) -> Account {
-        let username = username.to_owned();
         let agency = (role == Role::Patrol).then_some(Agency::Police);
-        users::add(
-            &self.pool,
-            users::NewAccount {
-                username: username.clone(),
-                password: PASSWORD.to_owned(),
-                role,
-                station: station.map(str::to_owned),
-                agency,
-                unit: agency.map(|_| "泰山区公安分局".to_owned()),
-                county_code: None,
-            },
-        )
+        self.create_account(users::NewAccount {
+            username: username.to_owned(),
+            password: PASSWORD.to_owned(),
+            role,
+            station: station.map(str::to_owned),
+            agency,
+            unit: agency.map(|_| "泰山区公安分局".to_owned()),
+            county_code: None,
+            // The test referrals come through 12345.
+            channel: (role == Role::Hotline).then(|| "12345".to_owned()),
+        })
         .await
-        .expect("creating an account");
+    }
+
+    /// Create the account as given and log it in.
+    pub async fn create_account(&self, account: users::NewAccount) -> Account {
+        let username = account.username.clone();
+        users::add(&self.pool, account)
+            .await
+            .expect("creating an account");
+        self.login(&username).await
+    }
+
+    /// Log an existing account in.
+    pub async fn login(&self, username: &str) -> Account {
         let reply = self
             .post_anon(
                 "/api/v1/auth/login",
@@ -155,9 +165,41 @@ impl TestApp {
         assert_eq!(reply.status, StatusCode::OK, "login: {:?}", reply.body);
         Account {
             id: reply.body["user"]["id"].as_str().unwrap().parse().unwrap(),
-            username,
+            username: username.to_owned(),
             token: reply.body["token"].as_str().unwrap().to_owned(),
         }
+    }
+
+    /// A supervisor of one county (`--county CODE`).
+    pub async fn county_supervisor(&self, county: &str) -> Account {
+        let username = format!("county-{county}-{}", &Uuid::new_v4().simple().to_string()[..6]);
+        self.create_account(users::NewAccount {
+            username,
+            password: PASSWORD.to_owned(),
+            role: Role::Supervisor,
+            station: None,
+            agency: None,
+            unit: None,
+            county_code: Some(county.to_owned()),
+            channel: None,
+        })
+        .await
+    }
+
+    /// A hotline operator of `channel` (110, 12345).
+    pub async fn hotline_of(&self, channel: &str) -> Account {
+        let username = format!("hotline{channel}-{}", &Uuid::new_v4().simple().to_string()[..6]);
+        self.create_account(users::NewAccount {
+            username,
+            password: PASSWORD.to_owned(),
+            role: Role::Hotline,
+            station: None,
+            agency: None,
+            unit: None,
+            county_code: None,
+            channel: Some(channel.to_owned()),
+        })
+        .await
     }
 
     pub async fn patrol(&self) -> Account {

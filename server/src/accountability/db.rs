@@ -24,12 +24,14 @@ pub struct Facts {
     pub area_code: Option<String>,
 }
 
-/// Referrals whose first routing falls in `[from, to)`, optionally of one first station.
+/// Referrals whose first routing falls in `[from, to)`, optionally of one first station or of
+/// one county.
 pub async fn facts(
     db: impl PgExecutor<'_>,
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
     station: Option<&str>,
+    county: Option<&str>,
 ) -> sqlx::Result<Vec<Facts>> {
     sqlx::query_as(
         "with first_routing as (
@@ -66,28 +68,43 @@ pub async fn facts(
          where ($1::timestamptz is null or fr.at >= $1)
            and ($2::timestamptz is null or fr.at < $2)
            and ($3::text is null or fr.station_code = $3)
+           and ($4::text is null or county_of(r.area_code, r.accountable_station) = $4)
          order by fr.at, r.id",
     )
     .bind(from)
     .bind(to)
     .bind(station)
+    .bind(county)
     .fetch_all(db)
     .await
 }
 
-/// `(from station, to station)` of every transfer in the period.
+/// `(from station, to station)` of every transfer in the period, optionally of one county's
+/// referrals.
 pub async fn transfers(
     db: impl PgExecutor<'_>,
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
+    county: Option<&str>,
 ) -> sqlx::Result<Vec<(String, String)>> {
     sqlx::query_as(
-        "select station_code, target_station from referral_events
-         where kind = 'transferred' and station_code is not null and target_station is not null
-           and ($1::timestamptz is null or at >= $1) and ($2::timestamptz is null or at < $2)",
+        "select e.station_code, e.target_station from referral_events e
+         join referrals r on r.id = e.referral_id
+         where e.kind = 'transferred' and e.station_code is not null and e.target_station is not null
+           and ($1::timestamptz is null or e.at >= $1) and ($2::timestamptz is null or e.at < $2)
+           and ($3::text is null or county_of(r.area_code, r.accountable_station) = $3)",
     )
     .bind(from)
     .bind(to)
+    .bind(county)
     .fetch_all(db)
     .await
+}
+
+/// Stations that serve or stand in `county`.
+pub async fn stations_of_county(db: impl PgExecutor<'_>, county: &str) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar("select code from stations where station_serves_county(code, $1) order by code")
+        .bind(county)
+        .fetch_all(db)
+        .await
 }

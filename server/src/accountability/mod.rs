@@ -153,10 +153,11 @@ async fn report(
             "group_by is station, agency or officer",
         ));
     }
-    // Duty officers see their own station's figures; supervisors everyone's.
-    let only_station = match user.role {
-        Role::Supervisor => None,
-        Role::Duty => user.station.clone(),
+    // Duty officers see their own station's figures; county supervisors their county's
+    // referrals; city supervisors everyone's.
+    let (only_station, county) = match user.role {
+        Role::Supervisor => (None, user.county_code.clone()),
+        Role::Duty => (user.station.clone(), None),
         _ => {
             return Err(ApiError::forbidden(
                 "reports are for supervisors and duty officers",
@@ -164,13 +165,20 @@ async fn report(
         }
     };
     let now = state.clock.now();
-    let facts = db::facts(&state.db, from, to, only_station.as_deref()).await?;
+    let facts = db::facts(&state.db, from, to, only_station.as_deref(), county.as_deref()).await?;
     let mut groups: BTreeMap<String, Vec<&db::Facts>> = BTreeMap::new();
     if group_by == "station" {
-        // Every station gets a row, so a quiet station shows as zero rather than missing.
+        // Every station in view gets a row, so a quiet station shows as zero rather than missing.
+        let county_stations = match &county {
+            Some(c) => Some(db::stations_of_county(&state.db, c).await?),
+            None => None,
+        };
         for s in state.directory().stations() {
-            if only_station.as_ref().is_none_or(|o| *o == s.station.code) {
-                groups.entry(s.station.code.clone()).or_default();
+            let code = &s.station.code;
+            if only_station.as_ref().is_none_or(|o| o == code)
+                && county_stations.as_ref().is_none_or(|cs| cs.contains(code))
+            {
+                groups.entry(code.clone()).or_default();
             }
         }
     }
@@ -190,7 +198,7 @@ async fn report(
         .map(|(key, fs)| stats::row(key, &fs, &state.settings, now))
         .collect();
     if group_by == "station" {
-        for (out, into) in db::transfers(&state.db, from, to).await? {
+        for (out, into) in db::transfers(&state.db, from, to, county.as_deref()).await? {
             for row in &mut rows {
                 row.transfers_out += u64::from(row.group == out);
                 row.transfers_in += u64::from(row.group == into);

@@ -22,23 +22,35 @@ const SELECT: &str =
         u.username as creator, a.request_hash
     from alerts a join users u on u.id = a.created_by";
 
-pub async fn get(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<Row>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} where a.id = $1")))
-        .bind(id)
-        .fetch_optional(db)
-        .await
+/// One alert; with `county`, only if it covers that county.
+pub async fn get(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    county: Option<&str>,
+) -> sqlx::Result<Option<Row>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT} where a.id = $1 and ($2::text is null or $2 = any(a.counties))"
+    )))
+    .bind(id)
+    .bind(county)
+    .fetch_optional(db)
+    .await
 }
 
-/// Alerts, newest first; `active_at` keeps those in force at that instant.
+/// Alerts, newest first; `active_at` keeps those in force at that instant, `county` those
+/// covering it.
 pub async fn list(
     db: impl PgExecutor<'_>,
     active_at: Option<DateTime<Utc>>,
+    county: Option<&str>,
 ) -> sqlx::Result<Vec<Row>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} where $1::timestamptz is null or (a.starts_at <= $1 and a.ends_at > $1)
+        "{SELECT} where ($1::timestamptz is null or (a.starts_at <= $1 and a.ends_at > $1))
+           and ($2::text is null or $2 = any(a.counties))
          order by a.starts_at desc, a.id limit 500"
     )))
     .bind(active_at)
+    .bind(county)
     .fetch_all(db)
     .await
 }
@@ -53,16 +65,19 @@ pub struct CoverageRow {
     pub checkins: i64,
 }
 
+/// The last visitor's username only where `names`.
 pub async fn coverage(
     db: impl PgExecutor<'_>,
     counties: &[String],
     from: DateTime<Utc>,
     to: DateTime<Utc>,
+    names: bool,
 ) -> sqlx::Result<Vec<CoverageRow>> {
     sqlx::query_as(
         "select h.id, h.name, h.kind, h.county_code, ar.name as county_name,
                 st_y(h.location::geometry) as lat, st_x(h.location::geometry) as lon, h.active,
-                last.at as last_at, last.username as last_by, coalesce(n.checkins, 0) as checkins
+                last.at as last_at, case when $4 then last.username end as last_by,
+                coalesce(n.checkins, 0) as checkins
          from hotspots h
          left join areas ar on ar.code = h.county_code
          left join lateral (
@@ -79,6 +94,7 @@ pub async fn coverage(
     .bind(counties)
     .bind(from)
     .bind(to)
+    .bind(names)
     .fetch_all(db)
     .await
 }

@@ -115,7 +115,7 @@ pub async fn create_alert(
     .await?
     .rows_affected()
         == 1;
-    let row = find(&state, req.id).await?;
+    let row = find(&state, req.id, None).await?;
     if !inserted && (row.created_by != user.id || row.request_hash != hash) {
         return Err(id_conflict("alert"));
     }
@@ -127,10 +127,19 @@ pub async fn create_alert(
     Ok((status, ApiJson(to_wire(&row)?)))
 }
 
-async fn find(state: &AppState, id: Uuid) -> Result<db::Row> {
-    db::get(&state.db, id)
+/// The alert, unless it covers none of a county supervisor's county (then it is absent).
+async fn find(state: &AppState, id: Uuid, county: Option<&str>) -> Result<db::Row> {
+    db::get(&state.db, id, county)
         .await?
         .ok_or_else(|| ApiError::not_found("alert_not_found", "no alert with this id"))
+}
+
+/// The county a county supervisor is limited to.
+fn county_of(user: &CurrentUser) -> Option<&str> {
+    match user.role {
+        Role::Supervisor => user.county_code.as_deref(),
+        _ => None,
+    }
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -139,16 +148,16 @@ pub struct ListQuery {
     active: Option<String>,
 }
 
-/// Alerts, newest first.
+/// Alerts, newest first (a county supervisor's: those covering their county).
 #[utoipa::path(get, path = "/api/v1/alerts", tag = "campaigns", security(("bearer" = [])), params(ListQuery),
     responses((status = 200, body = AlertList)))]
 pub async fn list_alerts(
     State(state): State<AppState>,
-    _user: CurrentUser,
+    user: CurrentUser,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<ApiJson<AlertList>> {
     let active_at = (query.active.as_deref() == Some("true")).then(|| state.clock.now());
-    let alerts = db::list(&state.db, active_at)
+    let alerts = db::list(&state.db, active_at, county_of(&user))
         .await?
         .iter()
         .map(to_wire)
@@ -162,24 +171,31 @@ pub async fn list_alerts(
     responses((status = 200, body = Alert), (status = 404, description = "alert_not_found", body = mobile_api::ErrorBody)))]
 pub async fn get_alert(
     State(state): State<AppState>,
-    _user: CurrentUser,
+    user: CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<ApiJson<Alert>> {
-    Ok(ApiJson(to_wire(&find(&state, id).await?)?))
+    Ok(ApiJson(to_wire(&find(&state, id, county_of(&user)).await?)?))
 }
 
-/// Each active hotspot of the alert's counties: visited during the alert (last check-in, by
-/// whom) or not yet. Unvisited first.
+/// Each active hotspot of the alert's counties (a county supervisor's county only): visited
+/// during the alert or not yet, unvisited first. The last visitor is named to duty officers and
+/// supervisors only.
 #[utoipa::path(get, path = "/api/v1/alerts/{id}/coverage", tag = "campaigns", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     responses((status = 200, body = Coverage), (status = 404, description = "alert_not_found", body = mobile_api::ErrorBody)))]
 pub async fn alert_coverage(
     State(state): State<AppState>,
-    _user: CurrentUser,
+    user: CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<ApiJson<Coverage>> {
-    let alert = find(&state, id).await?;
-    let rows = db::coverage(&state.db, &alert.counties, alert.starts_at, alert.ends_at).await?;
+    let county = county_of(&user);
+    let alert = find(&state, id, county).await?;
+    let counties = match county {
+        Some(c) => vec![c.to_owned()],
+        None => alert.counties.clone(),
+    };
+    let names = matches!(user.role, Role::Duty | Role::Supervisor);
+    let rows = db::coverage(&state.db, &counties, alert.starts_at, alert.ends_at, names).await?;
     let hotspots = rows
         .into_iter()
         .map(|r| {

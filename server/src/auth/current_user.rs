@@ -21,6 +21,8 @@ pub struct CurrentUser {
     pub agency: Option<Agency>,
     pub unit: Option<String>,
     pub county_code: Option<String>,
+    /// The hotline channel (110, 12345) an operator works.
+    pub channel: Option<String>,
     /// Identifies the session, for logout.
     pub token_hash: Vec<u8>,
 }
@@ -52,6 +54,7 @@ impl CurrentUser {
             agency: self.agency,
             unit: self.unit.clone(),
             county_code: self.county_code.clone(),
+            channel: self.channel.clone(),
         }
     }
 }
@@ -68,6 +71,7 @@ impl TryFrom<(db::UserRow, Vec<u8>)> for CurrentUser {
             agency: row.agency.as_deref().map(wire::parse).transpose()?,
             unit: row.unit,
             county_code: row.county_code,
+            channel: row.channel,
             token_hash,
         })
     }

@@ -14,6 +14,7 @@ pub struct UserRow {
     pub agency: Option<String>,
     pub unit: Option<String>,
     pub county_code: Option<String>,
+    pub channel: Option<String>,
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -25,7 +26,7 @@ pub struct LoginRow {
 }
 
 const USER_COLUMNS: &str =
-    "u.id, u.username, u.role, u.station_code, u.agency, u.unit, u.county_code";
+    "u.id, u.username, u.role, u.station_code, u.agency, u.unit, u.county_code, u.channel";
 
 pub async fn login_row(db: impl PgExecutor<'_>, username: &str) -> sqlx::Result<Option<LoginRow>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(

@@ -4,6 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgExecutor;
 
 use crate::listing::BBox;
+use crate::scope::{self, Scope};
 
 /// Which records a map counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,11 +21,11 @@ impl Layer {
         }
     }
 
-    /// Table and the time that places a record in a period.
-    fn source(self) -> (&'static str, &'static str) {
+    /// Table, its alias, and the time that places a record in a period.
+    fn source(self) -> (&'static str, &'static str, &'static str) {
         match self {
-            Layer::Sightings => ("sightings", "observed_at"),
-            Layer::Referrals => ("referrals", "reported_at"),
+            Layer::Sightings => ("sightings", "s", "observed_at"),
+            Layer::Referrals => ("referrals", "r", "reported_at"),
         }
     }
 }
@@ -58,29 +59,35 @@ pub async fn rollup(
     .await
 }
 
-/// Raw records in `[from, to)` (and the box): `(r9 cell, people, special)` each.
+/// Raw records of `scope` in `[from, to)` (and the box): `(r9 cell, people, special)` each.
 pub async fn raw(
     db: impl PgExecutor<'_>,
     layer: Layer,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     bbox: Option<BBox>,
+    scope: &Scope,
 ) -> sqlx::Result<Vec<(i64, i32, bool)>> {
-    let (table, time) = layer.source();
-    // `table` and `time` come from the match above, never from input.
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select h3_r9, people_count, categories && array['minor', 'elderly', 'mental_disorder'] from {table}
-         where {time} >= $1 and {time} < $2 and h3_r9 is not null
-           and ($3::float8 is null or st_intersects(location::geometry, st_makeenvelope($3, $4, $5, $6, 4326)))"
+    let (table, alias, time) = layer.source();
+    let in_scope = match layer {
+        Layer::Sightings => scope.sighting_condition(7),
+        Layer::Referrals => scope.referral_condition(7),
+    };
+    // `table`, `alias` and `time` come from the match above, never from input.
+    let query = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {alias}.h3_r9, {alias}.people_count,
+                {alias}.categories && array['minor', 'elderly', 'mental_disorder'] from {table} {alias}
+         where {alias}.{time} >= $1 and {alias}.{time} < $2 and {alias}.h3_r9 is not null
+           and ($3::float8 is null or st_intersects({alias}.location::geometry, st_makeenvelope($3, $4, $5, $6, 4326)))
+           and {in_scope}"
     )))
     .bind(from)
     .bind(to)
     .bind(bbox.map(|b| b.min_lon))
     .bind(bbox.map(|b| b.min_lat))
     .bind(bbox.map(|b| b.max_lon))
-    .bind(bbox.map(|b| b.max_lat))
-    .fetch_all(db)
-    .await
+    .bind(bbox.map(|b| b.max_lat));
+    scope::bind(query, scope).fetch_all(db).await
 }
 
 /// Shares still in `heat_inbox` for local days `[first, end)`: `(r9 cell, people, special)`.

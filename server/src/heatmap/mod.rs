@@ -24,6 +24,7 @@ use crate::error::{ApiError, Result};
 use crate::extract::ApiQuery;
 use crate::geojson::GeoJsonText;
 use crate::listing::{self, BBox};
+use crate::scope::{self, Scope};
 use crate::state::AppState;
 pub use db::Layer;
 
@@ -62,7 +63,17 @@ pub struct MapSpec {
     pub campaign: Option<String>,
     pub resolution: Resolution,
     pub bbox: Option<BBox>,
+    /// The records counted: a duty officer's station, a county supervisor's county, or the city.
+    pub scope: Scope,
+    /// For roles that do not act on individual reports: no cell with fewer than
+    /// [`COARSE_MIN_REPORTS`] reports, no special-target counts, windows of a day at least.
+    pub coarse: bool,
 }
+
+/// Fewer reports than this in a cell would point at a person, for coarse maps.
+pub const COARSE_MIN_REPORTS: i64 = 3;
+/// The shortest window a coarse map covers.
+pub const COARSE_MIN_WINDOW: Duration = Duration::hours(24);
 
 /// One cell with data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,7 +141,28 @@ impl MapSpec {
             campaign,
             resolution: cells::resolution_for(cell_m),
             bbox: listing::bbox(q.bbox.as_deref())?,
+            scope: Scope::City,
+            coarse: true,
         })
+    }
+
+    /// Parse the query for `user`: exact maps of their scope for duty officers and supervisors,
+    /// coarse city maps for everyone else (422 `window_too_short` under a day).
+    pub fn for_reader(q: &MapQuery, now: DateTime<Utc>, user: &CurrentUser) -> Result<Self> {
+        let mut spec = Self::parse(q, now)?;
+        if scope::sees_exact_maps(user) {
+            spec.coarse = false;
+            spec.scope = match spec.layer {
+                Layer::Sightings => Scope::sightings(user),
+                Layer::Referrals => Scope::referrals(user),
+            };
+        } else if spec.to - spec.from < COARSE_MIN_WINDOW {
+            return Err(ApiError::unprocessable(
+                "window_too_short",
+                "maps for this role cover at least 24 hours",
+            ));
+        }
+        Ok(spec)
     }
 }
 
@@ -161,7 +193,12 @@ pub async fn aggregate(state: &AppState, spec: &MapSpec) -> Result<Vec<Cell>> {
         .execute(&mut *tx)
         .await?;
     let mut raw_ranges = Vec::new();
-    match (spec.bbox, whole_days(spec.from, spec.to)) {
+    // The rollups are city-wide: a map of one station or county counts its raw rows.
+    let whole = match spec.scope {
+        Scope::City => whole_days(spec.from, spec.to),
+        _ => None,
+    };
+    match (spec.bbox, whole) {
         // Whole local months from the monthly rollup, the other whole days from the daily
         // one, the ragged ends from raw rows.
         (None, Some((first, end))) => {
@@ -188,13 +225,23 @@ pub async fn aggregate(state: &AppState, spec: &MapSpec) -> Result<Vec<Cell>> {
         _ => raw_ranges.push((spec.from, spec.to)),
     }
     for (from, to) in raw_ranges.into_iter().filter(|(f, t)| f < t) {
-        for (r9, people, special) in db::raw(&mut *tx, spec.layer, from, to, spec.bbox).await? {
+        for (r9, people, special) in
+            db::raw(&mut *tx, spec.layer, from, to, spec.bbox, &spec.scope).await?
+        {
             if let Some(cell) = cells::parent(r9, spec.resolution) {
                 add(cell, 1, i64::from(people), i64::from(special));
             }
         }
     }
-    let mut cells: Vec<Cell> = sums.into_values().filter(|c| c.reports > 0).collect();
+    let least = if spec.coarse { COARSE_MIN_REPORTS } else { 1 };
+    let mut cells: Vec<Cell> = sums
+        .into_values()
+        .filter(|c| c.reports >= least)
+        .map(|c| Cell {
+            special: if spec.coarse { 0 } else { c.special },
+            ..c
+        })
+        .collect();
     cells.sort_by_key(|c| c.cell);
     Ok(cells)
 }
@@ -221,16 +268,19 @@ fn whole_days(from: DateTime<Utc>, to: DateTime<Utc>) -> Option<(NaiveDate, Naiv
 }
 
 /// Hexagonal cells with the number of reports (`count`), people and special targets in each;
-/// only cells with data. The sum of `count` equals the number of matching records.
+/// only cells with data. The sum of `count` equals the number of matching records. Duty
+/// officers see their station's records and county supervisors their county's; other roles
+/// get city maps of at least 24 hours without cells under 3 reports or `special_count`.
 #[utoipa::path(get, path = "/api/v1/heatmap", tag = "maps", security(("bearer" = [])), params(MapQuery),
     responses((status = 200, description = "RFC 7946 FeatureCollection of H3 hexagons", content_type = "application/geo+json"),
-              (status = 400, description = "invalid_layer, invalid_cell_size, invalid_campaign, invalid_time, invalid_bbox", body = mobile_api::ErrorBody)))]
+              (status = 400, description = "invalid_layer, invalid_cell_size, invalid_campaign, invalid_time, invalid_bbox", body = mobile_api::ErrorBody),
+              (status = 422, description = "window_too_short: under 24 hours for a role with coarse maps", body = mobile_api::ErrorBody)))]
 pub async fn heatmap(
     State(state): State<AppState>,
-    _user: CurrentUser,
+    user: CurrentUser,
     ApiQuery(query): ApiQuery<MapQuery>,
 ) -> Result<GeoJsonText> {
-    let spec = MapSpec::parse(&query, state.clock.now())?;
+    let spec = MapSpec::for_reader(&query, state.clock.now(), &user)?;
     let cells = aggregate(&state, &spec).await?;
     let total: i64 = cells.iter().map(|c| c.reports).sum();
     let head = json!({
@@ -243,6 +293,7 @@ pub async fn heatmap(
         "from": spec.from,
         "to": spec.to,
         "total": total,
+        "coarse": spec.coarse,
     })
     .to_string();
     // Tens of thousands of small features: written straight into the body rather than built as
@@ -268,12 +319,15 @@ pub async fn heatmap(
         }
         let _ = write!(
             body,
-            "]]}},\"properties\":{{\"cell\":\"{}\",\"count\":{},\"people\":{},\"special_count\":{}}}}}",
+            "]]}},\"properties\":{{\"cell\":\"{}\",\"count\":{},\"people\":{}",
             cells::hex(c.cell),
             c.reports,
             c.people,
-            c.special
         );
+        if !spec.coarse {
+            let _ = write!(body, ",\"special_count\":{}", c.special);
+        }
+        body.push_str("}}");
     }
     body.push_str("]}");
     Ok(GeoJsonText(body))

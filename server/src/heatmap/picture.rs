@@ -36,10 +36,11 @@ struct Scene {
 /// The heat-map as a PNG of the requested size.
 #[utoipa::path(get, path = "/api/v1/heatmap.png", tag = "maps", security(("bearer" = [])), params(MapQuery, PictureQuery),
     responses((status = 200, description = "PNG image", content_type = "image/png"),
-              (status = 400, description = "invalid_size and the heat-map's codes", body = mobile_api::ErrorBody)))]
+              (status = 400, description = "invalid_size and the heat-map's codes", body = mobile_api::ErrorBody),
+              (status = 422, description = "window_too_short", body = mobile_api::ErrorBody)))]
 pub async fn heatmap_png(
     State(state): State<AppState>,
-    _user: CurrentUser,
+    user: CurrentUser,
     ApiQuery(query): ApiQuery<MapQuery>,
     ApiQuery(size): ApiQuery<PictureQuery>,
 ) -> Result<Response> {
@@ -62,7 +63,7 @@ pub async fn heatmap_png(
         dim(size.width.as_deref(), 1200, 320)?,
         dim(size.height.as_deref(), 900, 240)?,
     );
-    let spec = MapSpec::parse(&query, state.clock.now())?;
+    let spec = MapSpec::for_reader(&query, state.clock.now(), &user)?;
     let scene = gather(&state, &spec).await?;
     let png = tokio::task::spawn_blocking(move || draw(&scene, width, height))
         .await

@@ -40,14 +40,16 @@ pub fn tile_bounds(z: u32, x: u32, y: u32) -> (f64, f64, f64, f64) {
 }
 
 /// Vector tile of heat-map cells (layer named after `layer`, properties `cell`, `count`,
-/// `people`, `special_count`).
+/// `people`, and `special_count` for duty officers and supervisors); the heat-map's rules of
+/// who sees what.
 #[utoipa::path(get, path = "/tiles/{layer}/{z}/{x}/{y}.mvt", tag = "maps", security(("bearer" = [])),
     params(("layer" = String, Path, description = "sightings or referrals"), ("z" = u32, Path), ("x" = u32, Path), ("y" = u32, Path), MapQuery),
     responses((status = 200, description = "Mapbox Vector Tile", content_type = "application/vnd.mapbox-vector-tile"),
-              (status = 400, description = "invalid_tile, invalid_layer", body = mobile_api::ErrorBody)))]
+              (status = 400, description = "invalid_tile, invalid_layer", body = mobile_api::ErrorBody),
+              (status = 422, description = "window_too_short", body = mobile_api::ErrorBody)))]
 pub async fn heatmap_tile(
     State(state): State<AppState>,
-    _user: CurrentUser,
+    user: CurrentUser,
     ApiPath((layer, z, x, y_mvt)): ApiPath<(String, u32, u32, String)>,
     ApiQuery(mut query): ApiQuery<MapQuery>,
 ) -> Result<Response> {
@@ -66,7 +68,7 @@ pub async fn heatmap_tile(
     query.layer = Some(layer);
     query.bbox = None;
     query.cell_m = None;
-    let mut spec = MapSpec::parse(&query, state.clock.now())?;
+    let mut spec = MapSpec::for_reader(&query, state.clock.now(), &user)?;
     spec.resolution = resolution_for_zoom(z);
     let (w, s, e, n) = tile_bounds(z, x, y);
     // A cell reaches at most one cell width past the tile; keep those whose centre is that close.
@@ -85,14 +87,16 @@ pub async fn heatmap_tile(
         .iter()
         .map(|c| json!({"type": "Polygon", "coordinates": [cells::ring(c.cell)]}).to_string())
         .collect();
-    let tile: Vec<u8> = sqlx::query_scalar(
+    // A coarse map's tile has no special_count column at all.
+    let special = if spec.coarse { "" } else { ", u.s as special_count" };
+    let tile: Vec<u8> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "select coalesce(st_asmvt(t, $4, 4096, 'geom'), ''::bytea) from (
              select st_asmvtgeom(st_transform(st_setsrid(st_geomfromgeojson(u.g), 4326), 3857),
                                  st_tileenvelope($1, $2, $3), 4096, 64, true) as geom,
-                    u.cell, u.n as count, u.p as people, u.s as special_count
+                    u.cell, u.n as count, u.p as people{special}
              from unnest($5::text[], $6::text[], $7::int8[], $8::int8[], $9::int8[]) as u(g, cell, n, p, s)
-         ) t where t.geom is not null",
-    )
+         ) t where t.geom is not null"
+    )))
     .bind(i32::try_from(z).unwrap_or(0))
     .bind(i32::try_from(x).unwrap_or(0))
     .bind(i32::try_from(y).unwrap_or(0))

@@ -10,7 +10,6 @@ use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::get;
 use futures::{Stream, StreamExt, stream};
-use mobile_api::Role;
 use tokio_stream::wrappers::BroadcastStream;
 
 use crate::auth::CurrentUser;
@@ -43,11 +42,7 @@ pub async fn queue_events(
             format!("no station {code:?}"),
         ));
     }
-    if !(user.role == Role::Supervisor || user.is_duty_of(&code)) {
-        return Err(ApiError::forbidden(
-            "only the station's duty officers and supervisors follow its queue",
-        ));
-    }
+    crate::referrals::queue::may_follow_queue(&state, &user, &code).await?;
     let changes = BroadcastStream::new(state.live.subscribe()).filter_map(move |message| {
         let event = match message {
             Ok(Change::Referral { id, stations }) if stations.contains(&code) => Some(

@@ -16,6 +16,7 @@ use crate::extract::{ApiJson, ApiPath, OptionalJson};
 use crate::intake::{self, MAX_TEXT};
 use crate::push::outbox::{self, Audience};
 use crate::routing::GeoPoint;
+use crate::scope::Scope;
 use crate::state::AppState;
 use crate::wire;
 
@@ -178,7 +179,8 @@ async fn step(
     let now = state.clock.now();
 
     let mut tx = state.db.begin().await?;
-    let row = db::lock(&mut tx, id)
+    // A referral outside the officer's scope is as absent as one that does not exist.
+    let row = db::lock(&mut tx, id, &Scope::referrals(user))
         .await?
         .ok_or_else(|| ApiError::not_found("referral_not_found", "no referral with this id"))?;
     let current = snapshot(&row)?;

@@ -6,6 +6,7 @@ use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
 use crate::routing::GeoPoint;
+use crate::scope::{self, Scope};
 
 /// One referral to insert, already routed.
 #[derive(Debug, Clone)]
@@ -139,7 +140,7 @@ pub async fn fingerprint(
         .await
 }
 
-/// A referral as stored, with its area.
+/// A referral as stored, with its area; the personal fields only when the reader may see them.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Row {
     pub id: Uuid,
@@ -150,11 +151,11 @@ pub struct Row {
     pub created_by: Option<Uuid>,
     pub lat: f64,
     pub lon: f64,
-    pub address_text: String,
+    pub address_text: Option<String>,
     pub caller_phone: Option<String>,
     pub people_count: i32,
     pub categories: Vec<String>,
-    pub description: String,
+    pub description: Option<String>,
     pub priority: String,
     pub status: String,
     pub station_code: String,
@@ -171,22 +172,44 @@ pub struct Row {
     pub outcome: Option<String>,
     pub accept_escalation: i16,
     pub scene_escalation: i16,
+    pub redacted_at: Option<DateTime<Utc>>,
 }
 
-const SELECT: &str =
-    "select r.id, r.channel, r.external_ref, r.reported_at, r.received_at, r.created_by,
-        st_y(r.location::geometry) as lat, st_x(r.location::geometry) as lon, r.address_text,
-        r.caller_phone, r.people_count, r.categories, r.description, r.priority, r.status,
-        r.station_code, r.accountable_station, r.distance_m, r.area_code, a.name as area_name,
-        a.station_code as area_station, r.accept_by, r.on_scene_by, r.sighting_id, r.pending_transfer,
-        r.pre_transfer_status, r.outcome, r.accept_escalation, r.scene_escalation
-    from referrals r left join areas a on a.code = r.area_code";
+/// The personal fields, or nothing in their place: a reader who may not see them never loads them.
+const PERSONAL: &str = "r.address_text, r.caller_phone, r.description";
+const NO_PERSONAL: &str =
+    "null::text as address_text, null::text as caller_phone, null::text as description";
 
-pub async fn get(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<Row>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} where r.id = $1")))
-        .bind(id)
-        .fetch_optional(db)
-        .await
+/// `select … from referrals r …`, with or without the personal fields.
+fn select(personal: bool) -> String {
+    let personal = if personal { PERSONAL } else { NO_PERSONAL };
+    format!(
+        "select r.id, r.channel, r.external_ref, r.reported_at, r.received_at, r.created_by,
+            st_y(r.location::geometry) as lat, st_x(r.location::geometry) as lon, {personal},
+            r.people_count, r.categories, r.priority, r.status,
+            r.station_code, r.accountable_station, r.distance_m, r.area_code, a.name as area_name,
+            a.station_code as area_station, r.accept_by, r.on_scene_by, r.sighting_id, r.pending_transfer,
+            r.pre_transfer_status, r.outcome, r.accept_escalation, r.scene_escalation, r.redacted_at
+        from referrals r left join areas a on a.code = r.area_code"
+    )
+}
+
+/// Who reads, and what of a referral: the rows of `scope`, with the personal fields if `personal`.
+#[derive(Debug, Clone, Copy)]
+pub struct Reader<'a> {
+    pub scope: &'a Scope,
+    pub personal: bool,
+}
+
+/// One referral, if it is in the reader's scope.
+pub async fn get(db: impl PgExecutor<'_>, id: Uuid, reader: Reader<'_>) -> sqlx::Result<Option<Row>> {
+    let sql = format!(
+        "{} where r.id = $1 and {}",
+        select(reader.personal),
+        reader.scope.referral_condition(2)
+    );
+    let query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id);
+    scope::bind(query, reader.scope).fetch_optional(db).await
 }
 
 /// What a list may be narrowed to; `None` means no restriction.
@@ -194,7 +217,6 @@ pub async fn get(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<Row>>
 pub struct Filter {
     /// Referrals routed to or accountable to this station.
     pub station: Option<String>,
-    pub created_by: Option<Uuid>,
     pub status: Option<String>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
@@ -202,26 +224,27 @@ pub struct Filter {
     pub offset: i64,
 }
 
-pub async fn list(db: impl PgExecutor<'_>, f: &Filter) -> sqlx::Result<Vec<Row>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT}
+pub async fn list(db: impl PgExecutor<'_>, f: &Filter, reader: Reader<'_>) -> sqlx::Result<Vec<Row>> {
+    let sql = format!(
+        "{}
          where ($1::text is null or r.station_code = $1 or r.accountable_station = $1)
-           and ($2::uuid is null or r.created_by = $2)
-           and ($3::text is null or r.status = $3)
-           and ($4::timestamptz is null or r.reported_at >= $4)
-           and ($5::timestamptz is null or r.reported_at < $5)
+           and ($2::text is null or r.status = $2)
+           and ($3::timestamptz is null or r.reported_at >= $3)
+           and ($4::timestamptz is null or r.reported_at < $4)
+           and {}
          order by r.reported_at desc, r.id
-         limit $6 offset $7"
-    )))
-    .bind(&f.station)
-    .bind(f.created_by)
-    .bind(&f.status)
-    .bind(f.from)
-    .bind(f.to)
-    .bind(f.limit)
-    .bind(f.offset)
-    .fetch_all(db)
-    .await
+         limit $5 offset $6",
+        select(reader.personal),
+        reader.scope.referral_condition(7)
+    );
+    let query = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(&f.station)
+        .bind(&f.status)
+        .bind(f.from)
+        .bind(f.to)
+        .bind(f.limit)
+        .bind(f.offset);
+    scope::bind(query, reader.scope).fetch_all(db).await
 }
 
 /// One event of the timeline, with the actor's username.
@@ -237,26 +260,37 @@ pub struct EventRow {
     pub note: Option<String>,
 }
 
-pub async fn events(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Vec<EventRow>> {
+/// The timeline; notes only where `all_notes`, else only those `reader` wrote.
+pub async fn events(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    reader: Uuid,
+    all_notes: bool,
+) -> sqlx::Result<Vec<EventRow>> {
     sqlx::query_as(
-        "select e.kind, e.at, u.username as actor, e.actor_role, e.station_code, e.from_status, e.to_status, e.note
+        "select e.kind, e.at, u.username as actor, e.actor_role, e.station_code, e.from_status, e.to_status,
+                case when $3 or e.actor_id = $2 then e.note end as note
          from referral_events e left join users u on u.id = e.actor_id
          where e.referral_id = $1 order by e.id",
     )
     .bind(id)
+    .bind(reader)
+    .bind(all_notes)
     .fetch_all(db)
     .await
 }
 
 /// Read a referral and hold its row lock until the transaction ends, so that two officers
 /// acting at once are served one after the other.
-pub async fn lock(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Row>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} where r.id = $1 for update of r"
-    )))
-    .bind(id)
-    .fetch_optional(conn)
-    .await
+/// Only a referral in `scope` is found.
+pub async fn lock(conn: &mut PgConnection, id: Uuid, scope: &Scope) -> sqlx::Result<Option<Row>> {
+    let sql = format!(
+        "{} where r.id = $1 and {} for update of r",
+        select(false),
+        scope.referral_condition(2)
+    );
+    let query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id);
+    scope::bind(query, scope).fetch_optional(conn).await
 }
 
 /// The state a permitted step leaves behind.
@@ -350,18 +384,34 @@ pub async fn append_event(conn: &mut PgConnection, e: &NewEvent<'_>) -> sqlx::Re
     Ok(())
 }
 
-/// Open referrals a station holds or answers for: urgent first, then the soonest deadline.
-pub async fn queue(db: impl PgExecutor<'_>, station: &str) -> sqlx::Result<Vec<Row>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT}
+/// Open referrals a station holds or answers for, of those the reader may see: urgent first,
+/// then the soonest deadline.
+pub async fn queue(db: impl PgExecutor<'_>, station: &str, reader: Reader<'_>) -> sqlx::Result<Vec<Row>> {
+    let sql = format!(
+        "{}
          where r.status not in ('resolved', 'closed') and (r.station_code = $1 or r.accountable_station = $1)
+           and {}
          order by r.priority = 'urgent' desc,
                   case when r.status = 'routed' then r.accept_by
                        when r.status in ('accepted', 'en_route') then r.on_scene_by end asc nulls last,
                   r.received_at, r.id
-         limit 1000"
-    )))
-    .bind(station)
-    .fetch_all(db)
-    .await
+         limit 1000",
+        select(reader.personal),
+        reader.scope.referral_condition(2)
+    );
+    let query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(station);
+    scope::bind(query, reader.scope).fetch_all(db).await
+}
+
+/// Whether `station` answers for `county` or stands in it (whose supervisors follow its queue).
+pub async fn station_serves_county(
+    db: impl PgExecutor<'_>,
+    station: &str,
+    county: &str,
+) -> sqlx::Result<bool> {
+    sqlx::query_scalar("select station_serves_county($1, $2)")
+        .bind(station)
+        .bind(county)
+        .fetch_one(db)
+        .await
 }

@@ -20,8 +20,10 @@ use crate::auth::CurrentUser;
 use crate::error::{ApiError, Result};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::geojson::{self, GeoJson};
+use crate::audit::db::Kind;
+use crate::scope::{self, Scope};
 use crate::state::AppState;
-use crate::{listing, wire};
+use crate::{audit, listing, wire};
 use draft::ReferralDraft;
 
 pub fn router() -> Router<AppState> {
@@ -139,29 +141,39 @@ async fn read_one(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<Refe
     read(state, user, id, true).await
 }
 
-/// The referral as `user` may see it. `check_access` is off only to answer the officer who has
-/// just acted on it: a refused transfer, say, leaves the refusing station outside the referral,
-/// yet the committed step must still be answered with its result, not a 403.
+/// The referral as `user` may see it; out of their scope it is absent (404). `check_access` is
+/// off only to answer the officer who has just acted on it: a refused transfer, say, leaves the
+/// refusing station outside the referral, yet the committed step must still be answered with
+/// its result, though then without the personal fields.
 pub(crate) async fn read(
     state: &AppState,
     user: &CurrentUser,
     id: Uuid,
     check_access: bool,
 ) -> Result<Referral> {
-    let row = db::get(&state.db, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("referral_not_found", "no referral with this id"))?;
-    if check_access && !view::can_read(user, &row) {
-        return Err(ApiError::forbidden(
-            "this referral belongs to another station",
-        ));
+    let scope = Scope::referrals(user);
+    let mut personal = scope::sees_personal_referral_fields(user);
+    let mut row = db::get(&state.db, id, db::Reader { scope: &scope, personal }).await?;
+    if row.is_none() && !check_access {
+        personal = false;
+        let everywhere = db::Reader { scope: &Scope::City, personal };
+        row = db::get(&state.db, id, everywhere).await?;
     }
-    let events = db::events(&state.db, id).await?;
-    let personal = view::can_see_personal(user, &row);
+    let row = row.ok_or_else(not_found)?;
+    let events = db::events(&state.db, id, user.id, personal).await?;
+    if view::carries_personal(&row, user) {
+        let reader = audit::db::Reader::User(user.id);
+        let via = "/api/v1/referrals/{id}";
+        audit::db::record(&state.db, state.clock.now(), reader, Kind::Referral, &[id], via).await?;
+    }
     let actions = view::allowed_actions(user, &row)?;
-    let mut referral = view::to_wire(row, &state.directory(), personal, Some(events))?;
+    let mut referral = view::to_wire(row, &state.directory(), Some(events))?;
     referral.allowed_actions = Some(actions);
     Ok(referral)
+}
+
+fn not_found() -> ApiError {
+    ApiError::not_found("referral_not_found", "no referral with this id")
 }
 
 /// Filters of `GET /api/v1/referrals`.
@@ -191,7 +203,7 @@ pub async fn list_referrals(
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<ApiJson<ReferralList>> {
     Ok(ApiJson(ReferralList {
-        referrals: list(&state, &user, &query).await?,
+        referrals: list(&state, &user, &query, "/api/v1/referrals").await?,
     }))
 }
 
@@ -204,13 +216,18 @@ pub async fn referrals_geojson(
     user: CurrentUser,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<GeoJson> {
-    let referrals = list(&state, &user, &query).await?;
+    let referrals = list(&state, &user, &query, "/api/v1/referrals.geojson").await?;
     Ok(geojson::collection_of(referrals, |r| {
         (r.location.lat, r.location.lon)
     }))
 }
 
-async fn list(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Result<Vec<Referral>> {
+async fn list(
+    state: &AppState,
+    user: &CurrentUser,
+    query: &ListQuery,
+    via: &str,
+) -> Result<Vec<Referral>> {
     let (from, to) = listing::time_window(query.from.as_deref(), query.to.as_deref())?;
     let (limit, offset) = listing::page(query.limit.as_deref(), query.offset.as_deref())?;
     let status = query
@@ -223,33 +240,41 @@ async fn list(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Result
                 .map_err(|_| ApiError::bad_request("invalid_status", "unknown referral status"))
         })
         .transpose()?;
-    let mut filter = db::Filter {
+    let filter = db::Filter {
         station: query.station.clone().filter(|s| !s.is_empty()),
         status,
         from,
         to,
         limit,
         offset,
-        ..db::Filter::default()
     };
     match user.role {
-        Role::Hotline | Role::Supervisor => {}
-        Role::Duty => filter.station = listing::own_station(user, filter.station.as_deref())?,
-        Role::Patrol => filter.created_by = Some(user.id),
         Role::Admin => {
             return Err(ApiError::forbidden(
                 "the admin role does not read referrals",
             ));
         }
+        Role::Duty => {
+            listing::own_station(user, filter.station.as_deref())?;
+        }
+        _ => {}
     }
+    let scope = Scope::referrals(user);
+    let reader = db::Reader {
+        scope: &scope,
+        personal: scope::sees_personal_referral_fields(user),
+    };
+    let rows = db::list(&state.db, &filter, reader).await?;
+    let shown: Vec<Uuid> = rows
+        .iter()
+        .filter(|r| view::carries_personal(r, user))
+        .map(|r| r.id)
+        .collect();
+    let reader = audit::db::Reader::User(user.id);
+    audit::db::record(&state.db, state.clock.now(), reader, Kind::Referral, &shown, via).await?;
     let directory = state.directory();
-    db::list(&state.db, &filter)
-        .await?
-        .into_iter()
-        .map(|row| {
-            let personal = view::can_see_personal(user, &row);
-            view::to_wire(row, &directory, personal, None).map_err(ApiError::from)
-        })
+    rows.into_iter()
+        .map(|row| view::to_wire(row, &directory, None).map_err(ApiError::from))
         .collect()
 }
 

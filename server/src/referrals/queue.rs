@@ -3,8 +3,12 @@
 use axum::extract::State;
 use mobile_api::{Queue, QueueEntry, Role, Status};
 
+use uuid::Uuid;
+
 use super::{db, view};
+use crate::audit::{self, db::Kind, db::Reader};
 use crate::auth::CurrentUser;
+use crate::scope::Scope;
 use crate::error::{ApiError, Result};
 use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
@@ -27,19 +31,26 @@ pub async fn station_queue(
             format!("no station {code:?}"),
         ));
     }
-    if !(user.role == Role::Supervisor || user.is_duty_of(&code)) {
-        return Err(ApiError::forbidden(
-            "only the station's duty officers and supervisors read its queue",
-        ));
-    }
+    may_follow_queue(&state, &user, &code).await?;
     let now = state.clock.now();
-    let entries = db::queue(&state.db, &code)
-        .await?
+    let scope = Scope::referrals(&user);
+    let reader = db::Reader {
+        scope: &scope,
+        personal: true,
+    };
+    let rows = db::queue(&state.db, &code, reader).await?;
+    let shown: Vec<Uuid> = rows
+        .iter()
+        .filter(|r| view::carries_personal(r, &user))
+        .map(|r| r.id)
+        .collect();
+    let via = "/api/v1/stations/{code}/queue";
+    audit::db::record(&state.db, now, Reader::User(user.id), Kind::Referral, &shown, via).await?;
+    let entries = rows
         .into_iter()
         .map(|row| {
-            let personal = view::can_see_personal(&user, &row);
             let actions = view::allowed_actions(&user, &row)?;
-            let mut referral = view::to_wire(row, &directory, personal, None)?;
+            let mut referral = view::to_wire(row, &directory, None)?;
             referral.allowed_actions = Some(actions);
             let (kind, deadline) = match referral.status {
                 Status::Routed => (Some("accept"), Some(referral.accept_by)),
@@ -63,4 +74,22 @@ pub async fn station_queue(
         generated_at: now,
         entries,
     }))
+}
+
+/// The station's own duty officers, city supervisors, and supervisors of a county the station
+/// serves may follow its queue (which then shows them their county's referrals only).
+pub async fn may_follow_queue(state: &AppState, user: &CurrentUser, code: &str) -> Result<()> {
+    let allowed = match (user.role, &user.county_code) {
+        (Role::Duty, _) => user.is_duty_of(code),
+        (Role::Supervisor, None) => true,
+        (Role::Supervisor, Some(county)) => db::station_serves_county(&state.db, code, county).await?,
+        _ => false,
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "only the station's duty officers and its supervisors follow its queue",
+        ))
+    }
 }

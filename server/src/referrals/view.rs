@@ -1,6 +1,6 @@
 //! Who may read a referral, and what they see of it.
 
-use mobile_api::{Location, Referral, ReferralEvent, Role};
+use mobile_api::{Location, Referral, ReferralEvent};
 
 use super::db::{EventRow, Row};
 use crate::auth::CurrentUser;
@@ -8,29 +8,12 @@ use crate::routing::Directory;
 use crate::routing::directory::area_ref;
 use crate::wire;
 
-/// Hotline and supervisors read every referral; a duty officer those of their station (routed
-/// there or accountable there); a patrol officer the ones they created.
-pub fn can_read(user: &CurrentUser, row: &Row) -> bool {
-    match user.role {
-        Role::Hotline | Role::Supervisor => true,
-        Role::Duty => {
-            user.is_duty_of(&row.station_code) || user.is_duty_of(&row.accountable_station)
-        }
-        Role::Patrol => row.created_by == Some(user.id),
-        Role::Admin => false,
-    }
-}
-
-/// The caller's phone and the description of the person: hotline, supervisors and the owning
-/// station's duty officers only.
-pub fn can_see_personal(user: &CurrentUser, row: &Row) -> bool {
-    match user.role {
-        Role::Hotline | Role::Supervisor => true,
-        Role::Duty => {
-            user.is_duty_of(&row.station_code) || user.is_duty_of(&row.accountable_station)
-        }
-        Role::Patrol | Role::Admin => false,
-    }
+/// Whether the row as loaded carries a personal field, so that showing it must be logged. The
+/// author reading back what they filed is not logged: the data came from them.
+pub fn carries_personal(row: &Row, reader: &CurrentUser) -> bool {
+    let filled = |v: &Option<String>| v.as_deref().is_some_and(|t| !t.is_empty());
+    row.created_by != Some(reader.id)
+        && (filled(&row.caller_phone) || filled(&row.description) || filled(&row.address_text))
 }
 
 /// The steps `user` may take on the referral now.
@@ -41,10 +24,10 @@ pub fn allowed_actions(user: &CurrentUser, row: &Row) -> anyhow::Result<Vec<Stri
     ))
 }
 
+/// The wire form; personal fields are there only if the query loaded them.
 pub fn to_wire(
     row: Row,
     directory: &Directory,
-    personal: bool,
     events: Option<Vec<EventRow>>,
 ) -> anyhow::Result<Referral> {
     let area = area_ref(row.area_code, row.area_name, row.area_station);
@@ -68,14 +51,14 @@ pub fn to_wire(
             accuracy_m: None,
         },
         address_text: row.address_text,
-        caller_phone: if personal { row.caller_phone } else { None },
+        caller_phone: row.caller_phone,
         people_count: i64::from(row.people_count),
         categories: row
             .categories
             .iter()
             .map(|c| wire::parse(c))
             .collect::<anyhow::Result<_>>()?,
-        description: personal.then_some(row.description),
+        description: row.description,
         priority: wire::parse(&row.priority)?,
         status: wire::parse(&row.status)?,
         station: directory.station_or_code(&row.station_code),
@@ -91,6 +74,7 @@ pub fn to_wire(
         campaign: crate::campaigns::season::id_at(row.reported_at),
         allowed_actions: None,
         events,
+        redacted_at: row.redacted_at,
     })
 }
 

@@ -71,7 +71,9 @@ pub async fn campaign_report(
         bbox: None,
     };
     let spec = MapSpec::parse(&window, state.clock.now())?;
-    let report = build(&state, spec.from, spec.to, spec.campaign).await?;
+    // A county supervisor gets their county's row alone.
+    let county = user.county_code.as_deref();
+    let report = build(&state, spec.from, spec.to, spec.campaign, county).await?;
     let name = report
         .campaign
         .clone()
@@ -111,46 +113,45 @@ async fn build(
     from: chrono::DateTime<chrono::Utc>,
     to: chrono::DateTime<chrono::Utc>,
     campaign: Option<String>,
+    only: Option<&str>,
 ) -> Result<StageReport> {
     let w = (from, to);
-    let counties: Vec<(String, String)> =
-        sqlx::query_as("select code, name from areas order by code")
-            .fetch_all(&state.db)
-            .await?;
+    let counties = db::counties(&state.db, only).await?;
+    let city = only.is_none().then(|| (CITY.0.to_owned(), CITY.1.to_owned()));
     let mut rows: BTreeMap<String, StageRow> = counties
         .iter()
-        .chain(std::iter::once(&(CITY.0.to_owned(), CITY.1.to_owned())))
+        .chain(city.iter())
         .map(|(code, name)| (code.clone(), empty(code, name)))
         .collect();
-    for (county, n, people, special) in db::sightings(&state.db, w).await? {
+    for (county, n, people, special) in db::sightings(&state.db, w, only).await? {
         add_to(&mut rows, &county, |r| {
             r.sightings += n;
             r.people_found += people;
             r.special_targets += special;
         });
     }
-    for (county, channel, n) in db::referrals_by_channel(&state.db, w).await? {
+    for (county, channel, n) in db::referrals_by_channel(&state.db, w, only).await? {
         add_to(&mut rows, &county, |r| {
             *r.referrals_by_channel.entry(channel.clone()).or_default() += n;
             r.referrals += n;
         });
     }
-    for (county, item, n) in db::supplies(&state.db, w).await? {
+    for (county, item, n) in db::supplies(&state.db, w, only).await? {
         add_to(&mut rows, &county, |r| {
             *r.supplies.entry(item.clone()).or_default() += n
         });
     }
-    for (county, n) in db::hotspots_registered(&state.db).await? {
+    for (county, n) in db::hotspots_registered(&state.db, only).await? {
         add_to(&mut rows, &county, |r| r.hotspots_registered += n);
     }
-    for (county, n) in db::hotspots_checked_in_alerts(&state.db, w).await? {
+    for (county, n) in db::hotspots_checked_in_alerts(&state.db, w, only).await? {
         add_to(&mut rows, &county, |r| {
             r.hotspots_checked_during_alerts += n
         });
     }
     // Acceptance and outcomes come from the event log, as in the accountability report.
     let now = state.clock.now();
-    let facts = facts_db::facts(&state.db, Some(from), Some(to), None).await?;
+    let facts = facts_db::facts(&state.db, Some(from), Some(to), None, only).await?;
     for (key, row) in &mut rows {
         let mine: Vec<&facts_db::Facts> = facts
             .iter()

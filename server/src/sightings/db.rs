@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use crate::listing::BBox;
 use crate::routing::GeoPoint;
+use crate::scope::{self, Scope};
 
 /// One sighting to insert, already routed.
 #[derive(Debug, Clone)]
@@ -220,6 +221,7 @@ pub struct Row {
     pub referral_priority: Option<String>,
     pub referral_status: Option<String>,
     pub items_given: serde_json::Value,
+    pub redacted_at: Option<DateTime<Utc>>,
 }
 
 const SELECT: &str = "select s.id, s.observed_at, s.received_at,
@@ -228,7 +230,8 @@ const SELECT: &str = "select s.id, s.observed_at, s.received_at,
         s.station_code, s.distance_m, s.area_code, a.name as area_name, a.station_code as area_station,
         s.hotspot_id, h.name as hotspot_name, h.kind as hotspot_kind,
         st_distance(h.location, s.location) as hotspot_distance_m,
-        r.id as referral_id, r.priority as referral_priority, r.status as referral_status, s.items_given
+        r.id as referral_id, r.priority as referral_priority, r.status as referral_status, s.items_given,
+        s.redacted_at
     from sightings s
     join users u on u.id = s.reported_by
     left join areas a on a.code = s.area_code
@@ -248,7 +251,6 @@ pub async fn fetch(db: impl PgExecutor<'_>, ids: &[Uuid]) -> sqlx::Result<Vec<Ro
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     pub station: Option<String>,
-    pub reporter: Option<Uuid>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     pub bbox: Option<BBox>,
@@ -256,20 +258,22 @@ pub struct Filter {
     pub offset: i64,
 }
 
-pub async fn list(db: impl PgExecutor<'_>, f: &Filter) -> sqlx::Result<Vec<Row>> {
+/// The sightings of `scope` that match the filter, newest first.
+pub async fn list(db: impl PgExecutor<'_>, f: &Filter, scope: &Scope) -> sqlx::Result<Vec<Row>> {
     let b = f.bbox;
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let sql = format!(
         "{SELECT}
          where ($1::text is null or s.station_code = $1)
-           and ($2::uuid is null or s.reported_by = $2)
-           and ($3::timestamptz is null or s.observed_at >= $3)
-           and ($4::timestamptz is null or s.observed_at < $4)
-           and ($5::float8 is null or st_intersects(s.location::geometry, st_makeenvelope($5, $6, $7, $8, 4326)))
+           and ($2::timestamptz is null or s.observed_at >= $2)
+           and ($3::timestamptz is null or s.observed_at < $3)
+           and ($4::float8 is null or st_intersects(s.location::geometry, st_makeenvelope($4, $5, $6, $7, 4326)))
+           and {}
          order by s.observed_at desc, s.id
-         limit $9 offset $10"
-    )))
+         limit $8 offset $9",
+        scope.sighting_condition(10)
+    );
+    let query = sqlx::query_as(sqlx::AssertSqlSafe(sql))
     .bind(&f.station)
-    .bind(f.reporter)
     .bind(f.from)
     .bind(f.to)
     .bind(b.map(|b| b.min_lon))
@@ -277,7 +281,6 @@ pub async fn list(db: impl PgExecutor<'_>, f: &Filter) -> sqlx::Result<Vec<Row>>
     .bind(b.map(|b| b.max_lon))
     .bind(b.map(|b| b.max_lat))
     .bind(f.limit)
-    .bind(f.offset)
-    .fetch_all(db)
-    .await
+    .bind(f.offset);
+    scope::bind(query, scope).fetch_all(db).await
 }

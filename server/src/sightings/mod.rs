@@ -23,7 +23,9 @@ use crate::error::{ApiError, Result};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::geojson::{self, GeoJson};
 use crate::listing;
+use crate::audit::{self, db::Kind};
 use crate::referrals::id_conflict;
+use crate::scope::Scope;
 use crate::state::AppState;
 use draft::SightingDraft;
 use ingest::Outcome;
@@ -236,7 +238,7 @@ pub async fn list_sightings(
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<ApiJson<SightingList>> {
     Ok(ApiJson(SightingList {
-        sightings: list(&state, &user, &query).await?,
+        sightings: list(&state, &user, &query, "/api/v1/sightings").await?,
     }))
 }
 
@@ -249,39 +251,49 @@ pub async fn sightings_geojson(
     user: CurrentUser,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<GeoJson> {
-    let sightings = list(&state, &user, &query).await?;
+    let sightings = list(&state, &user, &query, "/api/v1/sightings.geojson").await?;
     Ok(geojson::collection_of(sightings, |s| {
         (s.location.lat, s.location.lon)
     }))
 }
 
-async fn list(state: &AppState, user: &CurrentUser, query: &ListQuery) -> Result<Vec<Sighting>> {
+async fn list(
+    state: &AppState,
+    user: &CurrentUser,
+    query: &ListQuery,
+    via: &str,
+) -> Result<Vec<Sighting>> {
     let (from, to) = listing::time_window(query.from.as_deref(), query.to.as_deref())?;
     let (limit, offset) = listing::page(query.limit.as_deref(), query.offset.as_deref())?;
-    let mut filter = db::Filter {
+    let filter = db::Filter {
         station: query.station.clone().filter(|s| !s.is_empty()),
         from,
         to,
         bbox: listing::bbox(query.bbox.as_deref())?,
         limit,
         offset,
-        ..db::Filter::default()
     };
     match user.role {
-        Role::Supervisor => {}
-        Role::Duty => filter.station = listing::own_station(user, filter.station.as_deref())?,
-        Role::Patrol => filter.reporter = Some(user.id),
         Role::Hotline | Role::Admin => {
             return Err(ApiError::forbidden(
                 "this role does not read patrol sightings",
             ));
         }
+        Role::Duty => {
+            listing::own_station(user, filter.station.as_deref())?;
+        }
+        Role::Supervisor | Role::Patrol => {}
     }
+    let rows = db::list(&state.db, &filter, &Scope::sightings(user)).await?;
+    let shown: Vec<Uuid> = rows
+        .iter()
+        .filter(|r| view::carries_personal(r, user))
+        .map(|r| r.id)
+        .collect();
+    let reader = audit::db::Reader::User(user.id);
+    audit::db::record(&state.db, state.clock.now(), reader, Kind::Sighting, &shown, via).await?;
     let directory = state.directory();
-    db::list(&state.db, &filter)
-        .await?
-        .into_iter()
-        .filter(|row| view::can_read(user, row))
+    rows.into_iter()
         .map(|row| view::to_wire(row, &directory).map_err(ApiError::from))
         .collect()
 }

@@ -1,6 +1,6 @@
 //! Who may read a sighting, and the wire form.
 
-use mobile_api::{HotspotRef, Location, ReferralRef, Role, Sighting};
+use mobile_api::{HotspotRef, Location, ReferralRef, Sighting};
 
 use super::db::Row;
 use crate::auth::CurrentUser;
@@ -8,14 +8,9 @@ use crate::routing::Directory;
 use crate::routing::directory::area_ref;
 use crate::wire;
 
-/// The reporting officer, the station's duty officers and supervisors.
-pub fn can_read(user: &CurrentUser, row: &Row) -> bool {
-    match user.role {
-        Role::Supervisor => true,
-        Role::Duty => user.is_duty_of(&row.station_code),
-        Role::Patrol => row.reported_by == user.id,
-        Role::Hotline | Role::Admin => false,
-    }
+/// Whether showing the row shows someone else's notes, so that it must be logged.
+pub fn carries_personal(row: &Row, reader: &CurrentUser) -> bool {
+    row.reported_by != reader.id && !row.notes.is_empty()
 }
 
 pub fn to_wire(row: Row, directory: &Directory) -> anyhow::Result<Sighting> {
@@ -62,5 +57,6 @@ pub fn to_wire(row: Row, directory: &Directory) -> anyhow::Result<Sighting> {
         referral,
         items_given: serde_json::from_value(row.items_given)?,
         campaign: crate::campaigns::season::id_at(row.observed_at),
+        redacted_at: row.redacted_at,
     })
 }

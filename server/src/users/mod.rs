@@ -19,6 +19,8 @@ pub struct NewAccount {
     pub agency: Option<Agency>,
     pub unit: Option<String>,
     pub county_code: Option<String>,
+    /// The hotline channel (`110`, `12345`) an operator works; required for hotline accounts.
+    pub channel: Option<String>,
 }
 
 /// Create an account, checking what the role requires.
@@ -38,7 +40,18 @@ pub async fn add(db: &PgPool, account: NewAccount) -> anyhow::Result<Uuid> {
         Role::Patrol if account.agency.is_none() => {
             bail!("a patrol officer needs --agency police|urban_management|other")
         }
+        Role::Hotline if account.channel.is_none() => {
+            bail!("a hotline operator needs --channel 110|12345 (the referrals they may read)")
+        }
         _ => {}
+    }
+    if let Some(channel) = &account.channel {
+        if account.role != Role::Hotline {
+            bail!("--channel is for hotline operators");
+        }
+        if !matches!(channel.as_str(), "110" | "12345") {
+            bail!("--channel is 110 or 12345");
+        }
     }
     if let Some(code) = &account.station {
         let known: bool =
@@ -62,8 +75,8 @@ pub async fn add(db: &PgPool, account: NewAccount) -> anyhow::Result<Uuid> {
     let plain = account.password;
     let hash = tokio::task::spawn_blocking(move || password::hash(&plain)).await??;
     let id: Uuid = sqlx::query_scalar(
-        "insert into users (username, role, station_code, agency, unit, county_code, password_hash)
-         values ($1, $2, $3, $4, $5, $6, $7) returning id",
+        "insert into users (username, role, station_code, agency, unit, county_code, password_hash, channel)
+         values ($1, $2, $3, $4, $5, $6, $7, $8) returning id",
     )
     .bind(username)
     .bind(wire::name(&account.role))
@@ -72,6 +85,7 @@ pub async fn add(db: &PgPool, account: NewAccount) -> anyhow::Result<Uuid> {
     .bind(&account.unit)
     .bind(&account.county_code)
     .bind(hash)
+    .bind(&account.channel)
     .fetch_one(db)
     .await
     .map_err(|e| match &e {

@@ -1,0 +1,98 @@
+//! `GET /api/v1/audit/access`: who was shown which record's personal fields (PIPL), for city
+//! supervisors and admins. Readers are recorded where the answers are made ([`db::record`]).
+
+pub mod db;
+
+use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
+use mobile_api::{AccessEntry, AccessLog, Role};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, Result};
+use crate::extract::{ApiJson, ApiQuery};
+use crate::listing;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/audit/access", get(access_log))
+}
+
+/// Filters of the access log.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct AccessQuery {
+    /// A referral id: reads of that referral.
+    referral: Option<String>,
+    /// A sighting id: reads of that sighting.
+    sighting: Option<String>,
+    /// A username (or an Open311 partner's name): what they read.
+    user: Option<String>,
+    /// RFC 3339, inclusive.
+    from: Option<String>,
+    /// RFC 3339, exclusive.
+    to: Option<String>,
+    /// 1 to 1000, default 200.
+    limit: Option<String>,
+    offset: Option<String>,
+}
+
+/// Who read personal fields of which record, and when, newest first (city supervisors, admins).
+#[utoipa::path(get, path = "/api/v1/audit/access", tag = "audit", security(("bearer" = [])),
+    params(AccessQuery),
+    responses((status = 200, body = AccessLog),
+              (status = 400, description = "invalid_id, invalid_time, invalid_page", body = mobile_api::ErrorBody),
+              (status = 403, description = "not a city supervisor or an admin", body = mobile_api::ErrorBody)))]
+pub async fn access_log(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(query): ApiQuery<AccessQuery>,
+) -> Result<ApiJson<AccessLog>> {
+    let city_supervisor = user.role == Role::Supervisor && user.county_code.is_none();
+    if !(city_supervisor || user.role == Role::Admin) {
+        return Err(ApiError::forbidden(
+            "the access log is for city supervisors and admins",
+        ));
+    }
+    let id = |v: Option<&str>| {
+        v.filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<Uuid>().map_err(|_| {
+                    ApiError::bad_request("invalid_id", "referral and sighting are UUIDs")
+                })
+            })
+            .transpose()
+    };
+    let (referral, sighting) = (id(query.referral.as_deref())?, id(query.sighting.as_deref())?);
+    if referral.is_some() && sighting.is_some() {
+        return Err(ApiError::bad_request(
+            "invalid_id",
+            "ask for a referral or a sighting, not both",
+        ));
+    }
+    let (from, to) = listing::time_window(query.from.as_deref(), query.to.as_deref())?;
+    let (limit, offset) = listing::page(query.limit.as_deref(), query.offset.as_deref())?;
+    let filter = db::Filter {
+        record: referral.or(sighting),
+        username: query.user.filter(|u| !u.is_empty()),
+        from,
+        to,
+        limit,
+        offset,
+    };
+    let entries = db::list(&state.db, &filter)
+        .await?
+        .into_iter()
+        .map(|e| AccessEntry {
+            at: e.at,
+            user: e.reader,
+            role: e.reader_role,
+            partner: e.partner,
+            record_kind: e.record_kind,
+            record_id: e.record_id,
+            via: e.via,
+        })
+        .collect();
+    Ok(ApiJson(AccessLog { entries }))
+}

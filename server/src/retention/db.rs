@@ -1,0 +1,185 @@
+//! Redaction and clean-up statements. Redaction blanks the personal fields and timeline notes
+//! and appends a `redacted` event, in one transaction per batch.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgExecutor, PgPool};
+use uuid::Uuid;
+
+/// Timeline notes the server writes itself (channel, distance, escalation level): nothing
+/// personal, kept so the timeline still reads.
+const SYSTEM_NOTE_KINDS: &str = "('created', 'routed', 'escalated', 'redacted')";
+
+/// Redact referrals ended before `cutoff`, at most `batch`; returns how many.
+pub async fn redact_due_referrals(
+    pool: &PgPool,
+    cutoff: DateTime<Utc>,
+    now: DateTime<Utc>,
+    reason: &str,
+    batch: i64,
+) -> sqlx::Result<u64> {
+    let mut tx = pool.begin().await?;
+    // Skip rows a duty step holds: they are taken on the next pass.
+    let due: Vec<Uuid> = sqlx::query_scalar(
+        "select id from referrals
+         where redacted_at is null and resolved_at is not null and coalesce(closed_at, resolved_at) < $1
+         order by coalesce(closed_at, resolved_at) limit $2 for update skip locked",
+    )
+    .bind(cutoff)
+    .bind(batch)
+    .fetch_all(&mut *tx)
+    .await?;
+    let n = redact_referrals(&mut tx, &due, now, reason).await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// Redact sightings made before `cutoff` whose referral, if any, is redacted already.
+pub async fn redact_due_sightings(
+    pool: &PgPool,
+    cutoff: DateTime<Utc>,
+    now: DateTime<Utc>,
+    reason: &str,
+    batch: i64,
+) -> sqlx::Result<u64> {
+    let mut tx = pool.begin().await?;
+    let due: Vec<Uuid> = sqlx::query_scalar(
+        "select s.id from sightings s
+         where s.redacted_at is null and s.received_at < $1
+           and not exists (select 1 from referrals r where r.sighting_id = s.id and r.redacted_at is null)
+         order by s.received_at limit $2 for update of s skip locked",
+    )
+    .bind(cutoff)
+    .bind(batch)
+    .fetch_all(&mut *tx)
+    .await?;
+    let n = redact_sightings(&mut tx, &due, now, reason).await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// Blank the personal fields and notes of these referrals and record why.
+pub async fn redact_referrals(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+    now: DateTime<Utc>,
+    reason: &str,
+) -> sqlx::Result<u64> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let n = sqlx::query(
+        "update referrals set caller_phone = null, description = '', address_text = '',
+                redacted_at = coalesce(redacted_at, $2), updated_at = $2
+         where id = any($1)",
+    )
+    .bind(ids)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    // The one change the event log allows (see the trigger): a note set to null.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "update referral_events set note = null
+         where referral_id = any($1) and note is not null and kind not in {SYSTEM_NOTE_KINDS}"
+    )))
+    .bind(ids)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "insert into referral_events (referral_id, kind, actor_role, note, at)
+         select id, 'redacted', 'system', $3, $2 from unnest($1::uuid[]) id order by id",
+    )
+    .bind(ids)
+    .bind(now)
+    .bind(reason)
+    .execute(&mut *conn)
+    .await?;
+    Ok(n)
+}
+
+/// Blank the notes of these sightings and record why.
+pub async fn redact_sightings(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+    now: DateTime<Utc>,
+    reason: &str,
+) -> sqlx::Result<u64> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let n = sqlx::query(
+        "update sightings set notes = '', redacted_at = coalesce(redacted_at, $2) where id = any($1)",
+    )
+    .bind(ids)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    sqlx::query(
+        "insert into sighting_events (sighting_id, kind, note, at)
+         select id, 'redacted', $3, $2 from unnest($1::uuid[]) id order by id",
+    )
+    .bind(ids)
+    .bind(now)
+    .bind(reason)
+    .execute(&mut *conn)
+    .await?;
+    Ok(n)
+}
+
+pub async fn referral_exists(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar("select exists (select 1 from referrals where id = $1)")
+        .bind(id)
+        .fetch_one(db)
+        .await
+}
+
+pub async fn sighting_exists(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar("select exists (select 1 from sightings where id = $1)")
+        .bind(id)
+        .fetch_one(db)
+        .await
+}
+
+pub async fn referrals_of_sighting(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar("select id from referrals where sighting_id = $1")
+        .bind(id)
+        .fetch_all(db)
+        .await
+}
+
+/// Sessions expired or revoked before `before`.
+pub async fn delete_old_sessions(db: impl PgExecutor<'_>, before: DateTime<Utc>) -> sqlx::Result<u64> {
+    Ok(sqlx::query(
+        "delete from sessions where expires_at < $1 or revoked_at < $1",
+    )
+    .bind(before)
+    .execute(db)
+    .await?
+    .rows_affected())
+}
+
+pub async fn delete_old_login_failures(
+    db: impl PgExecutor<'_>,
+    before: DateTime<Utc>,
+) -> sqlx::Result<u64> {
+    Ok(sqlx::query("delete from login_failures where last_failed_at < $1")
+        .bind(before)
+        .execute(db)
+        .await?
+        .rows_affected())
+}
+
+/// Push rows delivered, or given up on, before `before`.
+pub async fn delete_finished_pushes(
+    db: impl PgExecutor<'_>,
+    before: DateTime<Utc>,
+) -> sqlx::Result<u64> {
+    Ok(sqlx::query(
+        "delete from push_outbox where delivered_at < $1 or failed_at < $1",
+    )
+    .bind(before)
+    .execute(db)
+    .await?
+    .rows_affected())
+}
