@@ -54,7 +54,11 @@ enum Command {
         #[command(flatten)]
         db: DbArgs,
         /// A referral's id.
-        #[arg(long, conflicts_with = "sighting", required_unless_present = "sighting")]
+        #[arg(
+            long,
+            conflicts_with = "sighting",
+            required_unless_present = "sighting"
+        )]
         referral: Option<uuid::Uuid>,
         /// A sighting's id (its referral, which carries its notes, is redacted with it).
         #[arg(long)]

@@ -7,8 +7,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::{
-    accountability, alerts, audit, auth, campaigns, health, heatmap, hotspots, live, push, referrals,
-    reports, routing, sightings, stations, web,
+    accountability, alerts, audit, auth, campaigns, health, heatmap, hotspots, live, push,
+    referrals, reports, routing, sightings, stations, web,
 };
 
 #[derive(OpenApi)]

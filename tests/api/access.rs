@@ -112,7 +112,11 @@ async fn callers_phones_and_descriptions_reach_only_hotline_supervisors_and_the_
                 .contains("thin jacket")
         );
     }
-    assert_eq!(as_other_duty.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        as_other_duty.status,
+        StatusCode::NOT_FOUND,
+        "out of scope is absent"
+    );
 }
 
 #[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
@@ -132,7 +136,7 @@ async fn a_patrol_officer_reads_their_own_referral_without_the_personal_fields(p
     assert_eq!(own.status, StatusCode::OK);
     assert!(own.body.get("caller_phone").is_none());
     assert!(own.body.get("description").is_none());
-    assert_eq!(someone_elses.status, StatusCode::FORBIDDEN);
+    assert_eq!(someone_elses.status, StatusCode::NOT_FOUND);
     assert_eq!(listed.body["referrals"].as_array().unwrap().len(), 1);
     assert!(listed.body["referrals"][0].get("caller_phone").is_none());
 }

@@ -189,10 +189,29 @@ async fn accounts_need_what_their_role_requires(pool: PgPool) {
         },
     )
     .await;
+    let hotline_without_channel = users::add(
+        &app.pool,
+        users::NewAccount {
+            role: mobile_api::Role::Hotline,
+            ..base.clone()
+        },
+    )
+    .await;
+    let channel_for_a_patrol = users::add(
+        &app.pool,
+        users::NewAccount {
+            role: mobile_api::Role::Patrol,
+            agency: Some(mobile_api::Agency::Police),
+            channel: Some("110".into()),
+            ..base.clone()
+        },
+    )
+    .await;
     let first = users::add(
         &app.pool,
         users::NewAccount {
             role: mobile_api::Role::Hotline,
+            channel: Some("110".into()),
             ..base.clone()
         },
     )
@@ -211,6 +230,13 @@ async fn accounts_need_what_their_role_requires(pool: PgPool) {
     assert!(unknown_station.is_err());
     assert!(patrol_without_agency.is_err());
     assert!(short_password.is_err());
+    assert!(
+        hotline_without_channel
+            .unwrap_err()
+            .to_string()
+            .contains("--channel")
+    );
+    assert!(channel_for_a_patrol.is_err());
     assert!(first.is_ok());
     assert!(taken.unwrap_err().to_string().contains("taken"));
 }

@@ -321,6 +321,9 @@ async fn alert_coverage_follows_check_ins_and_half_way_pushes_the_unvisited_once
     )
     .await;
     let coverage = app
+        .get_as(&supervisor, &format!("/api/v1/alerts/{id}/coverage"))
+        .await;
+    let patrol_view = app
         .get_as(&patrol, &format!("/api/v1/alerts/{id}/coverage"))
         .await;
     let early = halfway::run_once(&app.state).await.unwrap();
@@ -343,6 +346,12 @@ async fn alert_coverage_follows_check_ins_and_half_way_pushes_the_unvisited_once
     let rows = coverage.body["hotspots"].as_array().unwrap();
     assert_eq!(rows[0]["visited"], false, "unvisited first");
     assert_eq!(rows[1]["last_checkin_by"], patrol.username.as_str());
+    let patrol_rows = patrol_view.body["hotspots"].as_array().unwrap();
+    assert_eq!(patrol_rows[1]["visited"], true);
+    assert!(
+        patrol_rows[1]["last_checkin_by"].is_null(),
+        "officers are named to duty and supervisors only"
+    );
     assert_eq!((early, at_halfway, again), (0, 1, 0));
     let payload: Value = sqlx::query_scalar("select payload from push_outbox")
         .fetch_one(&app.pool)

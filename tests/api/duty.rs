@@ -139,7 +139,7 @@ async fn a_step_out_of_order_is_409_naming_the_current_state_and_changes_nothing
 }
 
 #[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
-async fn officers_of_another_station_and_other_roles_are_403(pool: PgPool) {
+async fn officers_of_another_station_get_404_and_roles_that_do_not_sign_403(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let id = routed_referral(&app, XINTAI_CENTRE).await;
 
@@ -148,7 +148,11 @@ async fn officers_of_another_station_and_other_roles_are_403(pool: PgPool) {
     let hotline = act(&app, &app.hotline().await, &id, "accept", json!({})).await;
     let supervisor = act(&app, &app.supervisor().await, &id, "accept", json!({})).await;
 
-    for reply in [&other_station, &patrol, &hotline, &supervisor] {
+    // Out of the account's scope, the referral is absent; in it, the role may not sign.
+    for reply in [&other_station, &patrol] {
+        assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    }
+    for reply in [&hotline, &supervisor] {
         assert_eq!(reply.status, StatusCode::FORBIDDEN);
     }
     assert_eq!(app.count("referrals", "status = 'routed'").await, 1);
@@ -207,7 +211,7 @@ async fn a_transfer_keeps_the_first_station_accountable_until_the_receiver_accep
     assert_eq!(first_cannot_accept.status, StatusCode::CONFLICT);
     assert_eq!(accepted.body["accountable_station"], "feicheng");
     assert!(accepted.body["pending_transfer_to"].is_null());
-    assert_eq!(first_now_out.status, StatusCode::FORBIDDEN);
+    assert_eq!(first_now_out.status, StatusCode::NOT_FOUND);
     assert_eq!(
         kinds(&accepted),
         ["created", "routed", "transferred", "accepted"]

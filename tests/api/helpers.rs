@@ -172,7 +172,10 @@ impl TestApp {
 
     /// A supervisor of one county (`--county CODE`).
     pub async fn county_supervisor(&self, county: &str) -> Account {
-        let username = format!("county-{county}-{}", &Uuid::new_v4().simple().to_string()[..6]);
+        let username = format!(
+            "county-{county}-{}",
+            &Uuid::new_v4().simple().to_string()[..6]
+        );
         self.create_account(users::NewAccount {
             username,
             password: PASSWORD.to_owned(),
@@ -188,7 +191,10 @@ impl TestApp {
 
     /// A hotline operator of `channel` (110, 12345).
     pub async fn hotline_of(&self, channel: &str) -> Account {
-        let username = format!("hotline{channel}-{}", &Uuid::new_v4().simple().to_string()[..6]);
+        let username = format!(
+            "hotline{channel}-{}",
+            &Uuid::new_v4().simple().to_string()[..6]
+        );
         self.create_account(users::NewAccount {
             username,
             password: PASSWORD.to_owned(),

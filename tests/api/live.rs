@@ -69,6 +69,21 @@ impl Events {
     }
 }
 
+impl Events {
+    /// Whether the server ends the stream within `within`.
+    async fn ends_within(&mut self, within: Duration) -> bool {
+        tokio::time::timeout(within, async {
+            while let Some(chunk) = self.body.next().await {
+                if chunk.is_err() {
+                    break;
+                }
+            }
+        })
+        .await
+        .is_ok()
+    }
+}
+
 /// Start the notification listener and wait until it listens.
 async fn listening(app: &TestApp) {
     let mut changes = app.state.live.subscribe();
@@ -246,4 +261,30 @@ async fn with_sessions_cached_a_disabled_account_and_a_logout_are_refused_at_onc
     let logout = app.post(&kept, "/api/v1/auth/logout", &json!({})).await;
     assert!(logout.status.is_success());
     until_status(&app, &kept, StatusCode::UNAUTHORIZED).await;
+}
+
+#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+async fn a_logout_or_a_disabled_account_ends_open_queue_streams_within_seconds(pool: PgPool) {
+    let app = TestApp::seeded(pool).await;
+    listening(&app).await;
+    let leaving = app.duty("xintai").await;
+    let lost_phone = app.duty("xintai").await;
+    let staying = app.duty("xintai").await;
+    let mut leaving_events = Events::open(&app, &leaving, "xintai").await;
+    let mut lost_events = Events::open(&app, &lost_phone, "xintai").await;
+    let mut staying_events = Events::open(&app, &staying, "xintai").await;
+    for e in [&mut leaving_events, &mut lost_events, &mut staying_events] {
+        assert_eq!(e.next().await.0, "ready");
+    }
+
+    let logout = app.post(&leaving, "/api/v1/auth/logout", &json!({})).await;
+    assert_eq!(logout.status, StatusCode::NO_CONTENT);
+    xunjiu_server::users::disable(&app.pool, &lost_phone.username, app.now())
+        .await
+        .unwrap();
+
+    assert!(leaving_events.ends_within(Duration::from_secs(5)).await);
+    assert!(lost_events.ends_within(Duration::from_secs(5)).await);
+    let here = routed_referral(&app, XINTAI_CENTRE).await;
+    assert_eq!(staying_events.next().await.1["referral_id"], here.as_str());
 }

@@ -19,6 +19,7 @@ mod grouped_writes;
 mod health;
 mod open311;
 mod openapi;
+mod personal_data;
 mod privacy;
 mod push;
 mod referrals;

@@ -139,7 +139,10 @@ async fn a_posted_request_becomes_a_routed_referral_on_the_partners_channel(pool
     assert_eq!(r[0]["service_request_id"], id.as_str());
     assert_eq!(r[0]["status"], "open");
     assert_eq!(r[0]["agency_responsible"], "新泰市救助管理站");
-    assert_eq!(r[0]["lat"], 35.9104);
+    assert_eq!(
+        r[0]["lat"], 35.91,
+        "the public sees the place to about 1 km"
+    );
     assert!(
         !body.contains("13912345678") && !body.contains("PRIVATE"),
         "no phone or description for a public reader"
@@ -152,9 +155,7 @@ async fn status_follows_the_station_and_lists_filter_by_status(pool: PgPool) {
     let p = partner(&app, "volunteers").await;
     let duty = app.duty("xintai").await;
     let done = p.file(&app, "sleeping_rough", "35.9104", "117.7602").await;
-    let open = p
-        .file(&app, "lost_or_confused", "35.9104", "117.7602")
-        .await;
+    let open = p.file(&app, "weather_danger", "35.9104", "117.7602").await;
     for step in ["accept", "en-route", "on-scene"] {
         act(&app, &duty, &done, step, json!({})).await;
     }
@@ -171,7 +172,7 @@ async fn status_follows_the_station_and_lists_filter_by_status(pool: PgPool) {
     let (_, opened) = get(&app, "/open311/v2/requests.xml?status=open").await;
     let (_, by_code) = get(
         &app,
-        "/open311/v2/requests.json?service_code=lost_or_confused",
+        "/open311/v2/requests.json?service_code=weather_danger",
     )
     .await;
 
@@ -214,6 +215,105 @@ async fn requests_about_minors_are_hidden_from_the_public_but_not_from_the_partn
     assert_eq!(own, StatusCode::OK);
     assert!(body.contains("minor_alone"));
     assert_eq!(urgent, "urgent");
+}
+
+#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+async fn the_public_sees_status_and_a_rounded_place_and_nothing_of_special_targets(pool: PgPool) {
+    let app = TestApp::seeded(pool).await;
+    let p = partner(&app, "volunteers").await;
+    let other = partner(&app, "taxis").await;
+    let rough = p.file(&app, "sleeping_rough", "35.9104", "117.7602").await;
+    let confused = p
+        .file(&app, "lost_or_confused", "35.9104", "117.7602")
+        .await;
+    let (status, posted) = p
+        .post(
+            &app,
+            "json",
+            &[
+                ("api_key", p.key.as_str()),
+                ("service_code", "sleeping_rough"),
+                ("lat", "36.1866"),
+                ("long", "117.1032"),
+                ("attribute[categories][]", "elderly"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let elderly = serde_json::from_str::<Value>(&posted).unwrap()[0]["service_request_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let listed_by = |key: Option<&str>| {
+        let key = key.map(|k| format!("?api_key={k}")).unwrap_or_default();
+        let app = &app;
+        async move {
+            let (_, body) = get(app, &format!("/open311/v2/requests.json{key}")).await;
+            serde_json::from_str::<Value>(&body).unwrap()
+        }
+    };
+
+    let public = listed_by(None).await;
+    let own = listed_by(Some(&p.key)).await;
+    let others = listed_by(Some(&other.key)).await;
+    let (one_confused, _) = get(&app, &format!("/open311/v2/requests/{confused}.json")).await;
+    let (one_elderly, _) = get(&app, &format!("/open311/v2/requests/{elderly}.xml")).await;
+    let (other_confused, _) = get(
+        &app,
+        &format!("/open311/v2/requests/{confused}.json?api_key={}", other.key),
+    )
+    .await;
+
+    let public = public.as_array().unwrap();
+    assert_eq!(public.len(), 1, "only the plain request: {public:?}");
+    let shown = &public[0];
+    assert_eq!(shown["service_request_id"], rough.as_str());
+    assert_eq!(
+        (shown["lat"].as_f64(), shown["long"].as_f64()),
+        (Some(35.91), Some(117.76))
+    );
+    assert!(shown["address"].is_null() && shown["description"].is_null());
+    assert!(shown["media_url"].is_null());
+    for key in [
+        "status",
+        "status_notes",
+        "service_code",
+        "service_name",
+        "agency_responsible",
+        "requested_datetime",
+        "updated_datetime",
+    ] {
+        assert!(!shown[key].is_null(), "{key}");
+    }
+    assert_eq!(one_confused, StatusCode::NOT_FOUND);
+    assert_eq!(one_elderly, StatusCode::NOT_FOUND);
+    assert_eq!(other_confused, StatusCode::NOT_FOUND);
+    assert_eq!(
+        others,
+        Value::Array(public.clone()),
+        "another partner sees what the public sees"
+    );
+    let own = own.as_array().unwrap();
+    assert_eq!(own.len(), 3);
+    let own_rough = own
+        .iter()
+        .find(|r| r["service_request_id"] == rough.as_str())
+        .unwrap();
+    assert_eq!(own_rough["lat"], 35.9104);
+    assert_eq!(own_rough["description"], "PRIVATE old man, grey coat");
+    let logged: Vec<String> = sqlx::query_scalar(
+        "select l.record_id::text from access_log l join partners p on p.id = l.partner_id
+         where p.name = 'volunteers' order by 1",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    let mut described = vec![rough.clone(), confused.clone()];
+    described.sort();
+    assert_eq!(
+        logged, described,
+        "full views with a description are logged"
+    );
 }
 
 #[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
@@ -347,7 +447,7 @@ async fn every_error_uses_the_spec_format_and_status(pool: PgPool) {
     assert_eq!(xml_status, StatusCode::FORBIDDEN);
     assert!(xml.contains("<errors><error><code>403</code><description>"));
     for (path, status) in [
-        ("/open311/v2/requests/not-an-id.json", 400),
+        ("/open311/v2/requests/not-an-id.json", 404),
         ("/open311/v2/requests.json?status=lost", 400),
         (
             "/open311/v2/requests.json?start_date=2026-01-01T00:00:00Z&end_date=2026-12-01T00:00:00Z",

@@ -6,7 +6,7 @@ import { Queue } from './queue.js';
 import { ReferralPanel } from './referral.js';
 import { MapView } from './mapview.js';
 import { Reports } from './reports.js';
-import { enableNotifications } from './notifications.js';
+import { disableNotifications, enableNotifications } from './notifications.js';
 
 const api = new Api('console');
 const $ = (id) => document.getElementById(id);
@@ -88,6 +88,8 @@ $('lang').addEventListener('click', () => {
   document.dispatchEvent(new Event('xunjiu:lang'));
 });
 $('logout').addEventListener('click', async () => {
+  // The subscription is removed while the token still works, then the token is revoked.
+  await disableNotifications(api).catch(() => {});
   await api.logout().catch(() => {});
   location.reload();
 });

@@ -17,6 +17,23 @@ export async function enableNotifications(api) {
   await api.post('/api/v1/push/subscriptions', { endpoint, keys });
 }
 
+/** Stop pushes to this browser: the server forgets the subscription, then the browser drops it.
+ * Called on logout, so that the next person at this desk is not sent the last one's alerts. */
+export async function disableNotifications(api) {
+  if (!('serviceWorker' in navigator)) return;
+  const registration = await navigator.serviceWorker.getRegistration('/console/');
+  const subscription = await registration?.pushManager?.getSubscription();
+  if (!subscription) return;
+  try {
+    await api.delete('/api/v1/push/subscriptions', { endpoint: subscription.endpoint });
+  } catch (err) {
+    // Already gone on the server: the browser side must still go.
+    if (err.status !== 404) throw err;
+  } finally {
+    await subscription.unsubscribe();
+  }
+}
+
 function fromBase64Url(text) {
   const base64 = text.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(text.length / 4) * 4, '=');
   return Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));

@@ -220,6 +220,9 @@ $('login').addEventListener('submit', async (e) => {
   }
 });
 $('logout').addEventListener('click', async () => {
+  // Unsent reports stay on the phone for this account alone; say so before they are left.
+  const { unsent } = await outbox.count();
+  if (unsent > 0 && !window.confirm(t('logout_unsent', { n: unsent }))) return;
   await api.logout().catch(() => {});
   location.reload();
 });

@@ -1,6 +1,8 @@
 // Reports and check-ins are written to IndexedDB before anything is sent, with the ids the
 // server deduplicates on, so a closed page, a dead network or a retry loses and doubles nothing.
 // Sightings go in batches (POST /api/v1/sightings/batch); check-ins one by one.
+// Each item belongs to the account that wrote it (`owner`): on a phone shared by a shift, what
+// one officer wrote is sent only under that officer's login, never under the next one's.
 
 const DB_NAME = 'xunjiu-patrol';
 const STORES = ['sightings', 'checkins', 'rejected'];
@@ -40,6 +42,12 @@ const put = (store, item) => run(store, 'readwrite', (s) => s.put(item));
 const remove = (store, ids) => run(store, 'readwrite', (s) => ids.forEach((id) => s.delete(id)));
 const all = (store) => run(store, 'readonly', (s) => s.getAll());
 
+/** The item as the server takes it, without what only the phone keeps. */
+function wire(item) {
+  const { owner: _owner, ...body } = item;
+  return body;
+}
+
 export class Outbox {
   constructor(api, onCount) {
     this.api = api;
@@ -47,18 +55,31 @@ export class Outbox {
     this.flushing = null;
   }
 
+  /** The logged-in account's id, or null. */
+  get owner() {
+    return this.api.user?.id ?? null;
+  }
+
+  /** This account's items of a store. Items saved before owners were kept (no `owner`) go
+   * with whoever logs in, as they always did. */
+  async mine(store) {
+    const owner = this.owner;
+    if (!owner) return [];
+    return (await all(store)).filter((item) => !item.owner || item.owner === owner);
+  }
+
   async addSighting(sighting) {
-    await put('sightings', sighting);
+    await put('sightings', { ...sighting, owner: this.owner });
     await this.count();
   }
 
   async addCheckin(hotspotId, checkin) {
-    await put('checkins', { ...checkin, hotspot_id: hotspotId });
+    await put('checkins', { ...checkin, hotspot_id: hotspotId, owner: this.owner });
     await this.count();
   }
 
   async count() {
-    const [sightings, checkins, rejected] = await Promise.all(STORES.map(all));
+    const [sightings, checkins, rejected] = await Promise.all(STORES.map((s) => this.mine(s)));
     const counts = { unsent: sightings.length + checkins.length, rejected };
     this.onCount(counts);
     return counts;
@@ -76,9 +97,10 @@ export class Outbox {
     const answers = new Map();
     if (!this.api.session) return answers;
     try {
-      const waiting = await all('sightings');
+      const waiting = await this.mine('sightings');
       for (let i = 0; i < waiting.length; i += BATCH) {
-        const result = await this.api.post('/api/v1/sightings/batch', { sightings: waiting.slice(i, i + BATCH) });
+        const batch = waiting.slice(i, i + BATCH).map(wire);
+        const result = await this.api.post('/api/v1/sightings/batch', { sightings: batch });
         const done = [];
         for (const item of result.results) {
           const sent = waiting[i + item.index];
@@ -93,8 +115,8 @@ export class Outbox {
         }
         await remove('sightings', done);
       }
-      for (const checkin of await all('checkins')) {
-        const { hotspot_id: hotspot, ...body } = checkin;
+      for (const checkin of await this.mine('checkins')) {
+        const { hotspot_id: hotspot, ...body } = wire(checkin);
         try {
           answers.set(checkin.id, await this.api.post(`/api/v1/hotspots/${hotspot}/checkins`, body));
         } catch (err) {

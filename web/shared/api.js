@@ -71,6 +71,10 @@ export class Api {
     return this.request('POST', path, body);
   }
 
+  delete(path, body) {
+    return this.request('DELETE', path, body);
+  }
+
   /** A file download that needs the token: fetched, then handed to the browser to save. */
   async download(path, filename) {
     const response = await this.fetch(path, { headers: this.headers() });

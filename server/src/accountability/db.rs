@@ -102,9 +102,14 @@ pub async fn transfers(
 }
 
 /// Stations that serve or stand in `county`.
-pub async fn stations_of_county(db: impl PgExecutor<'_>, county: &str) -> sqlx::Result<Vec<String>> {
-    sqlx::query_scalar("select code from stations where station_serves_county(code, $1) order by code")
-        .bind(county)
-        .fetch_all(db)
-        .await
+pub async fn stations_of_county(
+    db: impl PgExecutor<'_>,
+    county: &str,
+) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "select code from stations where station_serves_county(code, $1) order by code",
+    )
+    .bind(county)
+    .fetch_all(db)
+    .await
 }

@@ -165,7 +165,14 @@ async fn report(
         }
     };
     let now = state.clock.now();
-    let facts = db::facts(&state.db, from, to, only_station.as_deref(), county.as_deref()).await?;
+    let facts = db::facts(
+        &state.db,
+        from,
+        to,
+        only_station.as_deref(),
+        county.as_deref(),
+    )
+    .await?;
     let mut groups: BTreeMap<String, Vec<&db::Facts>> = BTreeMap::new();
     if group_by == "station" {
         // Every station in view gets a row, so a quiet station shows as zero rather than missing.

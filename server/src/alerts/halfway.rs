@@ -33,8 +33,14 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<u64> {
     for alert in &due {
         // An alert already over when the worker gets to it has nothing left to prompt.
         if alert.ends_at > now {
-            let rows =
-                db::coverage(&mut *tx, &alert.counties, alert.starts_at, alert.ends_at, false).await?;
+            let rows = db::coverage(
+                &mut *tx,
+                &alert.counties,
+                alert.starts_at,
+                alert.ends_at,
+                false,
+            )
+            .await?;
             for county in &alert.counties {
                 let unvisited: Vec<&str> = rows
                     .iter()

@@ -174,7 +174,9 @@ pub async fn get_alert(
     user: CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<ApiJson<Alert>> {
-    Ok(ApiJson(to_wire(&find(&state, id, county_of(&user)).await?)?))
+    Ok(ApiJson(to_wire(
+        &find(&state, id, county_of(&user)).await?,
+    )?))
 }
 
 /// Each active hotspot of the alert's counties (a county supervisor's county only): visited

@@ -64,7 +64,10 @@ pub async fn access_log(
             })
             .transpose()
     };
-    let (referral, sighting) = (id(query.referral.as_deref())?, id(query.sighting.as_deref())?);
+    let (referral, sighting) = (
+        id(query.referral.as_deref())?,
+        id(query.sighting.as_deref())?,
+    );
     if referral.is_some() && sighting.is_some() {
         return Err(ApiError::bad_request(
             "invalid_id",

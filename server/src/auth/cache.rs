@@ -10,6 +10,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use chrono::{DateTime, Duration, Utc};
+use tokio::sync::broadcast;
 use uuid::Uuid;
 
 use super::db::SessionRow;
@@ -23,12 +24,25 @@ const CAPACITY: usize = 50_000;
 /// A token's session and when it was read from the database.
 type Entries = HashMap<Vec<u8>, (SessionRow, DateTime<Utc>)>;
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SessionCache {
     enabled: AtomicBool,
     /// Bumped by every eviction, so a lookup that began before one is not stored after it.
     generation: AtomicU64,
     entries: Mutex<Entries>,
+    /// Accounts whose sessions may have changed (`None`: any account), for long-lived streams.
+    changes: broadcast::Sender<Option<Uuid>>,
+}
+
+impl Default for SessionCache {
+    fn default() -> Self {
+        Self {
+            enabled: AtomicBool::default(),
+            generation: AtomicU64::default(),
+            entries: Mutex::default(),
+            changes: broadcast::channel(256).0,
+        }
+    }
 }
 
 impl SessionCache {
@@ -70,6 +84,14 @@ impl SessionCache {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         self.generation.fetch_add(1, Ordering::AcqRel);
         entries.retain(|_, (row, _)| row.user.id != user);
+        drop(entries);
+        // No open stream is not an error.
+        let _ = self.changes.send(Some(user));
+    }
+
+    /// Hear of accounts whose sessions may have changed (`None`: perhaps any).
+    pub fn subscribe(&self) -> broadcast::Receiver<Option<Uuid>> {
+        self.changes.subscribe()
     }
 
     /// The listener is connected (`true`) or lost (`false`); either way, start empty.
@@ -78,6 +100,8 @@ impl SessionCache {
         self.generation.fetch_add(1, Ordering::AcqRel);
         entries.clear();
         self.enabled.store(on, Ordering::Release);
+        drop(entries);
+        let _ = self.changes.send(None);
     }
 
     /// Evict by a notification's payload; an unreadable one empties the cache.

@@ -88,7 +88,11 @@ pub async fn heatmap_tile(
         .map(|c| json!({"type": "Polygon", "coordinates": [cells::ring(c.cell)]}).to_string())
         .collect();
     // A coarse map's tile has no special_count column at all.
-    let special = if spec.coarse { "" } else { ", u.s as special_count" };
+    let special = if spec.coarse {
+        ""
+    } else {
+        ", u.s as special_count"
+    };
     let tile: Vec<u8> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "select coalesce(st_asmvt(t, $4, 4096, 'geom'), ''::bytea) from (
              select st_asmvtgeom(st_transform(st_setsrid(st_geomfromgeojson(u.g), 4326), 3857),

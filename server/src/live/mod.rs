@@ -4,15 +4,17 @@
 pub mod feed;
 
 use std::convert::Infallible;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::get;
 use futures::{Stream, StreamExt, stream};
+use tokio::sync::broadcast::error::RecvError;
 use tokio_stream::wrappers::BroadcastStream;
 
-use crate::auth::CurrentUser;
+use crate::auth::{self, CurrentUser};
 use crate::error::{ApiError, Result};
 use crate::extract::ApiPath;
 use crate::state::AppState;
@@ -59,5 +61,38 @@ pub async fn queue_events(
     let ready = stream::once(std::future::ready(Ok(Event::default()
         .event("ready")
         .data("{}"))));
-    Ok(Sse::new(ready.chain(changes)).keep_alive(KeepAlive::default()))
+    let ended = Box::pin(session_ended(state, user));
+    Ok(Sse::new(ready.chain(changes).take_until(ended)).keep_alive(KeepAlive::default()))
+}
+
+/// How often an open stream checks its token when no notification says anything: the bound on
+/// how long a revoked token keeps a stream open while the notification listener is down.
+const SESSION_CHECK: Duration = Duration::from_secs(15);
+
+/// Resolves once the stream's token no longer works: logged out, expired, revoked, or the
+/// account disabled. Checked whenever the account's sessions change, and every
+/// [`SESSION_CHECK`] in any case.
+async fn session_ended(state: AppState, user: CurrentUser) {
+    let mut changes = state.sessions.subscribe();
+    loop {
+        let heard = tokio::time::timeout(SESSION_CHECK, changes.recv()).await;
+        let concerns_us = match heard {
+            Ok(Ok(Some(id))) => id == user.id,
+            Ok(Err(RecvError::Closed)) => {
+                tokio::time::sleep(SESSION_CHECK).await;
+                true
+            }
+            // Timed out, lagged, or "any account": look.
+            Ok(Ok(None)) | Ok(Err(RecvError::Lagged(_))) | Err(_) => true,
+        };
+        if !concerns_us {
+            continue;
+        }
+        match auth::db::session_user(&state.db, &user.token_hash, state.clock.now()).await {
+            Ok(Some(_)) => {}
+            Ok(None) => return,
+            // The database is away: keep the stream; the next check decides.
+            Err(err) => tracing::debug!(error = %err, "session check of a queue stream failed"),
+        }
+    }
 }

@@ -4,6 +4,8 @@ use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
+/// A request as its reader may see it: `full` for the partner that posted it (exact place,
+/// address, description), otherwise the public view (place rounded to 0.01°, about 1 km).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RequestRow {
     pub id: Uuid,
@@ -14,9 +16,9 @@ pub struct RequestRow {
     pub updated_at: DateTime<Utc>,
     pub lat: f64,
     pub lon: f64,
-    pub address_text: String,
-    pub partner_id: Option<Uuid>,
-    pub involves_minor: bool,
+    pub address: Option<String>,
+    pub description: Option<String>,
+    pub full: bool,
 }
 
 /// What a reader asks for; `None` means any.
@@ -30,13 +32,28 @@ pub struct Filter {
     pub statuses: Option<Vec<String>>,
 }
 
-pub async fn list(db: impl PgExecutor<'_>, f: &Filter) -> sqlx::Result<Vec<RequestRow>> {
+/// Requests `partner` (or, without one, the public) may see. Requests about a special target
+/// (by category or by service) are the posting partner's alone: nobody else learns they exist.
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    f: &Filter,
+    partner: Option<Uuid>,
+) -> sqlx::Result<Vec<RequestRow>> {
     sqlx::query_as(
         "select r.id, r.open311_service_code as service_code, r.status, r.accountable_station, r.reported_at,
-                r.updated_at, st_y(r.location::geometry) as lat, st_x(r.location::geometry) as lon, r.address_text,
-                r.partner_id, 'minor' = any(r.categories) as involves_minor
+                r.updated_at,
+                case when v.full then st_y(r.location::geometry)
+                     else round(st_y(r.location::geometry)::numeric, 2)::float8 end as lat,
+                case when v.full then st_x(r.location::geometry)
+                     else round(st_x(r.location::geometry)::numeric, 2)::float8 end as lon,
+                case when v.full then nullif(r.address_text, '') end as address,
+                case when v.full then nullif(r.description, '') end as description,
+                v.full
          from referrals r
+         cross join lateral (select coalesce(r.partner_id = $6, false) as full) v
          where r.open311_service_code is not null
+           and (v.full or not (r.categories && array['minor', 'elderly', 'mental_disorder']
+                               or r.open311_service_code in ('lost_or_confused', 'minor_alone')))
            and ($1::uuid[] is null or r.id = any($1))
            and ($2::text[] is null or r.open311_service_code = any($2))
            and ($1::uuid[] is not null or (r.reported_at >= $3 and r.reported_at < $4))
@@ -49,6 +66,7 @@ pub async fn list(db: impl PgExecutor<'_>, f: &Filter) -> sqlx::Result<Vec<Reque
     .bind(f.from)
     .bind(f.to)
     .bind(&f.statuses)
+    .bind(partner)
     .fetch_all(db)
     .await
 }

@@ -1,6 +1,8 @@
 //! Open311 GeoReport v2 at `/open311/v2/`, so that 12345 platforms, volunteer groups, taxi
 //! companies and public apps can file referrals without a custom integration. Public readers
-//! see status and place, never a caller's phone, a description, or anything about minors.
+//! see status and a place rounded to about 1 km, never an address, a caller's phone or a
+//! description, and nothing at all of requests about minors, old people or people with a
+//! mental disorder; a partner's key shows it its own requests in full.
 
 pub mod db;
 pub mod format;
@@ -18,6 +20,7 @@ use mobile_api::{Channel, Priority};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::audit::{self, db::Kind, db::Reader};
 use crate::intake::{self, MAX_SHORT_TEXT, MAX_TEXT};
 use crate::referrals::db as referral_db;
 use crate::routing::GeoPoint;
@@ -179,6 +182,14 @@ async fn get_request(
     let Some((id, format)) = Format::split(&file) else {
         return no_such_format();
     };
+    // Ids are opaque to clients: one that cannot be ours is simply not found.
+    if Uuid::parse_str(id).is_err() {
+        return format::error(
+            StatusCode::NOT_FOUND,
+            format,
+            "service_request_id not found",
+        );
+    }
     let mut p = params(query.as_deref().map(str::as_bytes));
     p.push(("service_request_id".to_owned(), id.to_owned()));
     let answer = async {
@@ -278,8 +289,8 @@ async fn list_requests(state: &AppState, p: &Params, format: Format) -> Answer {
                 .map(|v| v.concat().into_iter().map(str::to_owned).collect())
         })
         .transpose()?;
-    // A partner presenting its key sees its own requests in full; everyone else, never one
-    // about a minor.
+    // A partner presenting its key sees its own requests in full and the others as the
+    // public does; the public never sees a request about a special target.
     let reader = match first(p, "api_key") {
         Some(key) => partners::by_key(&state.db, key).await?,
         None => None,
@@ -292,12 +303,27 @@ async fn list_requests(state: &AppState, p: &Params, format: Format) -> Answer {
         statuses,
     };
     let directory = state.directory();
-    let rows: Vec<Value> = db::list(&state.db, &filter)
-        .await?
+    let partner = reader.as_ref().map(|p| p.id);
+    let rows = db::list(&state.db, &filter, partner).await?;
+    if let Some(partner) = partner {
+        let shown: Vec<Uuid> = rows
+            .iter()
+            .filter(|r| r.full && (r.address.is_some() || r.description.is_some()))
+            .map(|r| r.id)
+            .collect();
+        let via = "/open311/v2/requests";
+        audit::db::record(
+            &state.db,
+            now,
+            Reader::Partner(partner),
+            Kind::Referral,
+            &shown,
+            via,
+        )
+        .await?;
+    }
+    let rows: Vec<Value> = rows
         .into_iter()
-        .filter(|r| {
-            !r.involves_minor || (reader.is_some() && r.partner_id == reader.as_ref().map(|p| p.id))
-        })
         .map(|r| {
             let station = directory.station_or_code(&r.accountable_station);
             let service = services::find(&r.service_code);
@@ -308,10 +334,10 @@ async fn list_requests(state: &AppState, p: &Params, format: Format) -> Answer {
                 "status_notes": status_notes(&r.status, &station.name),
                 "service_name": service.map(|s| s.name),
                 "service_code": r.service_code,
-                "description": null,
+                "description": r.description,
                 "agency_responsible": station.name,
                 "service_notice": format!("救助站电话 Station phone {}", station.phone),
-                "address": r.address_text,
+                "address": r.address,
                 "address_id": null,
                 "zipcode": null,
                 "requested_datetime": w3c(r.reported_at),

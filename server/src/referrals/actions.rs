@@ -9,7 +9,7 @@ use mobile_api::{
 use uuid::Uuid;
 
 use super::lifecycle::{self, Action, Snapshot};
-use super::{db, read};
+use super::{Answer, db, read};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, Result};
 use crate::extract::{ApiJson, ApiPath, OptionalJson};
@@ -260,7 +260,7 @@ async fn step(
     }
     tx.commit().await?;
     tracing::info!(referral_id = %id, step = action.event_kind(), status = %to, "referral step");
-    Ok(ApiJson(read(state, user, id, false).await?))
+    Ok(ApiJson(read(state, user, id, Answer::Step).await?))
 }
 
 pub(crate) fn snapshot(row: &db::Row) -> anyhow::Result<Snapshot> {

@@ -202,7 +202,11 @@ pub struct Reader<'a> {
 }
 
 /// One referral, if it is in the reader's scope.
-pub async fn get(db: impl PgExecutor<'_>, id: Uuid, reader: Reader<'_>) -> sqlx::Result<Option<Row>> {
+pub async fn get(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    reader: Reader<'_>,
+) -> sqlx::Result<Option<Row>> {
     let sql = format!(
         "{} where r.id = $1 and {}",
         select(reader.personal),
@@ -224,7 +228,11 @@ pub struct Filter {
     pub offset: i64,
 }
 
-pub async fn list(db: impl PgExecutor<'_>, f: &Filter, reader: Reader<'_>) -> sqlx::Result<Vec<Row>> {
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    f: &Filter,
+    reader: Reader<'_>,
+) -> sqlx::Result<Vec<Row>> {
     let sql = format!(
         "{}
          where ($1::text is null or r.station_code = $1 or r.accountable_station = $1)
@@ -386,7 +394,11 @@ pub async fn append_event(conn: &mut PgConnection, e: &NewEvent<'_>) -> sqlx::Re
 
 /// Open referrals a station holds or answers for, of those the reader may see: urgent first,
 /// then the soonest deadline.
-pub async fn queue(db: impl PgExecutor<'_>, station: &str, reader: Reader<'_>) -> sqlx::Result<Vec<Row>> {
+pub async fn queue(
+    db: impl PgExecutor<'_>,
+    station: &str,
+    reader: Reader<'_>,
+) -> sqlx::Result<Vec<Row>> {
     let sql = format!(
         "{}
          where r.status not in ('resolved', 'closed') and (r.station_code = $1 or r.accountable_station = $1)

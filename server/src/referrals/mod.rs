@@ -16,11 +16,11 @@ use mobile_api::{NewReferral, Referral, ReferralList, Role, Status};
 use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::audit::db::Kind;
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, Result};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::geojson::{self, GeoJson};
-use crate::audit::db::Kind;
 use crate::scope::{self, Scope};
 use crate::state::AppState;
 use crate::{audit, listing, wire};
@@ -117,7 +117,7 @@ pub async fn create_referral(
         tracing::info!(referral_id = %draft.id, station = %row.station_code, priority = %row.priority, "referral routed");
         StatusCode::CREATED
     };
-    let referral = read_one(&state, &user, draft.id).await?;
+    let referral = read(&state, &user, draft.id, Answer::Created).await?;
     Ok((status, ApiJson(referral)))
 }
 
@@ -138,33 +138,64 @@ pub async fn get_referral(
 }
 
 async fn read_one(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<Referral> {
-    read(state, user, id, true).await
+    read(state, user, id, Answer::Read).await
 }
 
-/// The referral as `user` may see it; out of their scope it is absent (404). `check_access` is
-/// off only to answer the officer who has just acted on it: a refused transfer, say, leaves the
-/// refusing station outside the referral, yet the committed step must still be answered with
-/// its result, though then without the personal fields.
+/// Why a referral is read back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Answer {
+    /// A plain read: out of scope it is absent.
+    Read,
+    /// The answer to the officer who has just taken a step. A refused transfer, say, leaves
+    /// the refusing station outside the referral, yet the committed step must still be answered
+    /// with its result, then without the personal fields.
+    Step,
+    /// The answer to the request that filed it: its personal fields came from the reader, so
+    /// showing them back is not logged as a read.
+    Created,
+}
+
+/// The referral as `user` may see it; out of their scope it is absent (404). Every answer that
+/// carries a personal field is logged, except the one to the request that supplied it.
 pub(crate) async fn read(
     state: &AppState,
     user: &CurrentUser,
     id: Uuid,
-    check_access: bool,
+    answer: Answer,
 ) -> Result<Referral> {
     let scope = Scope::referrals(user);
     let mut personal = scope::sees_personal_referral_fields(user);
-    let mut row = db::get(&state.db, id, db::Reader { scope: &scope, personal }).await?;
-    if row.is_none() && !check_access {
+    let mut row = db::get(
+        &state.db,
+        id,
+        db::Reader {
+            scope: &scope,
+            personal,
+        },
+    )
+    .await?;
+    if row.is_none() && answer == Answer::Step {
         personal = false;
-        let everywhere = db::Reader { scope: &Scope::City, personal };
+        let everywhere = db::Reader {
+            scope: &Scope::City,
+            personal,
+        };
         row = db::get(&state.db, id, everywhere).await?;
     }
     let row = row.ok_or_else(not_found)?;
     let events = db::events(&state.db, id, user.id, personal).await?;
-    if view::carries_personal(&row, user) {
+    if answer != Answer::Created && view::carries_personal(&row) {
         let reader = audit::db::Reader::User(user.id);
         let via = "/api/v1/referrals/{id}";
-        audit::db::record(&state.db, state.clock.now(), reader, Kind::Referral, &[id], via).await?;
+        audit::db::record(
+            &state.db,
+            state.clock.now(),
+            reader,
+            Kind::Referral,
+            &[id],
+            via,
+        )
+        .await?;
     }
     let actions = view::allowed_actions(user, &row)?;
     let mut referral = view::to_wire(row, &state.directory(), Some(events))?;
@@ -267,11 +298,19 @@ async fn list(
     let rows = db::list(&state.db, &filter, reader).await?;
     let shown: Vec<Uuid> = rows
         .iter()
-        .filter(|r| view::carries_personal(r, user))
+        .filter(|r| view::carries_personal(r))
         .map(|r| r.id)
         .collect();
     let reader = audit::db::Reader::User(user.id);
-    audit::db::record(&state.db, state.clock.now(), reader, Kind::Referral, &shown, via).await?;
+    audit::db::record(
+        &state.db,
+        state.clock.now(),
+        reader,
+        Kind::Referral,
+        &shown,
+        via,
+    )
+    .await?;
     let directory = state.directory();
     rows.into_iter()
         .map(|row| view::to_wire(row, &directory, None).map_err(ApiError::from))

@@ -8,9 +8,9 @@ use uuid::Uuid;
 use super::{db, view};
 use crate::audit::{self, db::Kind, db::Reader};
 use crate::auth::CurrentUser;
-use crate::scope::Scope;
 use crate::error::{ApiError, Result};
 use crate::extract::{ApiJson, ApiPath};
+use crate::scope::Scope;
 use crate::state::AppState;
 
 /// Open referrals of a station, urgent first, then soonest deadline, with the time left.
@@ -41,11 +41,19 @@ pub async fn station_queue(
     let rows = db::queue(&state.db, &code, reader).await?;
     let shown: Vec<Uuid> = rows
         .iter()
-        .filter(|r| view::carries_personal(r, &user))
+        .filter(|r| view::carries_personal(r))
         .map(|r| r.id)
         .collect();
     let via = "/api/v1/stations/{code}/queue";
-    audit::db::record(&state.db, now, Reader::User(user.id), Kind::Referral, &shown, via).await?;
+    audit::db::record(
+        &state.db,
+        now,
+        Reader::User(user.id),
+        Kind::Referral,
+        &shown,
+        via,
+    )
+    .await?;
     let entries = rows
         .into_iter()
         .map(|row| {
@@ -82,7 +90,9 @@ pub async fn may_follow_queue(state: &AppState, user: &CurrentUser, code: &str) 
     let allowed = match (user.role, &user.county_code) {
         (Role::Duty, _) => user.is_duty_of(code),
         (Role::Supervisor, None) => true,
-        (Role::Supervisor, Some(county)) => db::station_serves_county(&state.db, code, county).await?,
+        (Role::Supervisor, Some(county)) => {
+            db::station_serves_county(&state.db, code, county).await?
+        }
         _ => false,
     };
     if allowed {

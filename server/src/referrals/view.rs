@@ -8,12 +8,10 @@ use crate::routing::Directory;
 use crate::routing::directory::area_ref;
 use crate::wire;
 
-/// Whether the row as loaded carries a personal field, so that showing it must be logged. The
-/// author reading back what they filed is not logged: the data came from them.
-pub fn carries_personal(row: &Row, reader: &CurrentUser) -> bool {
+/// Whether the row as loaded carries a personal field, so that showing it must be logged.
+pub fn carries_personal(row: &Row) -> bool {
     let filled = |v: &Option<String>| v.as_deref().is_some_and(|t| !t.is_empty());
-    row.created_by != Some(reader.id)
-        && (filled(&row.caller_phone) || filled(&row.description) || filled(&row.address_text))
+    filled(&row.caller_phone) || filled(&row.description) || filled(&row.address_text)
 }
 
 /// The steps `user` may take on the referral now.

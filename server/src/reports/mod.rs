@@ -117,7 +117,9 @@ async fn build(
 ) -> Result<StageReport> {
     let w = (from, to);
     let counties = db::counties(&state.db, only).await?;
-    let city = only.is_none().then(|| (CITY.0.to_owned(), CITY.1.to_owned()));
+    let city = only
+        .is_none()
+        .then(|| (CITY.0.to_owned(), CITY.1.to_owned()));
     let mut rows: BTreeMap<String, StageRow> = counties
         .iter()
         .chain(city.iter())

@@ -149,25 +149,30 @@ pub async fn referrals_of_sighting(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::R
 }
 
 /// Sessions expired or revoked before `before`.
-pub async fn delete_old_sessions(db: impl PgExecutor<'_>, before: DateTime<Utc>) -> sqlx::Result<u64> {
-    Ok(sqlx::query(
-        "delete from sessions where expires_at < $1 or revoked_at < $1",
+pub async fn delete_old_sessions(
+    db: impl PgExecutor<'_>,
+    before: DateTime<Utc>,
+) -> sqlx::Result<u64> {
+    Ok(
+        sqlx::query("delete from sessions where expires_at < $1 or revoked_at < $1")
+            .bind(before)
+            .execute(db)
+            .await?
+            .rows_affected(),
     )
-    .bind(before)
-    .execute(db)
-    .await?
-    .rows_affected())
 }
 
 pub async fn delete_old_login_failures(
     db: impl PgExecutor<'_>,
     before: DateTime<Utc>,
 ) -> sqlx::Result<u64> {
-    Ok(sqlx::query("delete from login_failures where last_failed_at < $1")
-        .bind(before)
-        .execute(db)
-        .await?
-        .rows_affected())
+    Ok(
+        sqlx::query("delete from login_failures where last_failed_at < $1")
+            .bind(before)
+            .execute(db)
+            .await?
+            .rows_affected(),
+    )
 }
 
 /// Push rows delivered, or given up on, before `before`.
@@ -175,11 +180,11 @@ pub async fn delete_finished_pushes(
     db: impl PgExecutor<'_>,
     before: DateTime<Utc>,
 ) -> sqlx::Result<u64> {
-    Ok(sqlx::query(
-        "delete from push_outbox where delivered_at < $1 or failed_at < $1",
+    Ok(
+        sqlx::query("delete from push_outbox where delivered_at < $1 or failed_at < $1")
+            .bind(before)
+            .execute(db)
+            .await?
+            .rows_affected(),
     )
-    .bind(before)
-    .execute(db)
-    .await?
-    .rows_affected())
 }

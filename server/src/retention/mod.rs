@@ -108,17 +108,11 @@ pub async fn erase(
     let mut tx = pool.begin().await?;
     let (referrals, sightings) = match record {
         Record::Referral(id) => {
-            anyhow::ensure!(
-                db::referral_exists(&mut *tx, id).await?,
-                "no referral {id}"
-            );
+            anyhow::ensure!(db::referral_exists(&mut *tx, id).await?, "no referral {id}");
             (vec![id], vec![])
         }
         Record::Sighting(id) => {
-            anyhow::ensure!(
-                db::sighting_exists(&mut *tx, id).await?,
-                "no sighting {id}"
-            );
+            anyhow::ensure!(db::sighting_exists(&mut *tx, id).await?, "no sighting {id}");
             (db::referrals_of_sighting(&mut *tx, id).await?, vec![id])
         }
     };

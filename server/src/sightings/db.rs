@@ -273,14 +273,14 @@ pub async fn list(db: impl PgExecutor<'_>, f: &Filter, scope: &Scope) -> sqlx::R
         scope.sighting_condition(10)
     );
     let query = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-    .bind(&f.station)
-    .bind(f.from)
-    .bind(f.to)
-    .bind(b.map(|b| b.min_lon))
-    .bind(b.map(|b| b.min_lat))
-    .bind(b.map(|b| b.max_lon))
-    .bind(b.map(|b| b.max_lat))
-    .bind(f.limit)
-    .bind(f.offset);
+        .bind(&f.station)
+        .bind(f.from)
+        .bind(f.to)
+        .bind(b.map(|b| b.min_lon))
+        .bind(b.map(|b| b.min_lat))
+        .bind(b.map(|b| b.max_lon))
+        .bind(b.map(|b| b.max_lat))
+        .bind(f.limit)
+        .bind(f.offset);
     scope::bind(query, scope).fetch_all(db).await
 }

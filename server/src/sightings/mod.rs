@@ -18,12 +18,12 @@ use mobile_api::{
 use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::audit::{self, db::Kind};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, Result};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::geojson::{self, GeoJson};
 use crate::listing;
-use crate::audit::{self, db::Kind};
 use crate::referrals::id_conflict;
 use crate::scope::Scope;
 use crate::state::AppState;
@@ -287,11 +287,19 @@ async fn list(
     let rows = db::list(&state.db, &filter, &Scope::sightings(user)).await?;
     let shown: Vec<Uuid> = rows
         .iter()
-        .filter(|r| view::carries_personal(r, user))
+        .filter(|r| view::carries_personal(r))
         .map(|r| r.id)
         .collect();
     let reader = audit::db::Reader::User(user.id);
-    audit::db::record(&state.db, state.clock.now(), reader, Kind::Sighting, &shown, via).await?;
+    audit::db::record(
+        &state.db,
+        state.clock.now(),
+        reader,
+        Kind::Sighting,
+        &shown,
+        via,
+    )
+    .await?;
     let directory = state.directory();
     rows.into_iter()
         .map(|row| view::to_wire(row, &directory).map_err(ApiError::from))

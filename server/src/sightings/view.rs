@@ -3,14 +3,13 @@
 use mobile_api::{HotspotRef, Location, ReferralRef, Sighting};
 
 use super::db::Row;
-use crate::auth::CurrentUser;
 use crate::routing::Directory;
 use crate::routing::directory::area_ref;
 use crate::wire;
 
-/// Whether showing the row shows someone else's notes, so that it must be logged.
-pub fn carries_personal(row: &Row, reader: &CurrentUser) -> bool {
-    row.reported_by != reader.id && !row.notes.is_empty()
+/// Whether the row carries notes, so that showing it must be logged.
+pub fn carries_personal(row: &Row) -> bool {
+    !row.notes.is_empty()
 }
 
 pub fn to_wire(row: Row, directory: &Directory) -> anyhow::Result<Sighting> {
