@@ -96,7 +96,7 @@ async fn a_county_supervisor_reads_their_county_and_nothing_of_another(pool: PgP
     assert_eq!(own.body["caller_phone"], "13800138000");
     assert_eq!(other.status, StatusCode::NOT_FOUND);
     assert_eq!(other.error_code(), "referral_not_found");
-    assert_eq!(ids(&listed, "referrals"), [ningyang.clone()]);
+    assert_eq!(ids(&listed, "referrals"), [ningyang.as_str()]);
     assert_eq!(geojson.body["features"].as_array().unwrap().len(), 1);
     assert_eq!(sightings.body["sightings"].as_array().unwrap().len(), 1);
     assert_eq!(
