@@ -16,6 +16,20 @@ use crate::extract::{ApiJson, ApiQuery};
 use crate::listing;
 use crate::state::AppState;
 
+/// Log that `user` was shown the personal fields of the records `ids`, through `via` (the
+/// route's path template); one statement, or none when `ids` is empty.
+pub async fn shown_to(
+    state: &AppState,
+    user: &CurrentUser,
+    kind: db::Kind,
+    ids: impl IntoIterator<Item = Uuid>,
+    via: &str,
+) -> sqlx::Result<()> {
+    let ids: Vec<Uuid> = ids.into_iter().collect();
+    let reader = db::Reader::User(user.id);
+    db::record(&state.db, state.clock.now(), reader, kind, &ids, via).await
+}
+
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/audit/access", get(access_log))
 }

@@ -185,17 +185,7 @@ pub(crate) async fn read(
     let row = row.ok_or_else(not_found)?;
     let events = db::events(&state.db, id, user.id, personal).await?;
     if answer != Answer::Created && view::carries_personal(&row) {
-        let reader = audit::db::Reader::User(user.id);
-        let via = "/api/v1/referrals/{id}";
-        audit::db::record(
-            &state.db,
-            state.clock.now(),
-            reader,
-            Kind::Referral,
-            &[id],
-            via,
-        )
-        .await?;
+        audit::shown_to(state, user, Kind::Referral, [id], "/api/v1/referrals/{id}").await?;
     }
     let actions = view::allowed_actions(user, &row)?;
     let mut referral = view::to_wire(row, &state.directory(), Some(events))?;
@@ -296,21 +286,11 @@ async fn list(
         personal: scope::sees_personal_referral_fields(user),
     };
     let rows = db::list(&state.db, &filter, reader).await?;
-    let shown: Vec<Uuid> = rows
+    let shown = rows
         .iter()
         .filter(|r| view::carries_personal(r))
-        .map(|r| r.id)
-        .collect();
-    let reader = audit::db::Reader::User(user.id);
-    audit::db::record(
-        &state.db,
-        state.clock.now(),
-        reader,
-        Kind::Referral,
-        &shown,
-        via,
-    )
-    .await?;
+        .map(|r| r.id);
+    audit::shown_to(state, user, Kind::Referral, shown, via).await?;
     let directory = state.directory();
     rows.into_iter()
         .map(|row| view::to_wire(row, &directory, None).map_err(ApiError::from))

@@ -3,14 +3,12 @@
 use axum::extract::State;
 use mobile_api::{Queue, QueueEntry, Role, Status};
 
-use uuid::Uuid;
-
 use super::{db, view};
-use crate::audit::{self, db::Kind, db::Reader};
+use crate::audit::{self, db::Kind};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, Result};
 use crate::extract::{ApiJson, ApiPath};
-use crate::scope::Scope;
+use crate::scope::{self, Scope};
 use crate::state::AppState;
 
 /// Open referrals of a station, urgent first, then soonest deadline, with the time left.
@@ -36,24 +34,15 @@ pub async fn station_queue(
     let scope = Scope::referrals(&user);
     let reader = db::Reader {
         scope: &scope,
-        personal: true,
+        personal: scope::sees_personal_referral_fields(&user),
     };
     let rows = db::queue(&state.db, &code, reader).await?;
-    let shown: Vec<Uuid> = rows
+    let shown = rows
         .iter()
         .filter(|r| view::carries_personal(r))
-        .map(|r| r.id)
-        .collect();
+        .map(|r| r.id);
     let via = "/api/v1/stations/{code}/queue";
-    audit::db::record(
-        &state.db,
-        now,
-        Reader::User(user.id),
-        Kind::Referral,
-        &shown,
-        via,
-    )
-    .await?;
+    audit::shown_to(&state, &user, Kind::Referral, shown, via).await?;
     let entries = rows
         .into_iter()
         .map(|row| {

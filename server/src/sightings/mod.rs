@@ -285,21 +285,11 @@ async fn list(
         Role::Supervisor | Role::Patrol => {}
     }
     let rows = db::list(&state.db, &filter, &Scope::sightings(user)).await?;
-    let shown: Vec<Uuid> = rows
+    let shown = rows
         .iter()
         .filter(|r| view::carries_personal(r))
-        .map(|r| r.id)
-        .collect();
-    let reader = audit::db::Reader::User(user.id);
-    audit::db::record(
-        &state.db,
-        state.clock.now(),
-        reader,
-        Kind::Sighting,
-        &shown,
-        via,
-    )
-    .await?;
+        .map(|r| r.id);
+    audit::shown_to(state, user, Kind::Sighting, shown, via).await?;
     let directory = state.directory();
     rows.into_iter()
         .map(|row| view::to_wire(row, &directory).map_err(ApiError::from))
