@@ -1,5 +1,6 @@
 // Shared phones and desks: what one officer left unsent on a patrol phone is never sent under the
-// next officer's login, and logging out of a console stops its browser's pushes.
+// next officer's login, and logging out of a console stops its browser's pushes. And a county
+// supervisor's console offers only the queues of the county's stations.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,6 +18,7 @@ before(async () => {
     ['patrol.b', 'patrol', '--agency', 'urban_management'],
     ['duty.taian', 'duty', '--station', 'taian'],
     ['super.city', 'supervisor'],
+    ['super.ningyang', 'supervisor', '--county', '370921'],
   ]);
   browser = await launchBrowser();
 });
@@ -137,5 +139,16 @@ test("logging out of the console removes the browser's push subscription, server
     body: JSON.stringify({ endpoint }),
   });
   assert.equal(again.status, 404, 'the server forgot the subscription');
+  await context.close();
+});
+
+test("a county supervisor's console offers the county's station alone", async () => {
+  const context = await newContext(browser);
+  const page = await context.newPage();
+  await logIn(page, server.base, '/console/', 'super.ningyang');
+  await page.waitForSelector('#station-picker:not(.hidden)');
+  const options = await page.locator('#station-picker option').evaluateAll((els) => els.map((e) => e.value));
+  assert.deepEqual(options, ['ningyang']);
+  await page.waitForSelector('#live-state:not(.off)', { state: 'attached' });
   await context.close();
 });

@@ -38,7 +38,7 @@ async function start(user) {
 
   const { stations } = await api.get('/api/v1/stations');
   const supervisor = user.role === 'supervisor';
-  const station = supervisor ? pickStation(stations) : user.station;
+  const station = supervisor ? pickStation(await followable(user, stations)) : user.station;
   const detail = new ReferralPanel(api, $('detail'), stations, toast);
   const queue = new Queue(api, $('queue'), $('queue-empty'), $('live-state'), (id) => openReferral(id));
   const map = new MapView(api, $('map'), $('campaign'), $('coverage-summary'), (id) => openReferral(id));
@@ -68,12 +68,24 @@ async function start(user) {
   if (supervisor) new Reports(api, $('reports-panel'), () => $('campaign').value).start();
 }
 
+/** The stations whose queues a supervisor may follow: all for the city, for a county supervisor
+ * those that answer for the county or stand in it (the server holds the same rule). */
+async function followable(user, stations) {
+  if (!user.county_code) return stations;
+  const areas = await api.get('/api/v1/areas.geojson');
+  const serving = new Set(
+    areas.features.filter((f) => f.properties.code === user.county_code).map((f) => f.properties.station_code),
+  );
+  return stations.filter((s) => serving.has(s.code) || s.county_code === user.county_code);
+}
+
 function pickStation(stations) {
   const picker = $('station-picker');
   picker.replaceChildren(
     ...stations.map((s) => Object.assign(document.createElement('option'), { value: s.code, textContent: s.name })),
   );
-  picker.value = localStorage.getItem('xunjiu.console.station') ?? stations[0]?.code;
+  const remembered = localStorage.getItem('xunjiu.console.station');
+  picker.value = stations.some((s) => s.code === remembered) ? remembered : stations[0]?.code;
   picker.classList.remove('hidden');
   return picker.value;
 }
