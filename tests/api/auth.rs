@@ -221,6 +221,7 @@ async fn accounts_need_what_their_role_requires(pool: PgPool) {
         users::NewAccount {
             role: mobile_api::Role::Hotline,
             username: "SOMEONE".into(),
+            channel: Some("12345".into()),
             ..base
         },
     )

@@ -20,7 +20,6 @@ mod health;
 mod open311;
 mod openapi;
 mod personal_data;
-mod privacy;
 mod push;
 mod referrals;
 mod routing;
