@@ -112,6 +112,10 @@ pub struct Settings {
     #[arg(long, env = "XUNJIU_TILE_ATTRIBUTION", default_value = "")]
     pub tile_attribution: String,
 
+    /// Requests one Open311 partner key may post per minute (and at once).
+    #[arg(long, env = "XUNJIU_PARTNER_WRITES_PER_MINUTE", default_value_t = 60)]
+    pub partner_writes_per_minute: u32,
+
     /// Days after a referral ends (or a sighting is made) before its personal fields are
     /// redacted (PIPL art. 19); counts, times, places and outcomes stay.
     #[arg(long, env = "XUNJIU_RETENTION_DAYS", default_value_t = 365, value_parser = clap::value_parser!(u32).range(1..))]
@@ -159,6 +163,7 @@ impl Default for Settings {
             tile_url: None,
             tile_attribution: String::new(),
             retention_days: 365,
+            partner_writes_per_minute: 60,
         }
     }
 }

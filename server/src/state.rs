@@ -25,6 +25,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<Settings>,
     pub write_limiter: WriteLimiter,
+    /// The same for Open311 partners, a bucket per key.
+    pub partner_limiter: WriteLimiter,
     pub vapid: Arc<VapidKeys>,
     /// Committed referral changes, for live queues.
     pub live: Feed,
@@ -32,6 +34,8 @@ pub struct AppState {
     pub sessions: Arc<SessionCache>,
     /// Writes plain sightings in groups.
     pub sighting_writer: SightingWriter,
+    /// One permit per core: password hashes running at once.
+    pub password_hashing: Arc<tokio::sync::Semaphore>,
     directory: Arc<ArcSwap<Directory>>,
 }
 
@@ -49,9 +53,16 @@ impl AppState {
             live: Feed::default(),
             sessions: Arc::new(SessionCache::default()),
             sighting_writer: SightingWriter::start(db.clone()),
+            password_hashing: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, usize::from),
+            )),
             db,
             clock,
             write_limiter: WriteLimiter::new(settings.writes_per_minute, settings.write_burst),
+            partner_limiter: WriteLimiter::new(
+                settings.partner_writes_per_minute,
+                settings.partner_writes_per_minute,
+            ),
             settings: Arc::new(settings),
             directory: Arc::new(ArcSwap::from_pointee(directory)),
         })

@@ -12,7 +12,7 @@ fn batch(items: &[Value]) -> Value {
 
 #[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
 async fn a_batch_reports_each_item_in_order_and_one_bad_item_spares_the_rest(pool: PgPool) {
-    let app = TestApp::seeded(pool).await;
+    let app = TestApp::unlimited(pool).await;
     let officer = app.patrol().await;
     let now = app.now();
     let items = vec![
@@ -58,7 +58,7 @@ async fn a_batch_reports_each_item_in_order_and_one_bad_item_spares_the_rest(poo
 
 #[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
 async fn replaying_a_batch_creates_no_duplicates(pool: PgPool) {
-    let app = TestApp::seeded(pool).await;
+    let app = TestApp::unlimited(pool).await;
     let officer = app.patrol().await;
     let items: Vec<Value> = (0..50)
         .map(|i| {
@@ -90,7 +90,7 @@ async fn replaying_a_batch_creates_no_duplicates(pool: PgPool) {
 
 #[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
 async fn a_repeated_id_within_one_batch_is_stored_once(pool: PgPool) {
-    let app = TestApp::seeded(pool).await;
+    let app = TestApp::unlimited(pool).await;
     let officer = app.patrol().await;
     let one = sighting(app.now(), XINTAI_CENTRE);
     let changed = with(one.clone(), "people_count", json!(3));
@@ -116,7 +116,7 @@ async fn a_repeated_id_within_one_batch_is_stored_once(pool: PgPool) {
 
 #[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
 async fn a_batch_of_more_than_500_is_refused_whole(pool: PgPool) {
-    let app = TestApp::seeded(pool).await;
+    let app = TestApp::unlimited(pool).await;
     let officer = app.patrol().await;
     let items: Vec<Value> = (0..501)
         .map(|_| sighting(app.now(), XINTAI_CENTRE))
@@ -133,7 +133,7 @@ async fn a_batch_of_more_than_500_is_refused_whole(pool: PgPool) {
 
 #[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
 async fn a_full_batch_of_500_with_long_notes_fits_the_8_mib_limit(pool: PgPool) {
-    let app = TestApp::seeded(pool).await;
+    let app = TestApp::unlimited(pool).await;
     let officer = app.patrol().await;
     let items: Vec<Value> = (0..500)
         .map(|_| {

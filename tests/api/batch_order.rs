@@ -160,8 +160,8 @@ async fn end_state(app: &TestApp) -> Value {
 #[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
 async fn late_reordered_and_repeated_batches_end_as_one_in_order_delivery(pool: PgPool) {
     let sibling = Sibling::create().await;
-    let in_order = TestApp::seeded(pool).await;
-    let scrambled = TestApp::seeded(sibling.pool.clone()).await;
+    let in_order = TestApp::unlimited(pool).await;
+    let scrambled = TestApp::unlimited(sibling.pool.clone()).await;
     let items = offline_week(&in_order);
 
     // One phone, in order, in batches of 25.

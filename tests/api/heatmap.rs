@@ -75,7 +75,7 @@ async fn expected(app: &TestApp, condition: &str) -> (i64, i64, i64) {
 
 #[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
 async fn cell_counts_add_up_to_the_records_for_any_window_box_and_size(pool: PgPool) {
-    let app = TestApp::seeded(pool).await;
+    let app = TestApp::unlimited(pool).await;
     let officer = app.patrol().await;
     random_reports(&app, &officer).await;
     let supervisor = app.supervisor().await;
@@ -155,7 +155,7 @@ async fn cell_counts_add_up_to_the_records_for_any_window_box_and_size(pool: PgP
 
 #[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
 async fn maps_are_the_same_before_during_and_after_the_rollup_worker_folds_the_inbox(pool: PgPool) {
-    let app = TestApp::seeded(pool).await;
+    let app = TestApp::unlimited(pool).await;
     let officer = app.patrol().await;
     random_reports(&app, &officer).await;
     let supervisor = app.supervisor().await;
@@ -199,7 +199,7 @@ async fn maps_are_the_same_before_during_and_after_the_rollup_worker_folds_the_i
 
 #[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
 async fn the_referrals_layer_counts_referrals(pool: PgPool) {
-    let app = TestApp::seeded(pool).await;
+    let app = TestApp::unlimited(pool).await;
     let hotline = app.hotline().await;
     for _ in 0..3 {
         app.post(
@@ -231,7 +231,7 @@ async fn the_referrals_layer_counts_referrals(pool: PgPool) {
 
 #[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
 async fn bad_heatmap_parameters_are_400(pool: PgPool) {
-    let app = TestApp::seeded(pool).await;
+    let app = TestApp::unlimited(pool).await;
     let who = app.supervisor().await;
 
     for (query, code) in [
@@ -253,7 +253,7 @@ async fn bad_heatmap_parameters_are_400(pool: PgPool) {
 
 #[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
 async fn tiles_decode_as_mvt_and_a_tile_over_the_whole_city_holds_every_report(pool: PgPool) {
-    let app = TestApp::seeded(pool).await;
+    let app = TestApp::unlimited(pool).await;
     let officer = app.patrol().await;
     random_reports(&app, &officer).await;
     let supervisor = app.supervisor().await;
@@ -314,7 +314,7 @@ async fn tiles_decode_as_mvt_and_a_tile_over_the_whole_city_holds_every_report(p
 
 #[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
 async fn the_png_is_a_valid_image_of_the_requested_size_with_shaded_cells(pool: PgPool) {
-    let app = TestApp::seeded(pool).await;
+    let app = TestApp::unlimited(pool).await;
     let officer = app.patrol().await;
     random_reports(&app, &officer).await;
     let supervisor = app.supervisor().await;

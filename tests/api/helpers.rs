@@ -74,6 +74,16 @@ impl TestApp {
         Self::seeded_with(pool, Settings::default()).await
     }
 
+    /// Seeded, with write limits out of the way (tests of large batches, not of limits).
+    pub async fn unlimited(pool: PgPool) -> Self {
+        let settings = Settings {
+            writes_per_minute: 1_000_000,
+            write_burst: 1_000_000,
+            ..Settings::default()
+        };
+        Self::seeded_with(pool, settings).await
+    }
+
     pub async fn seeded_with(pool: PgPool, settings: Settings) -> Self {
         seed::run(&pool, settings.service_margin_m)
             .await
@@ -94,7 +104,8 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let router = app(state.clone());
-        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        tokio::spawn(async move { axum::serve(listener, service).await.unwrap() });
         Self {
             addr,
             pool,

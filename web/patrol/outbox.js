@@ -6,7 +6,9 @@
 
 const DB_NAME = 'xunjiu-patrol';
 const STORES = ['sightings', 'checkins', 'rejected'];
-const BATCH = 100;
+// Each report costs one write from the account's allowance (60 at once by default): batches stay
+// below it, and halve after a 429 in case the server's allowance is smaller.
+const BATCH = 50;
 
 function open() {
   return new Promise((resolve, reject) => {
@@ -53,6 +55,8 @@ export class Outbox {
     this.api = api;
     this.onCount = onCount;
     this.flushing = null;
+    this.batch = BATCH;
+    this.retryTimer = null;
   }
 
   /** The logged-in account's id, or null. */
@@ -98,8 +102,8 @@ export class Outbox {
     if (!this.api.session) return answers;
     try {
       const waiting = await this.mine('sightings');
-      for (let i = 0; i < waiting.length; i += BATCH) {
-        const batch = waiting.slice(i, i + BATCH).map(wire);
+      for (let i = 0; i < waiting.length; i += this.batch) {
+        const batch = waiting.slice(i, i + this.batch).map(wire);
         const result = await this.api.post('/api/v1/sightings/batch', { sightings: batch });
         const done = [];
         for (const item of result.results) {
@@ -129,9 +133,17 @@ export class Outbox {
       // Offline, logged out or the server is down: everything unsent stays for the next try.
       if (!(err.network || err.status === 401 || err.status === 429 || err.status >= 500)) throw err;
       if (err.status === 401) this.onLoggedOut?.();
+      if (err.status === 429) this.retryLater(err.retryAfter);
     } finally {
       await this.count();
     }
     return answers;
+  }
+
+  /** Too many writes: send again when the server says, in smaller batches. */
+  retryLater(seconds) {
+    this.batch = Math.max(1, Math.floor(this.batch / 2));
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.flush(), (seconds ?? 30) * 1000);
   }
 }

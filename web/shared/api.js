@@ -2,10 +2,12 @@
 // errors as {status, code, message} so that callers can tell a refusal from a lost network.
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, retryAfter = null) {
     super(message);
     this.status = status;
     this.code = code;
+    /** Seconds to wait before sending again (a 429's Retry-After). */
+    this.retryAfter = retryAfter;
   }
 
   /** The server never answered: offline, or the request was cut off. */
@@ -104,7 +106,8 @@ export class Api {
       // Not our JSON error (a proxy, say): keep the status line.
     }
     if (response.status === 401) localStorage.removeItem(this.key);
-    throw new ApiError(response.status, code, message);
+    const retryAfter = Number(response.headers.get('Retry-After')) || null;
+    throw new ApiError(response.status, code, message, retryAfter);
   }
 }
 

@@ -92,42 +92,72 @@ pub async fn revoke_session(
     Ok(())
 }
 
-/// Failed attempts in the current streak and when the last one was.
-pub async fn login_failures(
-    db: impl PgExecutor<'_>,
-    username: &str,
-) -> sqlx::Result<Option<(i32, DateTime<Utc>)>> {
-    sqlx::query_as("select failures, last_failed_at from login_failures where username = lower($1)")
-        .bind(username)
-        .fetch_optional(db)
-        .await
-}
-
-/// Count a failure; a streak older than `streak_window` starts again at one.
-pub async fn record_login_failure(
+/// Count a login attempt against the username, in the statement that reads the count; a streak
+/// older than `streak_window` starts again at one. Returns the attempts in the streak, this one
+/// included, and when the one before it was.
+pub async fn count_attempt(
     db: impl PgExecutor<'_>,
     username: &str,
     now: DateTime<Utc>,
     streak_window: chrono::Duration,
-) -> sqlx::Result<()> {
-    sqlx::query(
+) -> sqlx::Result<(i32, Option<DateTime<Utc>>)> {
+    sqlx::query_as(
         "insert into login_failures (username, failures, last_failed_at) values (lower($1), 1, $2)
          on conflict (username) do update set
              failures = case when login_failures.last_failed_at < $2 - $3 then 1 else login_failures.failures + 1 end,
-             last_failed_at = $2",
+             previous_at = case when login_failures.last_failed_at < $2 - $3 then null else login_failures.last_failed_at end,
+             last_failed_at = $2
+         returning failures, previous_at",
     )
     .bind(username)
     .bind(now)
     .bind(streak_window)
-    .execute(db)
-    .await?;
-    Ok(())
+    .fetch_one(db)
+    .await
 }
 
-pub async fn clear_login_failures(db: impl PgExecutor<'_>, username: &str) -> sqlx::Result<()> {
+/// The same per client address.
+pub async fn count_address_attempt(
+    db: impl PgExecutor<'_>,
+    address: std::net::IpAddr,
+    now: DateTime<Utc>,
+    streak_window: chrono::Duration,
+) -> sqlx::Result<(i32, Option<DateTime<Utc>>)> {
+    sqlx::query_as(
+        "insert into login_failures_by_address (address, failures, last_failed_at) values ($1::inet, 1, $2)
+         on conflict (address) do update set
+             failures = case when login_failures_by_address.last_failed_at < $2 - $3 then 1
+                             else login_failures_by_address.failures + 1 end,
+             previous_at = case when login_failures_by_address.last_failed_at < $2 - $3 then null
+                                else login_failures_by_address.last_failed_at end,
+             last_failed_at = $2
+         returning failures, previous_at",
+    )
+    .bind(address.to_string())
+    .bind(now)
+    .bind(streak_window)
+    .fetch_one(db)
+    .await
+}
+
+/// A successful login: the username's streak ends, and the address's attempt is taken back
+/// (a desk shared by a shift logs in many times; only failures should add up).
+pub async fn attempt_succeeded(
+    db: &sqlx::PgPool,
+    username: &str,
+    address: Option<std::net::IpAddr>,
+) -> sqlx::Result<()> {
     sqlx::query("delete from login_failures where username = lower($1)")
         .bind(username)
         .execute(db)
         .await?;
+    if let Some(address) = address {
+        sqlx::query(
+            "update login_failures_by_address set failures = greatest(failures - 1, 0) where address = $1::inet",
+        )
+        .bind(address.to_string())
+        .execute(db)
+        .await?;
+    }
     Ok(())
 }

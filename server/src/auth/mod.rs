@@ -18,7 +18,7 @@ use mobile_api::{LoginRequest, LoginResponse, User};
 pub use current_user::CurrentUser;
 
 use crate::error::{ApiError, Result};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ClientAddr};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -32,45 +32,82 @@ pub fn router() -> Router<AppState> {
 static DECOY_HASH: LazyLock<String> =
     LazyLock::new(|| password::hash("decoy password").unwrap_or_default());
 
+/// Longest username and password a login takes; longer ones are refused before any hashing.
+pub const MAX_USERNAME: usize = 64;
+pub const MAX_PASSWORD: usize = 256;
+/// How long a login waits for a free hashing slot before it is told to come back.
+const HASH_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Exchange a username and password for a bearer token.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses(
         (status = 200, body = LoginResponse),
         (status = 401, description = "invalid_credentials", body = mobile_api::ErrorBody),
-        (status = 429, description = "login_throttled: too many failures; see Retry-After", body = mobile_api::ErrorBody),
+        (status = 422, description = "text_too_long: a username over 64 or a password over 256 characters", body = mobile_api::ErrorBody),
+        (status = 429, description = "login_throttled: too many attempts for this account or from this address, or too many logins at once; see Retry-After", body = mobile_api::ErrorBody),
     ))]
 pub async fn login(
     State(state): State<AppState>,
+    ClientAddr(address): ClientAddr,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<ApiJson<LoginResponse>> {
+    if req.username.chars().count() > MAX_USERNAME || req.password.chars().count() > MAX_PASSWORD {
+        return Err(ApiError::unprocessable(
+            "text_too_long",
+            format!("a username has at most {MAX_USERNAME} characters, a password {MAX_PASSWORD}"),
+        ));
+    }
     let now = state.clock.now();
-    if let Some((failures, last)) = db::login_failures(&state.db, &req.username).await?
-        && let Some(wait) = throttle::wait(failures, last, now)
-    {
+    // Counted before the password is checked, in the statement that reads the count: parallel
+    // guesses each see the ones before them.
+    let (attempts, previous) =
+        db::count_attempt(&state.db, &req.username, now, throttle::STREAK_WINDOW).await?;
+    let mut wait = previous.and_then(|p| throttle::wait(attempts - 1, p, now));
+    if let Some(address) = address {
+        let (attempts, previous) =
+            db::count_address_attempt(&state.db, address, now, throttle::STREAK_WINDOW).await?;
+        let by_address = previous.and_then(|p| throttle::wait_address(attempts - 1, p, now));
+        wait = wait.max(by_address);
+    }
+    if let Some(wait) = wait {
         return Err(ApiError::too_many_requests(
             "login_throttled",
-            "too many failed logins for this account: wait before trying again",
+            "too many login attempts for this account or from this address: wait before trying again",
             wait.num_seconds().max(1),
         ));
     }
+    // Each hash takes a core and 19 MiB for a moment: no more of them at once than cores.
+    let permit = tokio::time::timeout(HASH_WAIT, state.password_hashing.clone().acquire_owned())
+        .await
+        .ok()
+        .and_then(|p| p.ok())
+        .ok_or_else(|| {
+            ApiError::too_many_requests(
+                "login_throttled",
+                "too many logins at once: try again in a moment",
+                1,
+            )
+        })?;
 
     let row = db::login_row(&state.db, &req.username).await?;
     let stored = row
         .as_ref()
         .map_or_else(|| DECOY_HASH.clone(), |r| r.password_hash.clone());
     let password = req.password;
-    let matches = tokio::task::spawn_blocking(move || password::verify(&password, &stored))
-        .await
-        .map_err(anyhow::Error::new)?;
+    let matches = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        password::verify(&password, &stored)
+    })
+    .await
+    .map_err(anyhow::Error::new)?;
     let Some(row) = row.filter(|r| matches && !r.disabled) else {
-        db::record_login_failure(&state.db, &req.username, now, throttle::STREAK_WINDOW).await?;
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "invalid_credentials",
             "unknown username, wrong password, or a disabled account",
         ));
     };
-    db::clear_login_failures(&state.db, &req.username).await?;
+    db::attempt_succeeded(&state.db, &req.username, address).await?;
 
     let token = token::generate();
     let token_hash = token::digest(&token);

@@ -51,13 +51,30 @@ fn first<'a>(p: &'a Params, key: &str) -> Option<&'a str> {
         .filter(|v| !v.trim().is_empty())
 }
 
-/// An Open311 failure, rendered in the format asked for.
-struct Failure(StatusCode, String);
+/// An Open311 failure, rendered in the format asked for; a 429 carries its Retry-After seconds.
+struct Failure(StatusCode, String, Option<i64>);
 
 type Answer = Result<Response, Failure>;
 
 fn fail(status: StatusCode, description: impl Into<String>) -> Failure {
-    Failure(status, description.into())
+    Failure(status, description.into(), None)
+}
+
+impl From<crate::ApiError> for Failure {
+    fn from(e: crate::ApiError) -> Self {
+        match e {
+            crate::ApiError::TooManyRequests {
+                message,
+                retry_after_s,
+                ..
+            } => Failure(StatusCode::TOO_MANY_REQUESTS, message, Some(retry_after_s)),
+            other if other.status().is_server_error() => fail(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the service is unavailable; retry shortly",
+            ),
+            other => fail(other.status(), other.to_string()),
+        }
+    }
 }
 
 impl From<sqlx::Error> for Failure {
@@ -71,8 +88,17 @@ impl From<sqlx::Error> for Failure {
 }
 
 fn finish(format: Format, answer: Answer) -> Response {
-    answer
-        .unwrap_or_else(|Failure(status, description)| format::error(status, format, &description))
+    answer.unwrap_or_else(|Failure(status, description, retry_after)| {
+        let mut response = format::error(status, format, &description);
+        if let Some(seconds) = retry_after
+            && let Ok(v) = seconds.to_string().parse()
+        {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, v);
+        }
+        response
+    })
 }
 
 fn no_such_format() -> Response {
@@ -385,6 +411,7 @@ async fn create_request(state: &AppState, p: &Params, format: Format) -> Answer 
     let partner = partners::by_key(&state.db, key)
         .await?
         .ok_or_else(|| fail(StatusCode::FORBIDDEN, "api_key is invalid or revoked"))?;
+    state.partner_limiter.check(partner.id)?;
     let code = first(p, "service_code")
         .ok_or_else(|| fail(StatusCode::BAD_REQUEST, "service_code is required"))?;
     let service: &Service = services::find(code).ok_or_else(|| {

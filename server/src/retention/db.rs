@@ -162,6 +162,7 @@ pub async fn delete_old_sessions(
     )
 }
 
+/// Login attempt counters, by username and by address, idle since before `before`.
 pub async fn delete_old_login_failures(
     db: impl PgExecutor<'_>,
     before: DateTime<Utc>,

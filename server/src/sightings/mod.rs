@@ -109,6 +109,7 @@ pub async fn create_sighting(
         (status = 400, description = "invalid_body", body = mobile_api::ErrorBody),
         (status = 413, description = "batch_too_large (more than 500 items) or body_too_large (over 8 MiB)", body = mobile_api::ErrorBody),
         (status = 403, body = mobile_api::ErrorBody),
+        (status = 429, description = "rate_limited: the batch costs one write per item; nothing was stored; see Retry-After", body = mobile_api::ErrorBody),
     ))]
 pub async fn create_sighting_batch(
     State(state): State<AppState>,
@@ -123,7 +124,10 @@ pub async fn create_sighting_batch(
             format!("a batch carries at most {MAX_BATCH} sightings"),
         ));
     }
-    state.write_limiter.check(user.id)?;
+    // Every record written costs one token: a batch of N costs N, all or nothing.
+    state
+        .write_limiter
+        .check_n(user.id, batch.sightings.len())?;
     let now = state.clock.now();
     let directory = state.directory();
 
