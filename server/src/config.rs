@@ -112,6 +112,15 @@ pub struct Settings {
     #[arg(long, env = "XUNJIU_TILE_ATTRIBUTION", default_value = "")]
     pub tile_attribution: String,
 
+    /// Push services beyond the browsers' own (comma-separated hosts, `*.` for subdomains),
+    /// such as a self-hosted autopush.
+    #[arg(long, env = "XUNJIU_PUSH_HOSTS", default_value = "")]
+    pub push_hosts: String,
+
+    /// Tests only: accept plain-http push endpoints on 127.0.0.1 / localhost.
+    #[arg(long, env = "XUNJIU_PUSH_ALLOW_LOOPBACK", default_value_t = false, action = clap::ArgAction::Set)]
+    pub push_allow_loopback: bool,
+
     /// Requests one Open311 partner key may post per minute (and at once).
     #[arg(long, env = "XUNJIU_PARTNER_WRITES_PER_MINUTE", default_value_t = 60)]
     pub partner_writes_per_minute: u32,
@@ -164,6 +173,8 @@ impl Default for Settings {
             tile_attribution: String::new(),
             retention_days: 365,
             partner_writes_per_minute: 60,
+            push_hosts: String::new(),
+            push_allow_loopback: false,
         }
     }
 }

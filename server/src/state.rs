@@ -34,6 +34,10 @@ pub struct AppState {
     pub sessions: Arc<SessionCache>,
     /// Writes plain sightings in groups.
     pub sighting_writer: SightingWriter,
+    /// The push endpoints the server sends to.
+    pub push_policy: Arc<crate::push::endpoints::Policy>,
+    /// Set when the server begins to shut down: open event streams end.
+    pub shutdown: tokio::sync::watch::Sender<bool>,
     /// One permit per core: password hashes running at once.
     pub password_hashing: Arc<tokio::sync::Semaphore>,
     directory: Arc<ArcSwap<Directory>>,
@@ -52,6 +56,11 @@ impl AppState {
             vapid,
             live: Feed::default(),
             sessions: Arc::new(SessionCache::default()),
+            push_policy: Arc::new(crate::push::endpoints::Policy::new(
+                &settings.push_hosts,
+                settings.push_allow_loopback,
+            )),
+            shutdown: tokio::sync::watch::Sender::new(false),
             sighting_writer: SightingWriter::start(db.clone()),
             password_hashing: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, usize::from),
@@ -66,6 +75,13 @@ impl AppState {
             settings: Arc::new(settings),
             directory: Arc::new(ArcSwap::from_pointee(directory)),
         })
+    }
+
+    /// Resolves once the server begins to shut down.
+    pub async fn shutting_down(&self) {
+        let mut changes = self.shutdown.subscribe();
+        // An error means the sender is gone, which is a shutdown too.
+        let _ = changes.wait_for(|down| *down).await;
     }
 
     /// The current directory snapshot.

@@ -78,9 +78,18 @@ async fn subscribe(app: &TestApp, who: &Account, b: &Browser) -> crate::helpers:
 }
 
 async fn deliver(app: &TestApp) -> usize {
-    xunjiu_server::push::sender::deliver_once(&app.state, &reqwest::Client::new())
+    xunjiu_server::push::sender::deliver_once(&app.state, &xunjiu_server::push::endpoints::client())
         .await
         .unwrap()
+}
+
+/// A server that accepts the tests' own push services on loopback.
+async fn push_app(pool: PgPool) -> TestApp {
+    let settings = xunjiu_server::config::Settings {
+        push_allow_loopback: true,
+        ..Default::default()
+    };
+    TestApp::seeded_with(pool, settings).await
 }
 
 fn decrypt(b: &Browser, body: &[u8]) -> Value {
@@ -92,7 +101,7 @@ fn decrypt(b: &Browser, body: &[u8]) -> Value {
 async fn a_new_referral_rings_at_its_station_encrypted_for_the_browser_and_signed_with_vapid(
     pool: PgPool,
 ) {
-    let app = TestApp::seeded(pool).await;
+    let app = push_app(pool).await;
     let officer = app.duty("xintai").await;
     let elsewhere = app.duty("taian").await;
     let xintai_browser = browser(AxumStatus::CREATED).await;
@@ -165,7 +174,7 @@ async fn a_new_referral_rings_at_its_station_encrypted_for_the_browser_and_signe
 
 #[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
 async fn a_transfer_rings_at_the_receiving_station(pool: PgPool) {
-    let app = TestApp::seeded(pool).await;
+    let app = push_app(pool).await;
     let id = routed_referral(&app, XINTAI_CENTRE).await;
     let feicheng = app.duty("feicheng").await;
     let b = browser(AxumStatus::CREATED).await;
@@ -189,7 +198,7 @@ async fn a_transfer_rings_at_the_receiving_station(pool: PgPool) {
 
 #[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
 async fn a_push_service_error_is_retried_with_backoff(pool: PgPool) {
-    let app = TestApp::seeded(pool).await;
+    let app = push_app(pool).await;
     let officer = app.duty("xintai").await;
     let b = browser(AxumStatus::SERVICE_UNAVAILABLE).await;
     subscribe(&app, &officer, &b).await;
@@ -214,7 +223,7 @@ async fn a_push_service_error_is_retried_with_backoff(pool: PgPool) {
 
 #[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
 async fn an_endpoint_answering_410_is_removed(pool: PgPool) {
-    let app = TestApp::seeded(pool).await;
+    let app = push_app(pool).await;
     let officer = app.duty("xintai").await;
     let b = browser(AxumStatus::GONE).await;
     subscribe(&app, &officer, &b).await;
@@ -228,7 +237,7 @@ async fn an_endpoint_answering_410_is_removed(pool: PgPool) {
 
 #[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
 async fn subscriptions_are_validated_and_can_be_removed(pool: PgPool) {
-    let app = TestApp::seeded(pool).await;
+    let app = push_app(pool).await;
     let officer = app.duty("xintai").await;
     let b = browser(AxumStatus::CREATED).await;
 
@@ -251,4 +260,76 @@ async fn subscriptions_are_validated_and_can_be_removed(pool: PgPool) {
     assert_eq!(stored, 1, "the same browser twice is one subscription");
     assert_eq!(removed.status(), StatusCode::NO_CONTENT);
     assert_eq!(app.count("push_subscriptions", "true").await, 0);
+}
+
+#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+async fn only_browser_push_services_are_taken_as_endpoints(pool: PgPool) {
+    let app = TestApp::seeded(pool).await;
+    let officer = app.duty("xintai").await;
+    let b = browser(AxumStatus::CREATED).await;
+    let keys = json!({"p256dh": b.p256dh, "auth": URL_SAFE_NO_PAD.encode(&b.auth)});
+    let post = |endpoint: &str| {
+        let body = json!({"endpoint": endpoint, "keys": keys});
+        let app = &app;
+        let officer = &officer;
+        async move { app.post(officer, "/api/v1/push/subscriptions", &body).await }
+    };
+
+    let refused = [
+        post("https://evil.example/push/1").await,
+        post("https://169.254.169.254/latest/meta-data").await,
+        post("http://fcm.googleapis.com/fcm/send/1").await,
+        post(&b.endpoint).await, // loopback, without the test setting
+    ];
+    let chrome = post("https://fcm.googleapis.com/fcm/send/abc").await;
+    let edge = post("https://wns2-sg2p.notify.windows.com/w/?token=abc").await;
+
+    for r in &refused {
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
+        assert_eq!(r.error_code(), "invalid_subscription");
+    }
+    assert_eq!(chrome.status, StatusCode::CREATED);
+    assert_eq!(edge.status, StatusCode::CREATED);
+}
+
+#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+async fn a_push_service_answering_with_a_redirect_is_not_followed(pool: PgPool) {
+    let app = push_app(pool).await;
+    let officer = app.duty("xintai").await;
+    let elsewhere = browser(AxumStatus::CREATED).await;
+    let target = elsewhere.endpoint.clone();
+    let router = axum::Router::new().route(
+        "/push/{token}",
+        axum::routing::post(move || {
+            let target = target.clone();
+            async move { axum::response::Redirect::temporary(&target) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let redirecting = Browser {
+        endpoint: format!("http://{addr}/push/{}", uuid::Uuid::new_v4()),
+        ..browser(AxumStatus::CREATED).await
+    };
+    assert_eq!(
+        subscribe(&app, &officer, &redirecting).await.status,
+        StatusCode::CREATED
+    );
+    routed_referral(&app, XINTAI_CENTRE).await;
+
+    assert_eq!(deliver(&app).await, 1);
+
+    assert!(
+        elsewhere.inbox.0.lock().unwrap().is_empty(),
+        "the redirect was not followed"
+    );
+    assert_eq!(
+        app.count(
+            "push_outbox",
+            "delivered_at is null and attempts = 1 and last_error is not null"
+        )
+        .await,
+        1
+    );
 }

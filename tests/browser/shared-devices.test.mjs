@@ -101,7 +101,7 @@ test("one phone, two officers: each officer's reports go under their own name on
 });
 
 test("logging out of the console removes the browser's push subscription, server and browser", async () => {
-  const endpoint = 'https://push.example.invalid/send/desk-1';
+  const endpoint = 'https://fcm.googleapis.com/fcm/send/desk-1';
   // Headless Chromium cannot reach a browser vendor's push service from here, so the browser's
   // PushManager is stood in for; the server side is the real one.
   const token = await server.login('duty.taian');

@@ -12,6 +12,7 @@ use web_push::{
     request_builder,
 };
 
+use super::endpoints::Policy;
 use super::vapid::VapidKeys;
 use crate::state::AppState;
 
@@ -63,8 +64,12 @@ pub async fn deliver_once(state: &AppState, client: &reqwest::Client) -> anyhow:
     .context("reading the push outbox")?;
     let vapid = state.vapid.clone();
     let subject = state.settings.vapid_subject.clone();
-    let results =
-        futures::future::join_all(due.iter().map(|d| send(client, &vapid, &subject, d))).await;
+    let policy = &state.push_policy;
+    let results = futures::future::join_all(
+        due.iter()
+            .map(|d| send(client, policy, &vapid, &subject, d)),
+    )
+    .await;
 
     for (d, result) in due.iter().zip(results) {
         let attempts = d.attempts + 1;
@@ -114,7 +119,18 @@ pub async fn deliver_once(state: &AppState, client: &reqwest::Client) -> anyhow:
     Ok(due.len())
 }
 
-async fn send(client: &reqwest::Client, vapid: &VapidKeys, subject: &str, d: &Due) -> Delivery {
+async fn send(
+    client: &reqwest::Client,
+    policy: &Policy,
+    vapid: &VapidKeys,
+    subject: &str,
+    d: &Due,
+) -> Delivery {
+    // Checked again at sending: a subscription stored before the allow-list, or before an
+    // operator narrowed it, is not sent to.
+    if let Err(why) = policy.check(&d.endpoint) {
+        return Delivery::Failed(why.to_owned());
+    }
     match try_send(client, vapid, subject, d).await {
         Ok(()) => Delivery::Delivered,
         Err(WebPushError::EndpointNotValid(_) | WebPushError::EndpointNotFound(_)) => {
@@ -168,7 +184,7 @@ async fn try_send(
 
 /// Deliver forever, a pass a second.
 pub async fn run(state: AppState) {
-    let client = reqwest::Client::new();
+    let client = super::endpoints::client();
     loop {
         match deliver_once(&state, &client).await {
             Ok(n) if n > 0 => continue,
