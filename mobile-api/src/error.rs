@@ -15,4 +15,7 @@ pub struct ErrorDetail {
     #[schema(example = "invalid_coordinates")]
     pub code: String,
     pub message: String,
+    /// On a 500: the request's `x-request-id`, to quote when reporting the fault.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }

@@ -40,6 +40,30 @@ pub struct ServeArgs {
     #[arg(long, env = "XUNJIU_CLOCK_START", value_parser = parse_instant)]
     pub clock_start: Option<chrono::DateTime<chrono::Utc>>,
 
+    /// Apply pending migrations at start. `false` lets `serve` run as a role that may read and
+    /// write rows but not change the schema (run `xunjiu migrate` as the owner instead).
+    #[arg(long, env = "XUNJIU_MIGRATE_ON_START", default_value_t = true, action = clap::ArgAction::Set)]
+    pub migrate_on_start: bool,
+
+    /// Seconds from SIGTERM until the process exits, whatever is still open: event streams end
+    /// at once, requests in flight get this long to finish.
+    #[arg(long, env = "XUNJIU_SHUTDOWN_GRACE_S", default_value_t = 10)]
+    pub shutdown_grace_s: u64,
+
+    /// A PEM certificate chain: with `XUNJIU_TLS_KEY`, `serve` speaks HTTPS itself (and sends
+    /// HSTS). Without them it speaks plain HTTP, and TLS must end in front of it.
+    #[arg(long, env = "XUNJIU_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+
+    /// The PEM private key of `XUNJIU_TLS_CERT`.
+    #[arg(
+        long,
+        env = "XUNJIU_TLS_KEY",
+        requires = "tls_cert",
+        hide_env_values = true
+    )]
+    pub tls_key: Option<std::path::PathBuf>,
+
     #[command(flatten)]
     pub settings: Settings,
 }

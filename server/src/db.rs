@@ -46,6 +46,26 @@ pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
         .context("applying database migrations")
 }
 
+/// Refuse to serve a database whose schema is behind this binary (when `serve` does not
+/// migrate by itself, `xunjiu migrate` must have run first).
+pub async fn check_migrated(pool: &PgPool) -> anyhow::Result<()> {
+    let applied: Vec<i64> =
+        sqlx::query_scalar("select version from _sqlx_migrations where success order by version")
+            .fetch_all(pool)
+            .await
+            .context("reading the applied migrations (has `xunjiu migrate` run?)")?;
+    let missing: Vec<i64> = MIGRATOR
+        .iter()
+        .map(|m| m.version)
+        .filter(|v| !applied.contains(v))
+        .collect();
+    anyhow::ensure!(
+        missing.is_empty(),
+        "the database lacks migrations {missing:?}: run `xunjiu migrate` as the schema's owner"
+    );
+    Ok(())
+}
+
 /// Whether an error means "the database cannot be reached" rather than "the query is wrong".
 pub fn is_unavailable(err: &sqlx::Error) -> bool {
     match err {

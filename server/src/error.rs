@@ -123,10 +123,14 @@ impl IntoResponse for ApiError {
                 ("internal_error", "internal server error".to_owned())
             }
         };
+        let request_id = matches!(this, Self::Internal(_))
+            .then(crate::headers::current_request_id)
+            .flatten();
         let body = ErrorBody {
             error: ErrorDetail {
                 code: code.to_owned(),
                 message,
+                request_id,
             },
         };
         let mut response = (this.status(), axum::Json(body)).into_response();

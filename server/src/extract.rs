@@ -8,10 +8,83 @@ use serde::Serialize;
 
 use crate::error::ApiError;
 
-/// JSON body in, JSON body out.
-#[derive(Debug, Clone, Copy, Default, FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+/// JSON body in, JSON body out. The body is read only after the extractors before it (the
+/// account) have passed, within the route's size limit, and refused with `invalid_text` if it
+/// holds a NUL.
+#[derive(Debug, Clone, Copy, Default)]
 pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: serde::de::DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        let json = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<mime_type::Essence>().ok())
+            .is_some_and(|m| m.is_json());
+        if !json {
+            return Err(ApiError::new(
+                axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Expected request with `Content-Type: application/json`",
+            ));
+        }
+        let bytes = body(req, state).await?;
+        axum::Json::<T>::from_bytes(&bytes)
+            .map(|j| Self(j.0))
+            .map_err(ApiError::from)
+    }
+}
+
+/// The request's body, within the route's limit (413 `body_too_large`), free of NUL (400
+/// `invalid_text`).
+pub async fn body<S: Send + Sync>(
+    req: axum::extract::Request,
+    state: &S,
+) -> Result<axum::body::Bytes, ApiError> {
+    let bytes = axum::body::Bytes::from_request(req, state)
+        .await
+        .map_err(|e| {
+            let code = if e.status().as_u16() == 413 {
+                "body_too_large"
+            } else {
+                "invalid_body"
+            };
+            ApiError::new(e.status(), code, e.body_text())
+        })?;
+    if crate::nul_guard::holds_nul(&bytes) {
+        return Err(crate::nul_guard::invalid_text());
+    }
+    Ok(bytes)
+}
+
+/// The media type without its parameters.
+mod mime_type {
+    pub struct Essence(String);
+
+    impl std::str::FromStr for Essence {
+        type Err = ();
+
+        fn from_str(s: &str) -> Result<Self, ()> {
+            let essence = s.split(';').next().ok_or(())?.trim().to_ascii_lowercase();
+            Ok(Self(essence))
+        }
+    }
+
+    impl Essence {
+        /// `application/json`, or a `+json` type.
+        pub fn is_json(&self) -> bool {
+            self.0 == "application/json"
+                || (self.0.starts_with("application/") && self.0.ends_with("+json"))
+        }
+    }
+}
 
 impl<T: Serialize> IntoResponse for ApiJson<T> {
     fn into_response(self) -> Response {
@@ -68,9 +141,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|e| ApiError::new(e.status(), "invalid_body", e.body_text()))?;
+        let bytes = body(req, state).await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self(T::default()));
         }

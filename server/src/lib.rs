@@ -14,6 +14,7 @@ pub mod error;
 pub mod escalation;
 pub mod extract;
 pub mod geojson;
+pub mod headers;
 pub mod health;
 pub mod heatmap;
 pub mod hotspots;
@@ -35,6 +36,7 @@ pub mod sightings;
 pub mod state;
 pub mod stations;
 pub mod telemetry;
+pub mod tls;
 pub mod users;
 pub mod web;
 pub mod wire;
@@ -46,6 +48,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -87,6 +90,7 @@ pub fn app(state: AppState) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(30),
         ))
+        .layer(axum::middleware::from_fn(headers::with_headers))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(telemetry::request_span)
@@ -97,6 +101,12 @@ pub fn app(state: AppState) -> Router {
                     },
                 ),
         )
+        // Outermost: every answer, and the request's log span, carry the id.
+        .layer(PropagateRequestIdLayer::new(headers::REQUEST_ID))
+        .layer(SetRequestIdLayer::new(headers::REQUEST_ID, MakeRequestUuid))
+        .layer(axum::middleware::map_request(
+            headers::drop_client_request_id,
+        ))
         .with_state(state)
 }
 

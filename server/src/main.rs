@@ -1,11 +1,11 @@
 //! The `xunjiu` binary: telemetry → config → pool → migrate → serve.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use mobile_api::{Agency, Role};
-use tokio::net::TcpListener;
 use xunjiu_server::clock::{Clock, ShiftedClock, SystemClock};
 use xunjiu_server::config::{DbArgs, ServeArgs, Settings};
 use xunjiu_server::{AppState, app, db, seed, telemetry, users};
@@ -262,7 +262,11 @@ async fn main() -> anyhow::Result<()> {
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let pool = db::pool(&args.db)?;
-    db::migrate(&pool).await?;
+    if args.migrate_on_start {
+        db::migrate(&pool).await?;
+    } else {
+        db::check_migrated(&pool).await?;
+    }
     let filled = xunjiu_server::heatmap::backfill::run(&pool).await?;
     if filled > 0 {
         tracing::info!(
@@ -290,14 +294,46 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tokio::spawn(xunjiu_server::heatmap::rollup::run(state.db.clone()));
     tokio::spawn(xunjiu_server::retention::run(state.clone()));
 
-    let listener = TcpListener::bind(args.listen)
-        .await
+    let listener = std::net::TcpListener::bind(args.listen)
         .with_context(|| format!("binding {}", args.listen))?;
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, "listening on http://{addr}");
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let handle = axum_server::Handle::new();
+    let grace = std::time::Duration::from_secs(args.shutdown_grace_s);
+    tokio::spawn({
+        let (handle, state) = (handle.clone(), state.clone());
+        async move {
+            shutdown_signal().await;
+            tracing::info!(grace_s = grace.as_secs(), "shutting down");
+            // Event streams never end by themselves: end them, then give requests in flight
+            // the grace period before connections are closed.
+            state.shutdown.send_replace(true);
+            handle.graceful_shutdown(Some(grace));
+        }
+    });
+    let router = app(state);
+    match (args.tls_cert, args.tls_key) {
+        (Some(cert), Some(key)) => {
+            let tls = xunjiu_server::tls::server_config(&cert, &key).await?;
+            tracing::info!(%addr, "listening on https://{addr}");
+            let service = xunjiu_server::tls::with_hsts(router)
+                .into_make_service_with_connect_info::<SocketAddr>();
+            axum_server::from_tcp_rustls(listener, tls)?
+                .handle(handle)
+                .serve(service)
+                .await?;
+        }
+        _ => {
+            tracing::info!(%addr, "listening on http://{addr}");
+            tracing::warn!(
+                "serving plain HTTP: TLS must end in front of this server (a reverse proxy), or set XUNJIU_TLS_CERT and XUNJIU_TLS_KEY"
+            );
+            let service = router.into_make_service_with_connect_info::<SocketAddr>();
+            axum_server::from_tcp(listener)?
+                .handle(handle)
+                .serve(service)
+                .await?;
+        }
+    }
     tracing::info!("shut down");
     Ok(())
 }

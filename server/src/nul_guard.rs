@@ -1,8 +1,9 @@
 //! PostgreSQL text cannot hold NUL, so a NUL anywhere in a request (`%00` in the path, query or a
-//! form, `\u0000` in JSON) would reach the database as an error. One guard for every route turns
-//! it into a 400 before any handler runs.
+//! form, `\u0000` in JSON) would reach the database as an error: it is a 400 `invalid_text`
+//! instead. The path and query are checked here, before any handler runs; bodies are checked by
+//! the extractors that read them ([`crate::extract::body`]), so a body the route refuses anyway
+//! (too large, no token) is never buffered for it.
 
-use axum::body::{Body, to_bytes};
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::middleware::Next;
@@ -11,8 +12,17 @@ use axum::response::{IntoResponse, Response};
 use crate::error::ApiError;
 use crate::open311::format::Format;
 
-/// The largest body any endpoint takes (a sighting batch); larger ones are refused here.
-const MAX_BODY: usize = 8 * 1024 * 1024;
+const MESSAGE: &str = "text may not contain NUL characters";
+
+/// Whether a body holds a NUL, raw or escaped for JSON or a form.
+pub fn holds_nul(bytes: &[u8]) -> bool {
+    bytes.contains(&0) || has(bytes, b"\\u0000") || has(bytes, b"%00")
+}
+
+/// The API's answer to a NUL.
+pub fn invalid_text() -> ApiError {
+    ApiError::bad_request("invalid_text", MESSAGE)
+}
 
 fn has(haystack: &[u8], needle: &[u8]) -> bool {
     haystack
@@ -20,8 +30,8 @@ fn has(haystack: &[u8], needle: &[u8]) -> bool {
         .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
-fn refused(path: &str) -> Response {
-    const MESSAGE: &str = "text may not contain NUL characters";
+/// The answer in the format of the route asked for.
+pub fn refused(path: &str) -> Response {
     if path.starts_with("/open311/") {
         let format = if path.ends_with(".xml") {
             Format::Xml
@@ -30,32 +40,16 @@ fn refused(path: &str) -> Response {
         };
         return crate::open311::format::error(StatusCode::BAD_REQUEST, format, MESSAGE);
     }
-    ApiError::bad_request("invalid_text", MESSAGE).into_response()
+    invalid_text().into_response()
 }
 
+/// Refuse a NUL in the path or query.
 pub async fn reject_nul(request: Request, next: Next) -> Response {
     let uri = request.uri().to_string();
-    let path = request.uri().path().to_owned();
     if has(uri.as_bytes(), b"%00") {
-        return refused(&path);
+        return refused(request.uri().path());
     }
-    let (parts, body) = request.into_parts();
-    let bytes = match to_bytes(body, MAX_BODY).await {
-        Ok(b) => b,
-        Err(_) => {
-            return ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
-                "the body is larger than 8 MiB",
-            )
-            .into_response();
-        }
-    };
-    if has(&bytes, b"\\u0000") || has(&bytes, b"%00") || bytes.contains(&0) {
-        return refused(&path);
-    }
-    next.run(Request::from_parts(parts, Body::from(bytes)))
-        .await
+    next.run(request).await
 }
 
 #[cfg(test)]

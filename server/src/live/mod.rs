@@ -61,7 +61,15 @@ pub async fn queue_events(
     let ready = stream::once(std::future::ready(Ok(Event::default()
         .event("ready")
         .data("{}"))));
-    let ended = Box::pin(session_ended(state, user));
+    // The stream ends when the token stops working, or when the server shuts down (a console
+    // reconnects to whichever server takes over).
+    let shutdown = state.clone();
+    let ended = Box::pin(async move {
+        tokio::select! {
+            () = session_ended(state, user) => {}
+            () = shutdown.shutting_down() => {}
+        }
+    });
     Ok(Sse::new(ready.chain(changes).take_until(ended)).keep_alive(KeepAlive::default()))
 }
 

@@ -169,6 +169,9 @@ async fn post_file(
     if stem != "requests" {
         return format::error(StatusCode::NOT_FOUND, format, "only requests can be posted");
     }
+    if crate::nul_guard::holds_nul(&body) {
+        return crate::nul_guard::refused(&format!("/open311/v2/{file}"));
+    }
     let p = params(Some(&body));
     finish(format, create_request(&state, &p, format).await)
 }

@@ -201,7 +201,11 @@ fn item_error(index: usize, id: Option<Uuid>, err: &ApiError) -> BatchItemResult
         id,
         status: BatchItemStatus::Error,
         sighting: None,
-        error: Some(ErrorDetail { code, message }),
+        error: Some(ErrorDetail {
+            code,
+            message,
+            request_id: None,
+        }),
     }
 }
 
