@@ -145,6 +145,11 @@ pub struct Settings {
     #[arg(long, env = "XUNJIU_PUSH_ALLOW_LOOPBACK", default_value_t = false, action = clap::ArgAction::Set)]
     pub push_allow_loopback: bool,
 
+    /// Password hashes that may run at once (each takes a core and 19 MiB for a moment); 0 means
+    /// one per core. Logins beyond wait up to 2 s, then get 429 `login_throttled`.
+    #[arg(long, env = "XUNJIU_LOGIN_HASH_SLOTS", default_value_t = 0)]
+    pub login_hash_slots: usize,
+
     /// Requests one Open311 partner key may post per minute (and at once).
     #[arg(long, env = "XUNJIU_PARTNER_WRITES_PER_MINUTE", default_value_t = 60)]
     pub partner_writes_per_minute: u32,
@@ -198,6 +203,7 @@ impl Default for Settings {
             retention_days: 365,
             partner_writes_per_minute: 60,
             push_hosts: String::new(),
+            login_hash_slots: 0,
             push_allow_loopback: false,
         }
     }

@@ -63,7 +63,10 @@ impl AppState {
             shutdown: tokio::sync::watch::Sender::new(false),
             sighting_writer: SightingWriter::start(db.clone()),
             password_hashing: Arc::new(tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(2, usize::from),
+                match settings.login_hash_slots {
+                    0 => std::thread::available_parallelism().map_or(2, usize::from),
+                    n => n,
+                },
             )),
             db,
             clock,

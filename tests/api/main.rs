@@ -16,6 +16,7 @@ mod campaigns;
 mod duty;
 mod escalation;
 mod grouped_writes;
+mod hardening;
 mod health;
 mod open311;
 mod openapi;
