@@ -31,10 +31,10 @@ function xunjiu(url, args, extraEnv = {}) {
 }
 
 /**
- * A server of our own: `accounts` is a list of [username, role, ...flags]. Returns the base URL,
- * a `login(username)` that gives an API token, and `stop()`.
+ * A server of our own: `accounts` is a list of [username, role, ...flags]; `env` overrides its
+ * settings. Returns the base URL, a `login(username)` that gives an API token, and `stop()`.
  */
-export async function startServer(name, accounts) {
+export async function startServer(name, accounts, env = {}) {
   const db = `xunjiu_browser_${name}`;
   psql(`drop database if exists ${db} with (force)`);
   psql(`create database ${db}`);
@@ -52,6 +52,7 @@ export async function startServer(name, accounts) {
       XUNJIU_CLOCK_START: START.toISOString(),
       XUNJIU_WRITES_PER_MINUTE: '100000',
       XUNJIU_WRITE_BURST: '100000',
+      ...env,
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -52,7 +52,7 @@ pub fn serve(url: &str, env: &[(&str, &str)]) -> Server {
     let line = lines
         .by_ref()
         .map_while(Result::ok)
-        .find(|l| l.contains("listening on http://"))
+        .find(|l| l.contains("listening on http"))
         .unwrap();
     let log = Arc::new(Mutex::new(Vec::new()));
     let kept = log.clone();
