@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
 //! The real binary as it is deployed: HTTPS with a certificate of the test's own, a bounded
 //! shutdown with event streams open, `serve` as a role without schema rights, and a database
 //! reached over TLS with `sslmode=verify-full`.
