@@ -70,7 +70,9 @@ pub async fn check_migrated(pool: &PgPool) -> anyhow::Result<()> {
 pub fn is_unavailable(err: &sqlx::Error) -> bool {
     match err {
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
-        sqlx::Error::Tls(_) => true,
+        // Something other than PostgreSQL answered (a half-open proxy or balancer), seen first
+        // as a garbled reply to the TLS request that `sslmode=prefer` sends on connecting.
+        sqlx::Error::Tls(_) | sqlx::Error::Protocol(_) => true,
         // 57P01..57P03: admin shutdown, crash shutdown, cannot connect now; 08xxx: connection.
         sqlx::Error::Database(db) => db
             .code()
