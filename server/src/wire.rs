@@ -4,11 +4,35 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+/// An enum of unit variants, which serde writes as a string: the only kind [`name`] takes.
+pub trait WireEnum: Serialize {}
+
+macro_rules! wire_enums {
+    ($($t:ty),* $(,)?) => { $(impl WireEnum for $t {})* };
+}
+
+wire_enums!(
+    mobile_api::Role,
+    mobile_api::Agency,
+    mobile_api::Channel,
+    mobile_api::Priority,
+    mobile_api::Status,
+    mobile_api::Outcome,
+    mobile_api::Category,
+    mobile_api::ActionTaken,
+    mobile_api::AlertKind,
+    mobile_api::HotspotKind,
+    mobile_api::CampaignKind,
+    mobile_api::Item,
+);
+
 /// `Role::UrbanManagement` → `"urban_management"`.
-pub fn name<T: Serialize>(value: &T) -> String {
+pub fn name<T: WireEnum>(value: &T) -> String {
     match serde_json::to_value(value) {
         Ok(serde_json::Value::String(s)) => s,
-        other => unreachable_name(other),
+        // `WireEnum` is implemented for unit enums only, which always serialize as strings: a
+        // wrong spelling stored in the database would be worse than stopping here.
+        other => unreachable!("a wire enum serialized as {other:?}"),
     }
 }
 
@@ -16,9 +40,4 @@ pub fn name<T: Serialize>(value: &T) -> String {
 pub fn parse<T: DeserializeOwned>(text: &str) -> anyhow::Result<T> {
     serde_json::from_value(serde_json::Value::String(text.to_owned()))
         .map_err(|e| anyhow::anyhow!("unknown value {text:?} in the database: {e}"))
-}
-
-fn unreachable_name(value: serde_json::Result<serde_json::Value>) -> String {
-    // Only unit enums are passed here; anything else is a programming error worth seeing.
-    format!("{value:?}")
 }
