@@ -68,10 +68,26 @@ impl From<crate::ApiError> for Failure {
                 retry_after_s,
                 ..
             } => Failure(StatusCode::TOO_MANY_REQUESTS, message, Some(retry_after_s)),
-            other if other.status().is_server_error() => fail(
+            crate::ApiError::DatabaseUnavailable => fail(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the service is unavailable; retry shortly",
             ),
+            crate::ApiError::Internal(err)
+                if err.chain().any(|e| {
+                    e.downcast_ref::<sqlx::Error>()
+                        .is_some_and(crate::db::is_unavailable)
+                }) =>
+            {
+                tracing::warn!(error = format!("{err:#}"), "database unavailable");
+                fail(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the service is unavailable; retry shortly",
+                )
+            }
+            crate::ApiError::Internal(err) => {
+                tracing::error!(error = format!("{err:#}"), "internal error");
+                fail(StatusCode::INTERNAL_SERVER_ERROR, "internal server error")
+            }
             other => fail(other.status(), other.to_string()),
         }
     }
@@ -79,11 +95,9 @@ impl From<crate::ApiError> for Failure {
 
 impl From<sqlx::Error> for Failure {
     fn from(e: sqlx::Error) -> Self {
-        tracing::error!(error = %e, "open311 database error");
-        fail(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the service is unavailable; retry shortly",
-        )
+        // Only a lost database is worth a partner's retry; anything else is our fault, and a
+        // retry would only repeat it.
+        Failure::from(crate::ApiError::from(e))
     }
 }
 
