@@ -62,6 +62,16 @@ impl ApiError {
         Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
     }
 
+    /// 409 `id_conflict`: the client-chosen id is taken by a different `what`.
+    pub fn id_conflict(what: &str) -> Self {
+        Self::conflict(
+            "id_conflict",
+            format!(
+                "this id is already used by a different {what}: generate a new UUID for a new report"
+            ),
+        )
+    }
+
     pub fn too_many_requests(
         code: &'static str,
         message: impl Into<String>,

@@ -18,6 +18,7 @@ pub mod headers;
 pub mod health;
 pub mod heatmap;
 pub mod hotspots;
+pub mod idempotent;
 pub mod intake;
 pub mod listing;
 pub mod live;

@@ -17,8 +17,8 @@ use uuid::Uuid;
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, Result};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::idempotent::{self, Fingerprint};
 use crate::intake::{self, MAX_TEXT};
-use crate::referrals::id_conflict;
 use crate::state::AppState;
 use crate::{hotspots, wire};
 
@@ -116,14 +116,8 @@ pub async fn create_alert(
     .rows_affected()
         == 1;
     let row = find(&state, req.id, None).await?;
-    if !inserted && (row.created_by != user.id || row.request_hash != hash) {
-        return Err(id_conflict("alert"));
-    }
-    let status = if inserted {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
+    let stored = (!inserted).then(|| Fingerprint::new(row.created_by, row.request_hash.clone()));
+    let status = idempotent::status(stored.as_ref(), &Fingerprint::new(user.id, hash), "alert")?;
     Ok((status, ApiJson(to_wire(&row)?)))
 }
 

@@ -18,8 +18,8 @@ use crate::auth::CurrentUser;
 use crate::error::{ApiError, Result};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::geojson::{self, GeoJson};
+use crate::idempotent::{self, Fingerprint};
 use crate::intake::{self, MAX_TEXT};
-use crate::referrals::id_conflict;
 use crate::routing::GeoPoint;
 use crate::state::AppState;
 use crate::{campaigns, wire};
@@ -302,16 +302,13 @@ pub async fn create_checkin(
     let row = db::get_checkin(&state.db, req.id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("check-in {} vanished", req.id))?;
-    if !inserted
-        && (row.officer_id != user.id || row.request_hash != hash || row.hotspot_id != hotspot_id)
-    {
-        return Err(id_conflict("check-in"));
-    }
-    let status = if inserted {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
+    // The hash covers the hotspot: the same id at another hotspot is a conflict.
+    let stored = (!inserted).then(|| Fingerprint::new(row.officer_id, row.request_hash.clone()));
+    let status = idempotent::status(
+        stored.as_ref(),
+        &Fingerprint::new(user.id, hash),
+        "check-in",
+    )?;
     Ok((status, ApiJson(checkin_to_wire(row)?)))
 }
 

@@ -21,6 +21,7 @@ use crate::auth::CurrentUser;
 use crate::error::{ApiError, Result};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::geojson::{self, GeoJson};
+use crate::idempotent::{self, Fingerprint};
 use crate::scope::{self, Scope};
 use crate::state::AppState;
 use crate::{audit, listing, wire};
@@ -105,18 +106,20 @@ pub async fn create_referral(
     let inserted = db::insert_new(&mut tx, creator, std::slice::from_ref(&row)).await?;
     tx.commit().await?;
 
-    let status = if inserted.is_empty() {
+    let stored = if inserted.is_empty() {
         let (created_by, stored_hash) = db::fingerprint(&state.db, draft.id)
             .await?
             .ok_or_else(|| anyhow::anyhow!("referral vanished after a conflicting insert"))?;
-        if created_by != Some(user.id) || stored_hash != hash {
-            return Err(id_conflict("referral"));
-        }
-        StatusCode::OK
+        Some(Fingerprint::new(created_by, stored_hash))
     } else {
         tracing::info!(referral_id = %draft.id, station = %row.station_code, priority = %row.priority, "referral routed");
-        StatusCode::CREATED
+        None
     };
+    let status = idempotent::status(
+        stored.as_ref(),
+        &Fingerprint::new(user.id, hash),
+        "referral",
+    )?;
     let referral = read(&state, &user, draft.id, Answer::Created).await?;
     Ok((status, ApiJson(referral)))
 }
@@ -295,14 +298,4 @@ async fn list(
     rows.into_iter()
         .map(|row| view::to_wire(row, &directory, None).map_err(ApiError::from))
         .collect()
-}
-
-/// The id belongs to a different record.
-pub fn id_conflict(what: &str) -> ApiError {
-    ApiError::conflict(
-        "id_conflict",
-        format!(
-            "this id is already used by a different {what}: generate a new UUID for a new report"
-        ),
-    )
 }

@@ -3,7 +3,7 @@
 
 pub mod db;
 pub mod draft;
-pub mod ingest;
+pub mod submit;
 pub mod view;
 pub mod writer;
 
@@ -23,12 +23,11 @@ use crate::auth::CurrentUser;
 use crate::error::{ApiError, Result};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::geojson::{self, GeoJson};
+use crate::idempotent::Outcome;
 use crate::listing;
-use crate::referrals::id_conflict;
 use crate::scope::Scope;
 use crate::state::AppState;
 use draft::SightingDraft;
-use ingest::Outcome;
 
 /// Most sightings one batch may carry.
 pub const MAX_BATCH: usize = 500;
@@ -69,35 +68,14 @@ pub async fn create_sighting(
     user.require(&[Role::Patrol])?;
     state.write_limiter.check(user.id)?;
     let draft = SightingDraft::parse(req, state.clock.now())?;
-    let directory = state.directory();
-    let row = ingest::route(&draft, &directory)?;
-    let id = draft.id;
-    // The common case, a new report that raises no referral: stored and read back in one
-    // statement, shared with the reports arriving beside it. A replay (or a report raising a
-    // referral) takes the general path.
-    if draft.referral_priority().is_none() {
-        let insert = writer::Insert {
-            reporter: user.id,
-            received_at: state.clock.now(),
-            row: row.clone(),
-        };
-        if let Some(stored) = state.sighting_writer.insert(insert).await? {
-            return Ok((
-                StatusCode::CREATED,
-                ApiJson(view::to_wire(stored, &directory)?),
-            ));
-        }
-    }
-    let outcome = ingest::store(&state, &user, &[(draft, row)]).await?;
-    let status = match outcome.first() {
-        Some(Outcome::Created) => StatusCode::CREATED,
-        Some(Outcome::Duplicate) => StatusCode::OK,
-        _ => return Err(id_conflict("sighting")),
-    };
-    let sighting = read(&state, &[id])
+    let (outcome, sighting) = submit::submit(&state, &user, vec![draft])
         .await?
         .pop()
-        .ok_or_else(|| anyhow::anyhow!("sighting {id} not found after storing it"))?;
+        .ok_or_else(|| anyhow::anyhow!("one report submitted, no answer"))??;
+    let status = match outcome {
+        Outcome::Created => StatusCode::CREATED,
+        _ => StatusCode::OK,
+    };
     Ok((status, ApiJson(sighting)))
 }
 
@@ -129,11 +107,11 @@ pub async fn create_sighting_batch(
         .write_limiter
         .check_n(user.id, batch.sightings.len())?;
     let now = state.clock.now();
-    let directory = state.directory();
 
-    // One slot per item, so results come back in request order whatever became of each.
+    // One slot per item, so results come back in request order whatever became of each. Items
+    // are parsed one by one, so one malformed item fails alone.
     let mut slots: Vec<Option<BatchItemResult>> = vec![None; batch.sightings.len()];
-    let mut accepted: Vec<(usize, (SightingDraft, db::NewRow))> = Vec::new();
+    let mut drafts: Vec<(usize, SightingDraft)> = Vec::new();
     for (index, value) in batch.sightings.into_iter().enumerate() {
         let id = value
             .get("id")
@@ -141,29 +119,22 @@ pub async fn create_sighting_batch(
             .and_then(|s| Uuid::parse_str(s).ok());
         let parsed = serde_json::from_value::<NewSighting>(value)
             .map_err(|e| ApiError::bad_request("invalid_body", e.to_string()))
-            .and_then(|req| SightingDraft::parse(req, now))
-            .and_then(|draft| ingest::route(&draft, &directory).map(|row| (draft, row)));
+            .and_then(|req| SightingDraft::parse(req, now));
         match parsed {
-            Ok(item) => accepted.push((index, item)),
+            Ok(draft) => drafts.push((index, draft)),
             Err(err) => slots[index] = Some(item_error(index, id, &err)),
         }
     }
-
-    let items: Vec<(SightingDraft, db::NewRow)> =
-        accepted.iter().map(|(_, item)| item.clone()).collect();
-    let outcomes = ingest::store(&state, &user, &items).await?;
-    let ids: Vec<Uuid> = items.iter().map(|(d, _)| d.id).collect();
-    let stored: std::collections::HashMap<Uuid, Sighting> = read(&state, &ids)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s))
-        .collect();
-    for ((index, (draft, _)), outcome) in accepted.iter().zip(outcomes) {
-        let sighting = stored.get(&draft.id).cloned();
-        slots[*index] = Some(match outcome {
-            Outcome::Created => ok_item(*index, draft.id, BatchItemStatus::Created, sighting),
-            Outcome::Duplicate => ok_item(*index, draft.id, BatchItemStatus::Duplicate, sighting),
-            Outcome::Conflict => item_error(*index, Some(draft.id), &id_conflict("sighting")),
+    let (places, drafts): (Vec<(usize, Uuid)>, Vec<SightingDraft>) =
+        drafts.into_iter().map(|(i, d)| ((i, d.id), d)).unzip();
+    let answers = submit::submit(&state, &user, drafts).await?;
+    for ((index, id), answer) in places.into_iter().zip(answers) {
+        slots[index] = Some(match answer {
+            Ok((Outcome::Created, sighting)) => {
+                ok_item(index, id, BatchItemStatus::Created, Some(sighting))
+            }
+            Ok((_, sighting)) => ok_item(index, id, BatchItemStatus::Duplicate, Some(sighting)),
+            Err(err) => item_error(index, Some(id), &err),
         });
     }
     let results: Vec<BatchItemResult> = slots.into_iter().flatten().collect();
@@ -193,8 +164,20 @@ fn ok_item(
 
 fn item_error(index: usize, id: Option<Uuid>, err: &ApiError) -> BatchItemResult {
     let (code, message) = match err {
-        ApiError::Client { code, message, .. } => ((*code).to_owned(), message.clone()),
-        other => ("internal_error".to_owned(), other.to_string()),
+        ApiError::Client { code, message, .. }
+        | ApiError::TooManyRequests { code, message, .. } => ((*code).to_owned(), message.clone()),
+        // Never the text of an internal error: it may name tables, or quote a row.
+        ApiError::DatabaseUnavailable => (
+            "database_unavailable".to_owned(),
+            "the database is unavailable; send this report again".to_owned(),
+        ),
+        ApiError::Internal(err) => {
+            tracing::error!(error = format!("{err:#}"), "batch item failed");
+            (
+                "internal_error".to_owned(),
+                "internal server error".to_owned(),
+            )
+        }
     };
     BatchItemResult {
         index,
@@ -207,15 +190,6 @@ fn item_error(index: usize, id: Option<Uuid>, err: &ApiError) -> BatchItemResult
             request_id: None,
         }),
     }
-}
-
-async fn read(state: &AppState, ids: &[Uuid]) -> Result<Vec<Sighting>> {
-    let directory = state.directory();
-    db::fetch(&state.db, ids)
-        .await?
-        .into_iter()
-        .map(|row| view::to_wire(row, &directory).map_err(ApiError::from))
-        .collect()
 }
 
 /// Filters of `GET /api/v1/sightings`.

@@ -1,30 +1,93 @@
-//! Storing sightings exactly once. A single upload and a batch of 500 take the same path: route
-//! each in memory, insert the new ones and the referrals they raise in one transaction, then
-//! tell replays (same id, same body) from conflicts (same id, different body or reporter).
+//! The one way in for sightings, one or a batch: [`submit`] routes each in memory, stores the
+//! new ones exactly once, tells replays (same id, same body, same officer) from conflicts, and
+//! reads back what is stored. A lone report that raises no referral goes through the grouped
+//! writer (`writer.rs`), which stores and reads it back in one statement shared with the reports
+//! arriving beside it; everything else (batches, reports raising a referral) is inserted with
+//! the referrals it raises in one transaction.
 
 use std::collections::HashMap;
 
+use mobile_api::Sighting;
 use uuid::Uuid;
 
 use super::db::{self, NewRow};
 use super::draft::SightingDraft;
+use super::{view, writer};
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
+use crate::idempotent::{self, Fingerprint, Outcome};
 use crate::referrals;
 use crate::routing::Directory;
 use crate::state::AppState;
 use crate::wire;
 
-/// How one sighting fared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Created,
-    Duplicate,
-    Conflict,
+/// What became of one submitted report: stored (or found stored by a replay) and read back,
+/// or refused (a routing error, or its id taken by a different report).
+pub type Submitted = Result<(Outcome, Sighting), ApiError>;
+
+/// Store `drafts` for `user`; one answer per draft, in order. An error of the whole (a lost
+/// database) fails the whole.
+pub async fn submit(
+    state: &AppState,
+    user: &CurrentUser,
+    drafts: Vec<SightingDraft>,
+) -> Result<Vec<Submitted>, ApiError> {
+    let directory = state.directory();
+    let mut answers: Vec<Option<Submitted>> = Vec::with_capacity(drafts.len());
+    let mut routed: Vec<(usize, (SightingDraft, NewRow))> = Vec::new();
+    for (i, draft) in drafts.into_iter().enumerate() {
+        match route(&draft, &directory) {
+            Ok(row) => {
+                answers.push(None);
+                routed.push((i, (draft, row)));
+            }
+            Err(err) => answers.push(Some(Err(err))),
+        }
+    }
+    let items: Vec<(SightingDraft, NewRow)> = routed.iter().map(|(_, it)| it.clone()).collect();
+    let outcomes = match items.as_slice() {
+        [(draft, row)] if draft.referral_priority().is_none() => {
+            let insert = writer::Insert {
+                reporter: user.id,
+                received_at: state.clock.now(),
+                row: row.clone(),
+            };
+            match state.sighting_writer.insert(insert).await? {
+                Some(stored) => {
+                    answers[routed[0].0] =
+                        Some(Ok((Outcome::Created, view::to_wire(stored, &directory)?)));
+                    return Ok(answers.into_iter().flatten().collect());
+                }
+                // Stored before: a replay or a conflict, judged as any other.
+                None => judge(state, user, &items, &HashMap::from([(row.id, 0)]), &[]).await?,
+            }
+        }
+        _ => store(state, user, &items).await?,
+    };
+    let kept: Vec<Uuid> = items
+        .iter()
+        .zip(&outcomes)
+        .filter(|(_, o)| **o != Outcome::Conflict)
+        .map(|((_, row), _)| row.id)
+        .collect();
+    let mut stored: HashMap<Uuid, Sighting> = HashMap::new();
+    for row in db::fetch(&state.db, &kept).await? {
+        stored.insert(row.id, view::to_wire(row, &directory)?);
+    }
+    for ((i, (_, row)), outcome) in routed.iter().zip(outcomes) {
+        answers[*i] = Some(match (outcome, stored.get(&row.id)) {
+            (Outcome::Conflict, _) => Err(ApiError::id_conflict("sighting")),
+            (outcome, Some(sighting)) => Ok((outcome, sighting.clone())),
+            (_, None) => {
+                Err(anyhow::anyhow!("sighting {} not found after storing it", row.id).into())
+            }
+        });
+    }
+    Ok(answers.into_iter().flatten().collect())
 }
 
 /// Route a draft, or say why it cannot be.
-pub fn route(draft: &SightingDraft, directory: &Directory) -> Result<NewRow, ApiError> {
+fn route(draft: &SightingDraft, directory: &Directory) -> Result<NewRow, ApiError> {
     /// Reports this close to a registered hotspot count as made at it.
     const HOTSPOT_SNAP_M: f64 = 150.0;
     let routed = directory.route(draft.point)?;
@@ -49,8 +112,8 @@ pub fn route(draft: &SightingDraft, directory: &Directory) -> Result<NewRow, Api
     })
 }
 
-/// Store routed sightings; the outcomes are in the order given.
-pub async fn store(
+/// Store routed sightings and the referrals they raise; the outcomes are in the order given.
+async fn store(
     state: &AppState,
     user: &CurrentUser,
     items: &[(SightingDraft, NewRow)],
@@ -72,7 +135,7 @@ pub async fn store(
         let mut conn = state.db.acquire().await?;
         let inserted = db::insert_new(&mut conn, user.id, now, &rows).await?;
         drop(conn);
-        return judge(state, user, items, &rows, &first_of, &inserted).await;
+        return judge(state, user, items, &first_of, &inserted).await;
     }
     let mut tx = state.db.begin().await?;
     let inserted = db::insert_new(&mut tx, user.id, now, &rows).await?;
@@ -95,45 +158,38 @@ pub async fn store(
         tracing::info!(referral_id = %r.id, sighting_id = ?r.sighting_id, station = %r.station_code, priority = %r.priority, "referral raised by a sighting");
     }
 
-    judge(state, user, items, &rows, &first_of, &inserted).await
+    judge(state, user, items, &first_of, &inserted).await
 }
 
-/// Created, duplicate (same content from the same officer) or conflict, per item.
+/// Created, replay (same content from the same officer) or conflict, per item.
 async fn judge(
     state: &AppState,
     user: &CurrentUser,
     items: &[(SightingDraft, NewRow)],
-    rows: &[NewRow],
     first_of: &HashMap<Uuid, usize>,
     inserted: &[Uuid],
 ) -> Result<Vec<Outcome>, ApiError> {
-    let others: Vec<Uuid> = rows
-        .iter()
-        .map(|r| r.id)
+    let others: Vec<Uuid> = first_of
+        .keys()
+        .copied()
         .filter(|id| !inserted.contains(id))
         .collect();
-    let stored: HashMap<Uuid, (Uuid, Vec<u8>)> = db::fingerprints(&state.db, &others)
+    let stored: HashMap<Uuid, Fingerprint> = db::fingerprints(&state.db, &others)
         .await?
         .into_iter()
-        .map(|(id, reporter, hash)| (id, (reporter, hash)))
+        .map(|(id, reporter, hash)| (id, Fingerprint::new(reporter, hash)))
         .collect();
     Ok(items
         .iter()
         .enumerate()
         .map(|(i, (_, row))| {
+            let sent = Fingerprint::new(user.id, row.request_hash.clone());
             if first_of[&row.id] == i && inserted.contains(&row.id) {
-                return Outcome::Created;
+                return idempotent::outcome(None, &sent);
             }
-            let same = match stored.get(&row.id) {
-                Some((reporter, hash)) => *reporter == user.id && *hash == row.request_hash,
-                // Inserted by this very request: compare with that item.
-                None => items[first_of[&row.id]].1.request_hash == row.request_hash,
-            };
-            if same {
-                Outcome::Duplicate
-            } else {
-                Outcome::Conflict
-            }
+            // Not stored before: inserted by this very request, so compare with that item.
+            let first = Fingerprint::new(user.id, items[first_of[&row.id]].1.request_hash.clone());
+            idempotent::outcome(Some(stored.get(&row.id).unwrap_or(&first)), &sent)
         })
         .collect())
 }
