@@ -493,7 +493,7 @@ async fn create_request(state: &AppState, p: &Params, format: Format) -> Answer 
         .map_err(|_| fail(StatusCode::INTERNAL_SERVER_ERROR, "partner channel"))?;
     let now = state.clock.now();
     let id = Uuid::new_v4();
-    let row = referral_db::NewRow {
+    let report = referral_db::Report {
         id,
         channel: wire::name(&channel),
         external_ref: first(p, "account_id").map(str::to_owned),
@@ -504,16 +504,12 @@ async fn create_request(state: &AppState, p: &Params, format: Format) -> Answer 
         people_count: i32::try_from(people).unwrap_or(1),
         categories,
         description: description.unwrap_or_default(),
-        priority: wire::name(&priority),
-        station_code: routed.station.station.code.clone(),
-        distance_m: routed.distance_m,
-        area_code: routed.area.map(|a| a.area.code.clone()),
-        accept_by: now + state.settings.accept_within(priority),
-        on_scene_by: now + state.settings.scene_within(priority),
         sighting_id: None,
         request_hash: intake::request_hash(&id),
         open311_service_code: Some(service.code.to_owned()),
     };
+    let placed = routed.placement();
+    let row = referral_db::NewRow::routed(report, priority, placed, &state.settings, now);
     let creator = referral_db::Creator {
         user_id: None,
         partner_id: Some(partner.id),

@@ -5,12 +5,18 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
-use crate::routing::GeoPoint;
-use crate::scope::{self, Scope};
+use mobile_api::Priority;
 
-/// One referral to insert, already routed.
+use crate::config::Settings;
+use crate::routing::GeoPoint;
+use crate::routing::directory::Placement;
+use crate::scope::{self, Scope};
+use crate::wire;
+
+/// What a referral says, from whichever way it came in (a hotline, a patrol's sighting, an
+/// Open311 partner), before it is routed.
 #[derive(Debug, Clone)]
-pub struct NewRow {
+pub struct Report {
     pub id: Uuid,
     pub channel: String,
     pub external_ref: Option<String>,
@@ -21,16 +27,45 @@ pub struct NewRow {
     pub people_count: i32,
     pub categories: Vec<String>,
     pub description: String,
+    /// The sighting that raised it.
+    pub sighting_id: Option<Uuid>,
+    pub request_hash: Vec<u8>,
+    /// For a request that came through Open311.
+    pub open311_service_code: Option<String>,
+}
+
+/// One referral to insert, routed: the one way such a row is made is [`NewRow::routed`].
+#[derive(Debug, Clone)]
+pub struct NewRow {
+    pub report: Report,
     pub priority: String,
     pub station_code: String,
     pub distance_m: f64,
     pub area_code: Option<String>,
     pub accept_by: DateTime<Utc>,
     pub on_scene_by: DateTime<Utc>,
-    pub sighting_id: Option<Uuid>,
-    pub request_hash: Vec<u8>,
-    /// For a request that came through Open311.
-    pub open311_service_code: Option<String>,
+}
+
+impl NewRow {
+    /// `report` routed at `now` to the station `placed` names, with the deadlines `settings`
+    /// give a referral of this `priority`.
+    pub fn routed(
+        report: Report,
+        priority: Priority,
+        placed: Placement,
+        settings: &Settings,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            report,
+            priority: wire::name(&priority),
+            station_code: placed.station_code,
+            distance_m: placed.distance_m,
+            area_code: placed.area_code,
+            accept_by: now + settings.accept_within(priority),
+            on_scene_by: now + settings.scene_within(priority),
+        }
+    }
 }
 
 /// Who created the rows (an account, or an Open311 partner), and when they arrived.
@@ -53,6 +88,7 @@ pub async fn insert_new(
         return Ok(Vec::new());
     }
     let col = |f: fn(&NewRow) -> String| rows.iter().map(f).collect::<Vec<_>>();
+    let report = |f: fn(&Report) -> String| rows.iter().map(|r| f(&r.report)).collect::<Vec<_>>();
     let inserted: Vec<Uuid> = sqlx::query_scalar(
         "insert into referrals (id, channel, external_ref, reported_at, received_at, created_by, location,
                                 address_text, caller_phone, people_count, categories, description, priority,
@@ -75,28 +111,28 @@ pub async fn insert_new(
     )
     .bind(creator.received_at)
     .bind(creator.user_id)
-    .bind(rows.iter().map(|r| r.id).collect::<Vec<_>>())
-    .bind(col(|r| r.channel.clone()))
-    .bind(rows.iter().map(|r| r.external_ref.clone()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.reported_at).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.point.lon()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.point.lat()).collect::<Vec<_>>())
-    .bind(col(|r| r.address_text.clone()))
-    .bind(rows.iter().map(|r| r.caller_phone.clone()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.people_count).collect::<Vec<_>>())
-    .bind(col(|r| r.categories.join(",")))
-    .bind(col(|r| r.description.clone()))
+    .bind(rows.iter().map(|r| r.report.id).collect::<Vec<_>>())
+    .bind(report(|r| r.channel.clone()))
+    .bind(rows.iter().map(|r| r.report.external_ref.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.report.reported_at).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.report.point.lon()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.report.point.lat()).collect::<Vec<_>>())
+    .bind(report(|r| r.address_text.clone()))
+    .bind(rows.iter().map(|r| r.report.caller_phone.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.report.people_count).collect::<Vec<_>>())
+    .bind(report(|r| r.categories.join(",")))
+    .bind(report(|r| r.description.clone()))
     .bind(col(|r| r.priority.clone()))
     .bind(col(|r| r.station_code.clone()))
     .bind(rows.iter().map(|r| r.distance_m).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.area_code.clone()).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.accept_by).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.sighting_id).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.request_hash.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.report.sighting_id).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.report.request_hash.clone()).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.on_scene_by).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| crate::heatmap::cells::r9(r.point)).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| crate::heatmap::cells::r9(r.report.point)).collect::<Vec<_>>())
     .bind(creator.partner_id)
-    .bind(rows.iter().map(|r| r.open311_service_code.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.report.open311_service_code.clone()).collect::<Vec<_>>())
     .fetch_all(&mut *conn)
     .await?;
     // Its heat-map share goes to `heat_inbox` by trigger, with the row.

@@ -74,7 +74,7 @@ pub async fn create_referral(
     let routed = directory.route(draft.point)?;
     let priority = draft.priority();
     let hash = draft.request_hash();
-    let row = db::NewRow {
+    let report = db::Report {
         id: draft.id,
         channel: wire::name(&draft.channel),
         external_ref: draft.external_ref.clone(),
@@ -85,16 +85,11 @@ pub async fn create_referral(
         people_count: draft.people_count,
         categories: draft.categories.iter().map(wire::name).collect(),
         description: draft.description.clone().unwrap_or_default(),
-        priority: wire::name(&priority),
-        station_code: routed.station.station.code.clone(),
-        distance_m: routed.distance_m,
-        area_code: routed.area.map(|a| a.area.code.clone()),
-        accept_by: now + state.settings.accept_within(priority),
-        on_scene_by: now + state.settings.scene_within(priority),
         sighting_id: None,
         request_hash: hash.clone(),
         open311_service_code: None,
     };
+    let row = db::NewRow::routed(report, priority, routed.placement(), &state.settings, now);
     let role = wire::name(&user.role);
     let creator = db::Creator {
         user_id: Some(user.id),

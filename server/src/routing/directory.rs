@@ -70,6 +70,24 @@ pub struct Routed<'a> {
     pub area: Option<&'a AreaEntry>,
 }
 
+/// What a record keeps of its routing: the station, how far, and the county-level area.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Placement {
+    pub station_code: String,
+    pub distance_m: f64,
+    pub area_code: Option<String>,
+}
+
+impl Routed<'_> {
+    pub fn placement(&self) -> Placement {
+        Placement {
+            station_code: self.station.station.code.clone(),
+            distance_m: self.distance_m,
+            area_code: self.area.map(|a| a.area.code.clone()),
+        }
+    }
+}
+
 impl Directory {
     pub fn new(
         stations: Vec<StationEntry>,

@@ -18,6 +18,7 @@ use crate::error::ApiError;
 use crate::idempotent::{self, Fingerprint, Outcome};
 use crate::referrals;
 use crate::routing::Directory;
+use crate::routing::directory::Placement;
 use crate::state::AppState;
 use crate::wire;
 
@@ -155,7 +156,7 @@ async fn store(
     referrals::db::insert_new(&mut tx, creator, &referral_rows).await?;
     tx.commit().await?;
     for r in &referral_rows {
-        tracing::info!(referral_id = %r.id, sighting_id = ?r.sighting_id, station = %r.station_code, priority = %r.priority, "referral raised by a sighting");
+        tracing::info!(referral_id = %r.report.id, sighting_id = ?r.report.sighting_id, station = %r.station_code, priority = %r.priority, "referral raised by a sighting");
     }
 
     judge(state, user, items, &first_of, &inserted).await
@@ -201,7 +202,7 @@ fn raised_referral(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Option<referrals::db::NewRow> {
     let priority = draft.referral_priority()?;
-    Some(referrals::db::NewRow {
+    let report = referrals::db::Report {
         id: Uuid::new_v4(),
         channel: "patrol".to_owned(),
         external_ref: None,
@@ -212,14 +213,21 @@ fn raised_referral(
         people_count: row.people_count,
         categories: row.categories.clone(),
         description: row.notes.clone(),
-        priority: wire::name(&priority),
-        station_code: row.station_code.clone(),
-        distance_m: row.distance_m,
-        area_code: row.area_code.clone(),
-        accept_by: now + state.settings.accept_within(priority),
-        on_scene_by: now + state.settings.scene_within(priority),
         sighting_id: Some(row.id),
         request_hash: row.request_hash.clone(),
         open311_service_code: None,
-    })
+    };
+    // Routed with the sighting: its referral goes to the same station.
+    let placed = Placement {
+        station_code: row.station_code.clone(),
+        distance_m: row.distance_m,
+        area_code: row.area_code.clone(),
+    };
+    Some(referrals::db::NewRow::routed(
+        report,
+        priority,
+        placed,
+        &state.settings,
+        now,
+    ))
 }
