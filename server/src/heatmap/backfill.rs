@@ -46,7 +46,7 @@ pub async fn run(db: &sqlx::PgPool) -> anyhow::Result<u64> {
                     day: season::local_date(*at),
                     r9,
                     people: *people,
-                    special: rollup::is_special(categories),
+                    special: crate::intake::is_special(categories),
                 });
             }
             sqlx::query(sqlx::AssertSqlSafe(format!(

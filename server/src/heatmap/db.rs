@@ -76,7 +76,7 @@ pub async fn raw(
     // `table`, `alias` and `time` come from the match above, never from input.
     let query = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select {alias}.h3_r9, {alias}.people_count,
-                {alias}.categories && array['minor', 'elderly', 'mental_disorder'] from {table} {alias}
+                is_special({alias}.categories) from {table} {alias}
          where {alias}.{time} >= $1 and {alias}.{time} < $2 and {alias}.h3_r9 is not null
            and ($3::float8 is null or st_intersects({alias}.location::geometry, st_makeenvelope($3, $4, $5, $6, 4326)))
            and {in_scope}"

@@ -1,4 +1,7 @@
-//! Keeping `heat_cells` in step with inserts, in the inserting transaction.
+//! The daily and monthly rollups (`heat_cells`, `heat_cells_month`), kept by a worker of
+//! `serve`: every insert drops its share into `heat_inbox` by trigger, with the row, and the
+//! worker folds the inbox into the rollups in batches, off the writers' path. The backfill of
+//! records older than heat-maps adds to them the same way.
 
 use std::collections::BTreeMap;
 
@@ -14,13 +17,6 @@ pub struct Contribution {
     pub r9: i64,
     pub people: i32,
     pub special: bool,
-}
-
-/// Categories that make a report count as special on the map.
-pub fn is_special(categories: &[String]) -> bool {
-    categories
-        .iter()
-        .any(|c| matches!(c.as_str(), "minor" | "elderly" | "mental_disorder"))
 }
 
 /// The first day of `day`'s month.

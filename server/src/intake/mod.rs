@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
 use crate::routing::GeoPoint;
+use crate::wire;
 
 /// A phone may upload what it kept offline for up to a week.
 pub const MAX_AGE: Duration = Duration::days(7);
@@ -84,14 +85,23 @@ pub fn categories(mut categories: Vec<Category>) -> Vec<Category> {
     categories
 }
 
+/// The notice's special targets (特殊救助对象). SQL asks `is_special(categories)`, defined
+/// once in the migrations with the same three.
+pub const SPECIAL_TARGETS: [Category; 3] =
+    [Category::Minor, Category::Elderly, Category::MentalDisorder];
+
+/// Whether stored categories (wire names) include a special target.
+pub fn is_special(categories: &[String]) -> bool {
+    categories
+        .iter()
+        .any(|c| SPECIAL_TARGETS.iter().any(|s| wire::name(s) == *c))
+}
+
 /// The notice's special targets, and anyone ill or injured, must be told to the station at once.
 pub fn is_urgent(categories: &[Category]) -> bool {
-    categories.iter().any(|c| {
-        matches!(
-            c,
-            Category::Minor | Category::Elderly | Category::MentalDisorder | Category::IllOrInjured
-        )
-    })
+    categories
+        .iter()
+        .any(|c| SPECIAL_TARGETS.contains(c) || *c == Category::IllOrInjured)
 }
 
 pub fn priority(categories: &[Category]) -> Priority {

@@ -52,7 +52,7 @@ pub async fn list(
          from referrals r
          cross join lateral (select coalesce(r.partner_id = $6, false) as full) v
          where r.open311_service_code is not null
-           and (v.full or not (r.categories && array['minor', 'elderly', 'mental_disorder']
+           and (v.full or not (is_special(r.categories)
                                or r.open311_service_code in ('lost_or_confused', 'minor_alone')))
            and ($1::uuid[] is null or r.id = any($1))
            and ($2::text[] is null or r.open311_service_code = any($2))

@@ -24,7 +24,7 @@ pub async fn sightings(
 ) -> sqlx::Result<Vec<(Option<String>, i64, i64, i64)>> {
     sqlx::query_as(
         "select area_code, count(*), coalesce(sum(people_count), 0)::int8,
-                count(*) filter (where categories && array['minor', 'elderly', 'mental_disorder'])
+                count(*) filter (where is_special(categories))
          from sightings where observed_at >= $1 and observed_at < $2
            and ($3::text is null or area_code = $3)
          group by area_code",
