@@ -22,6 +22,52 @@ const SELECT: &str =
         u.username as creator, a.request_hash
     from alerts a join users u on u.id = a.created_by";
 
+/// The codes among `counties` that are Tai'an's county-level areas.
+pub async fn known_counties(
+    db: impl PgExecutor<'_>,
+    counties: &[String],
+) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar("select code from areas where code = any($1)")
+        .bind(counties)
+        .fetch_all(db)
+        .await
+}
+
+/// An alert to declare.
+#[derive(Debug, Clone)]
+pub struct NewAlert<'a> {
+    pub id: Uuid,
+    pub kind: &'a str,
+    pub counties: &'a [String],
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub note: &'a str,
+    pub created_by: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub request_hash: &'a [u8],
+}
+
+/// Insert unless the id exists; true when inserted.
+pub async fn insert_new(db: impl PgExecutor<'_>, a: &NewAlert<'_>) -> sqlx::Result<bool> {
+    let inserted = sqlx::query(
+        "insert into alerts (id, kind, counties, starts_at, ends_at, note, created_by, created_at, request_hash)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9) on conflict (id) do nothing",
+    )
+    .bind(a.id)
+    .bind(a.kind)
+    .bind(a.counties)
+    .bind(a.starts_at)
+    .bind(a.ends_at)
+    .bind(a.note)
+    .bind(a.created_by)
+    .bind(a.created_at)
+    .bind(a.request_hash)
+    .execute(db)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
 /// One alert; with `county`, only if it covers that county.
 pub async fn get(
     db: impl PgExecutor<'_>,

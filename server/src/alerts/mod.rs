@@ -73,10 +73,7 @@ pub async fn create_alert(
     let mut counties = req.counties.clone();
     counties.sort();
     counties.dedup();
-    let known: Vec<String> = sqlx::query_scalar("select code from areas where code = any($1)")
-        .bind(&counties)
-        .fetch_all(&state.db)
-        .await?;
+    let known = db::known_counties(&state.db, &counties).await?;
     if counties.is_empty() || known.len() != counties.len() {
         return Err(ApiError::unprocessable(
             "unknown_county",
@@ -98,23 +95,21 @@ pub async fn create_alert(
         ends_at: req.ends_at,
         note: &note,
     });
-    let inserted = sqlx::query(
-        "insert into alerts (id, kind, counties, starts_at, ends_at, note, created_by, created_at, request_hash)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9) on conflict (id) do nothing",
+    let inserted = db::insert_new(
+        &state.db,
+        &db::NewAlert {
+            id: req.id,
+            kind: &kind,
+            counties: &counties,
+            starts_at: req.starts_at,
+            ends_at: req.ends_at,
+            note: &note,
+            created_by: user.id,
+            created_at: state.clock.now(),
+            request_hash: &hash,
+        },
     )
-    .bind(req.id)
-    .bind(&kind)
-    .bind(&counties)
-    .bind(req.starts_at)
-    .bind(req.ends_at)
-    .bind(&note)
-    .bind(user.id)
-    .bind(state.clock.now())
-    .bind(&hash)
-    .execute(&state.db)
-    .await?
-    .rows_affected()
-        == 1;
+    .await?;
     let row = find(&state, req.id, None).await?;
     let stored = (!inserted).then(|| Fingerprint::new(row.created_by, row.request_hash.clone()));
     let status = idempotent::status(stored.as_ref(), &Fingerprint::new(user.id, hash), "alert")?;

@@ -105,3 +105,61 @@ pub async fn inbox(
     .fetch_all(db)
     .await
 }
+
+/// The county outlines, simplified for a picture, as GeoJSON geometries.
+pub async fn outlines(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<serde_json::Value>> {
+    sqlx::query_scalar(
+        "select st_asgeojson(st_simplify(boundary, 0.0005), 5)::json from areas order by code",
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// `(lon, lat)` of every active hotspot.
+pub async fn active_hotspots(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<(f64, f64)>> {
+    sqlx::query_as(
+        "select st_x(location::geometry), st_y(location::geometry) from hotspots where active",
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// The Mapbox Vector Tile `(z, x, y)` of `cells`, its layer named after `layer`; with
+/// `special` the cells carry `special_count`, else the column is not there at all.
+pub async fn tile(
+    (z, x, y): (u32, u32, u32),
+    layer: Layer,
+    cells: &[super::Cell],
+    special: bool,
+    db: impl PgExecutor<'_>,
+) -> sqlx::Result<Vec<u8>> {
+    use super::cells::{hex, ring};
+    let polygons: Vec<String> = cells
+        .iter()
+        .map(|c| serde_json::json!({"type": "Polygon", "coordinates": [ring(c.cell)]}).to_string())
+        .collect();
+    let special = if special {
+        ", u.s as special_count"
+    } else {
+        ""
+    };
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "select coalesce(st_asmvt(t, $4, 4096, 'geom'), ''::bytea) from (
+             select st_asmvtgeom(st_transform(st_setsrid(st_geomfromgeojson(u.g), 4326), 3857),
+                                 st_tileenvelope($1, $2, $3), 4096, 64, true) as geom,
+                    u.cell, u.n as count, u.p as people{special}
+             from unnest($5::text[], $6::text[], $7::int8[], $8::int8[], $9::int8[]) as u(g, cell, n, p, s)
+         ) t where t.geom is not null"
+    )))
+    .bind(i32::try_from(z).unwrap_or(0))
+    .bind(i32::try_from(x).unwrap_or(0))
+    .bind(i32::try_from(y).unwrap_or(0))
+    .bind(layer.name())
+    .bind(&polygons)
+    .bind(cells.iter().map(|c| hex(c.cell)).collect::<Vec<_>>())
+    .bind(cells.iter().map(|c| c.reports).collect::<Vec<_>>())
+    .bind(cells.iter().map(|c| c.people).collect::<Vec<_>>())
+    .bind(cells.iter().map(|c| c.special).collect::<Vec<_>>())
+    .fetch_one(db)
+    .await
+}

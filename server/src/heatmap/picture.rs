@@ -79,11 +79,7 @@ pub async fn heatmap_png(
 }
 
 async fn gather(state: &AppState, spec: &MapSpec) -> Result<Scene> {
-    let outlines: Vec<serde_json::Value> = sqlx::query_scalar(
-        "select st_asgeojson(st_simplify(boundary, 0.0005), 5)::json from areas order by code",
-    )
-    .fetch_all(&state.db)
-    .await?;
+    let outlines = super::db::outlines(&state.db).await?;
     let outlines = outlines
         .iter()
         .filter_map(|g| {
@@ -91,11 +87,7 @@ async fn gather(state: &AppState, spec: &MapSpec) -> Result<Scene> {
         })
         .flatten()
         .collect();
-    let hotspots: Vec<(f64, f64)> = sqlx::query_as(
-        "select st_x(location::geometry), st_y(location::geometry) from hotspots where active",
-    )
-    .fetch_all(&state.db)
-    .await?;
+    let hotspots = super::db::active_hotspots(&state.db).await?;
     let cells = aggregate(state, spec).await?;
     let total: i64 = cells.iter().map(|c| c.reports).sum();
     let period = match &spec.campaign {

@@ -8,7 +8,6 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use h3o::Resolution;
-use serde_json::json;
 
 use super::{Cell, MapQuery, MapSpec, aggregate, cells};
 use crate::auth::CurrentUser;
@@ -83,35 +82,7 @@ pub async fn heatmap_tile(
             })
         })
         .collect();
-    let polygons: Vec<String> = cells
-        .iter()
-        .map(|c| json!({"type": "Polygon", "coordinates": [cells::ring(c.cell)]}).to_string())
-        .collect();
-    // A coarse map's tile has no special_count column at all.
-    let special = if spec.coarse {
-        ""
-    } else {
-        ", u.s as special_count"
-    };
-    let tile: Vec<u8> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "select coalesce(st_asmvt(t, $4, 4096, 'geom'), ''::bytea) from (
-             select st_asmvtgeom(st_transform(st_setsrid(st_geomfromgeojson(u.g), 4326), 3857),
-                                 st_tileenvelope($1, $2, $3), 4096, 64, true) as geom,
-                    u.cell, u.n as count, u.p as people{special}
-             from unnest($5::text[], $6::text[], $7::int8[], $8::int8[], $9::int8[]) as u(g, cell, n, p, s)
-         ) t where t.geom is not null"
-    )))
-    .bind(i32::try_from(z).unwrap_or(0))
-    .bind(i32::try_from(x).unwrap_or(0))
-    .bind(i32::try_from(y).unwrap_or(0))
-    .bind(spec.layer.name())
-    .bind(&polygons)
-    .bind(cells.iter().map(|c| cells::hex(c.cell)).collect::<Vec<_>>())
-    .bind(cells.iter().map(|c| c.reports).collect::<Vec<_>>())
-    .bind(cells.iter().map(|c| c.people).collect::<Vec<_>>())
-    .bind(cells.iter().map(|c| c.special).collect::<Vec<_>>())
-    .fetch_one(&state.db)
-    .await?;
+    let tile = super::db::tile((z, x, y), spec.layer, &cells, !spec.coarse, &state.db).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/vnd.mapbox-vector-tile"),

@@ -70,3 +70,16 @@ pub async fn list(
     .fetch_all(db)
     .await
 }
+
+/// `(lat, lon)` of the active hotspot named exactly `name`.
+pub async fn hotspot_named(
+    db: impl PgExecutor<'_>,
+    name: &str,
+) -> sqlx::Result<Option<(f64, f64)>> {
+    sqlx::query_as(
+        "select st_y(location::geometry), st_x(location::geometry) from hotspots where active and name = $1 limit 1",
+    )
+    .bind(name)
+    .fetch_optional(db)
+    .await
+}

@@ -550,12 +550,7 @@ async fn location(state: &AppState, p: &Params) -> Result<GeoPoint, Failure> {
         _ => {
             let name = first(p, "address_string")
                 .ok_or_else(|| bad("lat and long are required (an address_string alone only for a registered hotspot's exact name)"))?;
-            let found: Option<(f64, f64)> = sqlx::query_as(
-                "select st_y(location::geometry), st_x(location::geometry) from hotspots where active and name = $1 limit 1",
-            )
-            .bind(name.trim())
-            .fetch_optional(&state.db)
-            .await?;
+            let found = db::hotspot_named(&state.db, name.trim()).await?;
             let (lat, lon) = found.ok_or_else(|| {
                 bad("lat and long are required: address_string does not name a registered hotspot exactly")
             })?;

@@ -1,5 +1,6 @@
 //! Web push to duty officers: the VAPID key, browsers' subscriptions, the outbox and its sender.
 
+pub mod db;
 pub mod endpoints;
 pub mod outbox;
 pub mod sender;
@@ -51,18 +52,13 @@ pub async fn subscribe(
     ApiJson(req): ApiJson<PushSubscriptionRequest>,
 ) -> Result<(StatusCode, ApiJson<PushSubscriptionCreated>)> {
     validate(&state.push_policy, &req)?;
-    // One browser is one endpoint: subscribing again (or as another officer on a shared desk)
-    // moves it rather than duplicating notifications.
-    let id: Uuid = sqlx::query_scalar(
-        "insert into push_subscriptions (user_id, endpoint, p256dh, auth) values ($1, $2, $3, $4)
-         on conflict (endpoint) do update set user_id = excluded.user_id, p256dh = excluded.p256dh, auth = excluded.auth
-         returning id",
+    let id = db::upsert_subscription(
+        &state.db,
+        user.id,
+        &req.endpoint,
+        &req.keys.p256dh,
+        &req.keys.auth,
     )
-    .bind(user.id)
-    .bind(&req.endpoint)
-    .bind(&req.keys.p256dh)
-    .bind(&req.keys.auth)
-    .fetch_one(&state.db)
     .await?;
     tracing::info!(user_id = %user.id, subscription_id = %id, "push subscription stored");
     Ok((StatusCode::CREATED, ApiJson(PushSubscriptionCreated { id })))
@@ -77,14 +73,7 @@ pub async fn unsubscribe(
     user: CurrentUser,
     ApiJson(req): ApiJson<PushUnsubscribe>,
 ) -> Result<StatusCode> {
-    let removed =
-        sqlx::query("delete from push_subscriptions where endpoint = $1 and user_id = $2")
-            .bind(&req.endpoint)
-            .bind(user.id)
-            .execute(&state.db)
-            .await?
-            .rows_affected();
-    gone(removed)
+    gone(db::delete_by_endpoint(&state.db, user.id, &req.endpoint).await?)
 }
 
 /// Remove a subscription by id.
@@ -96,13 +85,7 @@ pub async fn unsubscribe_by_id(
     user: CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode> {
-    let removed = sqlx::query("delete from push_subscriptions where id = $1 and user_id = $2")
-        .bind(id)
-        .bind(user.id)
-        .execute(&state.db)
-        .await?
-        .rows_affected();
-    gone(removed)
+    gone(db::delete_by_id(&state.db, user.id, id).await?)
 }
 
 fn gone(removed: u64) -> Result<StatusCode> {

@@ -178,8 +178,10 @@ pub async fn insert_and_fetch_many(
 /// `insert` followed by the rows it inserted, read as [`fetch`] reads them; built once per
 /// statement, not per request.
 fn and_fetch(insert: &str) -> String {
-    let select = SELECT.replace("from sightings s", "from inserted s");
-    format!("with inserted as ({insert} returning *) {select}")
+    format!(
+        "with inserted as ({insert} returning *) {}",
+        select_from("inserted")
+    )
 }
 
 /// Reporter and request hash of stored sightings, to tell replays from conflicts.
@@ -224,23 +226,33 @@ pub struct Row {
     pub redacted_at: Option<DateTime<Utc>>,
 }
 
-const SELECT: &str = "select s.id, s.observed_at, s.received_at,
+/// The columns of a [`Row`], from sightings aliased `s`.
+const COLUMNS: &str = "s.id, s.observed_at, s.received_at,
         st_y(s.location::geometry) as lat, st_x(s.location::geometry) as lon, s.accuracy_m,
         s.people_count, s.categories, s.action_taken, s.notes, s.reported_by, u.username as reporter,
         s.station_code, s.distance_m, s.area_code, a.name as area_name, a.station_code as area_station,
         s.hotspot_id, h.name as hotspot_name, h.kind as hotspot_kind,
         st_distance(h.location, s.location) as hotspot_distance_m,
         r.id as referral_id, r.priority as referral_priority, r.status as referral_status, s.items_given,
-        s.redacted_at
-    from sightings s
-    join users u on u.id = s.reported_by
+        s.redacted_at";
+
+/// What a [`Row`] is joined with.
+const JOINS: &str = "join users u on u.id = s.reported_by
     left join areas a on a.code = s.area_code
     left join hotspots h on h.id = s.hotspot_id
     left join referrals r on r.sighting_id = s.id";
 
+/// `select` of [`Row`]s from `source` (the table, or a CTE of its rows) aliased `s`.
+fn select_from(source: &str) -> String {
+    format!("select {COLUMNS} from {source} s {JOINS}")
+}
+
+static SELECT: LazyLock<String> = LazyLock::new(|| select_from("sightings"));
+
 pub async fn fetch(db: impl PgExecutor<'_>, ids: &[Uuid]) -> sqlx::Result<Vec<Row>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} where s.id = any($1)"
+        "{} where s.id = any($1)",
+        *SELECT
     )))
     .bind(ids)
     .fetch_all(db)
@@ -262,7 +274,7 @@ pub struct Filter {
 pub async fn list(db: impl PgExecutor<'_>, f: &Filter, scope: &Scope) -> sqlx::Result<Vec<Row>> {
     let b = f.bbox;
     let sql = format!(
-        "{SELECT}
+        "{}
          where ($1::text is null or s.station_code = $1)
            and ($2::timestamptz is null or s.observed_at >= $2)
            and ($3::timestamptz is null or s.observed_at < $3)
@@ -270,6 +282,7 @@ pub async fn list(db: impl PgExecutor<'_>, f: &Filter, scope: &Scope) -> sqlx::R
            and {}
          order by s.observed_at desc, s.id
          limit $8 offset $9",
+        *SELECT,
         scope.sighting_condition(10)
     );
     let query = sqlx::query_as(sqlx::AssertSqlSafe(sql))
@@ -283,4 +296,18 @@ pub async fn list(db: impl PgExecutor<'_>, f: &Filter, scope: &Scope) -> sqlx::R
         .bind(f.limit)
         .bind(f.offset);
     scope::bind(query, scope).fetch_all(db).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_read_back_reads_the_inserted_rows_not_the_table() {
+        let sql = and_fetch(INSERT_ONE);
+        assert!(sql.starts_with("with inserted as (insert into sightings"));
+        assert!(sql.contains(" from inserted s join users u"), "{sql}");
+        assert!(!sql.contains("from sightings s"), "{sql}");
+        assert!(SELECT.contains(" from sightings s join users u"));
+    }
 }
