@@ -22,6 +22,7 @@ pub mod idempotent;
 pub mod intake;
 pub mod listing;
 pub mod live;
+pub mod notifications;
 pub mod nul_guard;
 pub mod open311;
 pub mod openapi;

@@ -1,21 +1,17 @@
 //! What every handler shares.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use sqlx::PgPool;
-use sqlx::postgres::PgListener;
 
-use crate::auth::cache::{SESSIONS_CHANNEL, SessionCache};
+use crate::auth::cache::SessionCache;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::live::Feed;
-use crate::live::feed::REFERRALS_CHANNEL;
 use crate::push::vapid::VapidKeys;
 use crate::ratelimit::WriteLimiter;
 use crate::routing::{self, Directory};
-use crate::seed::DIRECTORY_CHANNEL;
 use crate::sightings::writer::SightingWriter;
 
 /// Shared state: cheap to clone, one per server.
@@ -99,59 +95,14 @@ impl AppState {
         Ok(())
     }
 
-    /// Follow the database's notifications for as long as the server runs: reload the directory
-    /// whenever `xunjiu seed` (or anything else) announces a change, and pass referral changes
-    /// on to live queues. After every reconnect the directory is read again and live queues are
-    /// told to resync, since notifications sent while disconnected are lost.
+    /// Follow the database's notifications for as long as the server runs
+    /// ([`crate::notifications`]).
     pub async fn follow_database_notifications(self) {
-        loop {
-            let mut listener = match PgListener::connect_with(&self.db).await {
-                Ok(l) => l,
-                Err(err) => {
-                    tracing::warn!(error = %err, "notification listener cannot connect; retrying");
-                    tokio::time::sleep(Duration::from_secs(5)).await;
-                    continue;
-                }
-            };
-            if let Err(err) = listener
-                .listen_all([DIRECTORY_CHANNEL, REFERRALS_CHANNEL, SESSIONS_CHANNEL])
-                .await
-            {
-                tracing::warn!(error = %err, "cannot LISTEN for notifications; retrying");
-                tokio::time::sleep(Duration::from_secs(5)).await;
-                continue;
-            }
-            self.reload_directory_logged().await;
-            self.live.publish(crate::live::Change::Resync);
-            self.sessions.set_enabled(true);
-            loop {
-                match listener.try_recv().await {
-                    Ok(Some(n)) if n.channel() == REFERRALS_CHANNEL => {
-                        self.live.publish_payload(n.payload())
-                    }
-                    Ok(Some(n)) if n.channel() == SESSIONS_CHANNEL => {
-                        self.sessions.evict_payload(n.payload())
-                    }
-                    Ok(Some(_)) => self.reload_directory_logged().await,
-                    // The connection dropped, and what was sent meanwhile is gone: reconnect
-                    // afresh, which reloads, resyncs and turns the session cache back on.
-                    Ok(None) => {
-                        self.sessions.set_enabled(false);
-                        tracing::warn!("notification listener lost; reconnecting");
-                        break;
-                    }
-                    Err(err) => {
-                        self.sessions.set_enabled(false);
-                        tracing::warn!(error = %err, "notification listener lost; reconnecting");
-                        tokio::time::sleep(Duration::from_secs(1)).await;
-                        break;
-                    }
-                }
-            }
-        }
+        crate::notifications::follow(self).await;
     }
 
-    async fn reload_directory_logged(&self) {
+    /// Reload the directory, logging rather than failing.
+    pub async fn reload_directory_logged(&self) {
         match self.reload_directory().await {
             Ok(()) => tracing::info!("station directory loaded"),
             Err(err) => tracing::warn!(error = format!("{err:#}"), "directory reload failed"),

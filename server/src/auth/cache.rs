@@ -115,3 +115,20 @@ impl SessionCache {
         }
     }
 }
+
+/// The session cache's part in [`crate::notifications`]: evict on each change, and be on only
+/// while the listener is connected.
+pub fn listener() -> crate::notifications::Listener {
+    crate::notifications::Listener {
+        channel: SESSIONS_CHANNEL,
+        notified: |state, payload| {
+            state.sessions.evict_payload(&payload);
+            Box::pin(std::future::ready(()))
+        },
+        connected: |state| {
+            state.sessions.set_enabled(true);
+            Box::pin(std::future::ready(()))
+        },
+        lost: |state| state.sessions.set_enabled(false),
+    }
+}

@@ -74,7 +74,7 @@ pub async fn upsert(
     .execute(&mut *conn)
     .await?;
     sqlx::query("select pg_notify($1, 'hotspots')")
-        .bind(crate::seed::DIRECTORY_CHANNEL)
+        .bind(crate::routing::DIRECTORY_CHANNEL)
         .execute(conn)
         .await?;
     Ok(())

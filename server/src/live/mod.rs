@@ -104,3 +104,20 @@ async fn session_ended(state: AppState, user: CurrentUser) {
         }
     }
 }
+
+/// Live queues' part in [`crate::notifications`]: pass each referral change on, and tell every
+/// open stream to read again after a reconnect, since changes may have been missed.
+pub fn listener() -> crate::notifications::Listener {
+    crate::notifications::Listener {
+        channel: feed::REFERRALS_CHANNEL,
+        notified: |state, payload| {
+            state.live.publish_payload(&payload);
+            Box::pin(std::future::ready(()))
+        },
+        connected: |state| {
+            state.live.publish(Change::Resync);
+            Box::pin(std::future::ready(()))
+        },
+        lost: |_| {},
+    }
+}

@@ -47,3 +47,18 @@ pub async fn get_route(
     let directory = state.directory();
     Ok(ApiJson(directory.route(point)?.into()))
 }
+
+/// The channel a change to the directory (stations, areas, hotspots) is announced on; every
+/// server reloads its copy when it hears it.
+pub const DIRECTORY_CHANNEL: &str = "xunjiu_directory";
+
+/// The directory's part in [`crate::notifications`]: reload on every announcement and after
+/// every reconnect.
+pub fn listener() -> crate::notifications::Listener {
+    crate::notifications::Listener {
+        channel: DIRECTORY_CHANNEL,
+        notified: |state, _| Box::pin(async move { state.reload_directory_logged().await }),
+        connected: |state| Box::pin(async move { state.reload_directory_logged().await }),
+        lost: |_| {},
+    }
+}

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use sqlx::PgPool;
 
 /// The channel on which a running server hears that the directory changed.
-pub const DIRECTORY_CHANNEL: &str = "xunjiu_directory";
+pub use crate::routing::DIRECTORY_CHANNEL;
 
 const STATIONS_CSV: &str = include_str!("../../../seed/stations.csv");
 const AREAS_CSV: &str = include_str!("../../../seed/areas.csv");
