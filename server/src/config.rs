@@ -184,27 +184,38 @@ impl Settings {
     }
 }
 
+/// The defaults are the ones the flags declare above, read from there (with the environment
+/// ignored), so they are written once.
 impl Default for Settings {
     fn default() -> Self {
-        Self {
-            service_margin_m: 5000.0,
-            token_ttl_hours: 168,
-            writes_per_minute: 120,
-            write_burst: 60,
-            accept_minutes: 10,
-            accept_urgent_minutes: 5,
-            scene_minutes: 60,
-            scene_urgent_minutes: 30,
-            escalation_interval_s: 15,
-            vapid_subject: "mailto:xunjiu-ops@example.invalid".to_owned(),
-            open311_jurisdiction: "taian".to_owned(),
-            tile_url: None,
-            tile_attribution: String::new(),
-            retention_days: 365,
-            partner_writes_per_minute: 60,
-            push_hosts: String::new(),
-            login_hash_slots: 0,
-            push_allow_loopback: false,
+        use clap::{CommandFactory, FromArgMatches, Parser};
+
+        #[derive(Parser)]
+        struct Defaults {
+            #[command(flatten)]
+            settings: Settings,
         }
+        let command = Defaults::command()
+            .mut_args(|arg| arg.env(None::<&str>));
+        let matches = command
+            .try_get_matches_from(["xunjiu"])
+            .expect("every setting has a default");
+        Defaults::from_arg_matches(&matches)
+            .expect("every setting has a default")
+            .settings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_flags_defaults_whatever_the_environment() {
+        let d = Settings::default();
+        assert_eq!((d.writes_per_minute, d.write_burst), (120, 60));
+        assert_eq!(d.retention_days, 365);
+        assert_eq!(d.open311_jurisdiction, "taian");
+        assert!(d.tile_url.is_none() && !d.push_allow_loopback);
     }
 }
