@@ -4,10 +4,12 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+#[cfg(feature = "openapi")]
 use utoipa::ToSchema;
 
 /// One group's figures.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct AccountabilityRow {
     /// The station code, agency, or officer's username.
     pub group: String,
@@ -32,11 +34,12 @@ pub struct AccountabilityRow {
 }
 
 /// `GET /api/v1/accountability`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct AccountabilityReport {
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
-    #[schema(example = "station")]
+    #[cfg_attr(feature = "openapi", schema(example = "station"))]
     pub group_by: String,
     pub generated_at: DateTime<Utc>,
     pub rows: Vec<AccountabilityRow>,

@@ -2,13 +2,15 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+#[cfg(feature = "openapi")]
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::geo::Location;
 
 /// Where people sleep rough (the notice's list, plus what patrols also watch).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum HotspotKind {
     BridgeCulvert,
@@ -22,7 +24,8 @@ pub enum HotspotKind {
 }
 
 /// A registered hotspot.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct Hotspot {
     pub id: Uuid,
     pub name: String,
@@ -37,13 +40,15 @@ pub struct Hotspot {
 }
 
 /// `GET /api/v1/hotspots`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct HotspotList {
     pub hotspots: Vec<Hotspot>,
 }
 
 /// `POST /api/v1/hotspots` (supervisors).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewHotspot {
     pub name: String,
@@ -52,7 +57,8 @@ pub struct NewHotspot {
 }
 
 /// `PATCH /api/v1/hotspots/{id}` (supervisors): the fields to change. `active: false` retires it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct HotspotChange {
     #[serde(default)]
@@ -66,9 +72,8 @@ pub struct HotspotChange {
 }
 
 /// Supplies handed out.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Item {
     Quilt,
@@ -80,20 +85,20 @@ pub enum Item {
 }
 
 /// How many of one item.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ItemCount {
     pub item: Item,
     /// 1 to 1000.
-    #[schema(minimum = 1, maximum = 1000)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1000))]
     pub count: i64,
 }
 
 /// `POST /api/v1/hotspots/{id}/checkins` (patrol). People found should also be reported as
 /// sightings, which route them and raise referrals.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewCheckin {
     /// Generated on the phone; sending it again is a safe retry.
@@ -101,7 +106,7 @@ pub struct NewCheckin {
     pub at: DateTime<Utc>,
     /// Must be within 300 m of the hotspot.
     pub location: Location,
-    #[schema(minimum = 0, maximum = 200)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 200))]
     pub people_found: i64,
     #[serde(default)]
     pub items_given: Vec<ItemCount>,
@@ -110,7 +115,8 @@ pub struct NewCheckin {
 }
 
 /// A stored check-in.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct Checkin {
     pub id: Uuid,
     pub hotspot_id: Uuid,
@@ -126,7 +132,8 @@ pub struct Checkin {
 }
 
 /// The two seasons.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CampaignKind {
     /// 夏季送清凉, 1 July – 30 September.
@@ -136,12 +143,13 @@ pub enum CampaignKind {
 }
 
 /// A campaign season, bounded by local dates in Asia/Shanghai.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct Campaign {
-    #[schema(example = "winter-2026")]
+    #[cfg_attr(feature = "openapi", schema(example = "winter-2026"))]
     pub id: String,
     pub kind: CampaignKind,
-    #[schema(example = "寒冬送温暖")]
+    #[cfg_attr(feature = "openapi", schema(example = "寒冬送温暖"))]
     pub name: String,
     /// First day, local.
     pub starts_on: NaiveDate,
@@ -154,14 +162,16 @@ pub struct Campaign {
 }
 
 /// `GET /api/v1/campaigns`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct CampaignList {
     pub timezone: String,
     pub campaigns: Vec<Campaign>,
 }
 
 /// Kinds of extreme weather.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AlertKind {
     ColdWave,
@@ -171,7 +181,8 @@ pub enum AlertKind {
 
 /// `POST /api/v1/alerts` (supervisors): every active hotspot in these counties must be checked
 /// while it lasts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewAlert {
     /// Client-generated; sending it again is a safe retry.
@@ -186,7 +197,8 @@ pub struct NewAlert {
 }
 
 /// An alert.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct Alert {
     pub id: Uuid,
     pub kind: AlertKind,
@@ -200,13 +212,15 @@ pub struct Alert {
 }
 
 /// `GET /api/v1/alerts`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct AlertList {
     pub alerts: Vec<Alert>,
 }
 
 /// One hotspot's state during an alert.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct HotspotCoverage {
     pub hotspot: Hotspot,
     pub visited: bool,
@@ -217,7 +231,8 @@ pub struct HotspotCoverage {
 }
 
 /// `GET /api/v1/alerts/{id}/coverage`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct Coverage {
     pub alert: Alert,
     pub total: usize,

@@ -1,7 +1,8 @@
 //! The wire contract of Xunjiu's HTTP API (`/api/v1`): every request and response body that a
 //! patrol phone, a hotline desk or a duty console exchanges with the server.
 //!
-//! Serde and utoipa only, so that app clients and the OpenAPI document share one definition.
+//! Serde only (and utoipa behind the `openapi` feature, on for the server), so that app clients
+//! and the OpenAPI document share one definition.
 //! Coordinates are WGS84 degrees, named `lat`/`lon` on the wire; times are RFC 3339 in UTC.
 
 pub mod accountability;

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+#[cfg(feature = "openapi")]
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -12,7 +13,8 @@ use crate::referrals::ReferralRef;
 use crate::stations::Station;
 
 /// What the officer did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ActionTaken {
     /// Gave the person the station's phone (告之救助管理机构联系电话).
@@ -26,7 +28,8 @@ pub enum ActionTaken {
 }
 
 /// `POST /api/v1/sightings`, and each item of a batch.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewSighting {
     /// Generated on the phone; sending the same id again is a safe retry.
@@ -35,7 +38,7 @@ pub struct NewSighting {
     pub observed_at: DateTime<Utc>,
     pub location: Location,
     /// 1 to 50.
-    #[schema(minimum = 1, maximum = 50)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 50))]
     pub people_count: i64,
     #[serde(default)]
     pub categories: Vec<Category>,
@@ -49,7 +52,8 @@ pub struct NewSighting {
 }
 
 /// A stored sighting.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct Sighting {
     pub id: Uuid,
     pub observed_at: DateTime<Utc>,
@@ -80,22 +84,25 @@ pub struct Sighting {
 }
 
 /// `GET /api/v1/sightings`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct SightingList {
     pub sightings: Vec<Sighting>,
 }
 
 /// `POST /api/v1/sightings/batch`: reports kept on a phone while it was offline (up to 500).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SightingBatch {
-    /// Each item is checked on its own: one malformed item does not reject the others.
-    #[schema(value_type = Vec<NewSighting>)]
-    pub sightings: Vec<serde_json::Value>,
+    /// Each item is checked on its own by the server: one malformed item does not reject the
+    /// others.
+    pub sightings: Vec<NewSighting>,
 }
 
 /// How one batch item fared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BatchItemStatus {
     Created,
@@ -105,7 +112,8 @@ pub enum BatchItemStatus {
 }
 
 /// One item's result, in the order of the request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct BatchItemResult {
     pub index: usize,
     /// The item's id, when it had a readable one.
@@ -118,7 +126,8 @@ pub struct BatchItemResult {
 }
 
 /// The answer to a batch.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct BatchResult {
     pub created: usize,
     pub duplicates: usize,

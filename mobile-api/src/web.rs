@@ -1,13 +1,18 @@
 //! What the browser apps need to know before they draw anything.
 
 use serde::{Deserialize, Serialize};
+#[cfg(feature = "openapi")]
 use utoipa::ToSchema;
 
 /// `GET /api/v1/web-config`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct WebConfig {
     /// Base-map tile URL template (`XUNJIU_TILE_URL`); null: draw our own outlines only.
-    #[schema(example = "https://tiles.example/{z}/{x}/{y}.png")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "https://tiles.example/{z}/{x}/{y}.png")
+    )]
     pub tile_url: Option<String>,
     pub tile_attribution: String,
 }

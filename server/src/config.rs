@@ -195,8 +195,7 @@ impl Default for Settings {
             #[command(flatten)]
             settings: Settings,
         }
-        let command = Defaults::command()
-            .mut_args(|arg| arg.env(None::<&str>));
+        let command = Defaults::command().mut_args(|arg| arg.env(None::<&str>));
         let matches = command
             .try_get_matches_from(["xunjiu"])
             .expect("every setting has a default");

@@ -682,9 +682,7 @@ async fn batch_sync(b: &Bench) -> Row {
             move |cl, base, i| {
                 let mut rng = rand::rng();
                 let batch = SightingBatch {
-                    sightings: (0..100)
-                        .map(|_| serde_json::to_value(sighting_body(&mut rng)).unwrap_or_default())
-                        .collect(),
+                    sightings: (0..100).map(|_| sighting_body(&mut rng)).collect(),
                 };
                 cl.post(format!("{base}/api/v1/sightings/batch"))
                     .bearer_auth(&tokens[i])

@@ -79,6 +79,14 @@ pub async fn create_sighting(
     Ok((status, ApiJson(sighting)))
 }
 
+/// A [`SightingBatch`] as it arrives: its items are parsed one by one, so that a malformed item
+/// fails alone instead of the whole batch.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBatch {
+    sightings: Vec<serde_json::Value>,
+}
+
 /// Upload sightings kept on a phone while it was offline; each item succeeds or fails alone.
 #[utoipa::path(post, path = "/api/v1/sightings/batch", tag = "sightings", security(("bearer" = [])),
     request_body = SightingBatch,
@@ -92,7 +100,7 @@ pub async fn create_sighting(
 pub async fn create_sighting_batch(
     State(state): State<AppState>,
     user: CurrentUser,
-    ApiJson(batch): ApiJson<SightingBatch>,
+    ApiJson(batch): ApiJson<RawBatch>,
 ) -> Result<ApiJson<BatchResult>> {
     user.require(&[Role::Patrol])?;
     if batch.sightings.len() > MAX_BATCH {
