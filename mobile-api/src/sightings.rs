@@ -62,7 +62,9 @@ pub struct Sighting {
     pub people_count: i64,
     pub categories: Vec<Category>,
     pub action_taken: ActionTaken,
-    /// Omitted for roles that may not read it.
+    /// The officer's notes; absent when there are none (or none are left after redaction).
+    /// Every role that reads a sighting reads its notes: its reporter, its station's duty
+    /// officers, its county's and the city's supervisors.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
     /// Username of the reporting officer.
