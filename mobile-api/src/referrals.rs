@@ -32,6 +32,21 @@ pub enum Channel {
     Charity,
     #[serde(rename = "public")]
     Public,
+    /// A call to the rescue station's own published phone, recorded by its duty officer.
+    #[serde(rename = "station_phone")]
+    StationPhone,
+    /// Someone who came to the station's door (or was brought there), recorded by its duty
+    /// officer.
+    #[serde(rename = "walk_in")]
+    WalkIn,
+}
+
+impl Channel {
+    /// The station's own channels: only its duty officers record them, and their station is the
+    /// first-contact station.
+    pub fn is_station_own(self) -> bool {
+        matches!(self, Channel::StationPhone | Channel::WalkIn)
+    }
 }
 
 /// `urgent` for the special categories and the ill or injured; deadlines are shorter.

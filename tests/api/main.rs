@@ -27,4 +27,5 @@ mod routing;
 mod seed;
 mod sightings;
 mod stage_report;
+mod station_desk;
 mod stations;

@@ -98,7 +98,7 @@ async fn replaying_a_referral_is_idempotent_and_a_changed_body_conflicts(pool: P
         .post(
             &operator,
             "/api/v1/referrals",
-            &with(body, "channel", json!("110")),
+            &with(body, "people_count", json!(2)),
         )
         .await;
 

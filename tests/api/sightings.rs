@@ -80,9 +80,7 @@ async fn an_elderly_person_found_in_xintai_becomes_one_urgent_referral_for_the_x
 }
 
 #[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
-async fn each_special_category_and_ill_or_injured_make_a_referral_urgent_but_disabled_alone_does_not(
-    pool: PgPool,
-) {
+async fn each_special_category_disabled_and_ill_or_injured_make_a_referral_urgent(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let officer = app.patrol().await;
 
@@ -91,7 +89,7 @@ async fn each_special_category_and_ill_or_injured_make_a_referral_urgent_but_dis
         ("elderly", Some("urgent")),
         ("mental_disorder", Some("urgent")),
         ("ill_or_injured", Some("urgent")),
-        ("disabled", None),
+        ("disabled", Some("urgent")),
     ] {
         let body = with(
             sighting(app.now(), FEICHENG_CENTRE),

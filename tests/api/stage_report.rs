@@ -80,7 +80,7 @@ async fn scenario(app: &TestApp) {
         .post(&hotline, "/api/v1/referrals", &referral(now, XINTAI_CENTRE))
         .await;
     app.post(
-        &hotline,
+        &app.hotline_of("110").await,
         "/api/v1/referrals",
         &with(referral(now, DONGPING_FIELD), "channel", json!("110")),
     )

@@ -97,11 +97,12 @@ pub fn is_special(categories: &[String]) -> bool {
         .any(|c| SPECIAL_TARGETS.iter().any(|s| wire::name(s) == *c))
 }
 
-/// The notice's special targets, and anyone ill or injured, must be told to the station at once.
+/// The notice's special targets, people with a disability (肢体和智力残疾人员, grouped with them
+/// by the notice) and anyone ill or injured must be told to the station at once.
 pub fn is_urgent(categories: &[Category]) -> bool {
-    categories
-        .iter()
-        .any(|c| SPECIAL_TARGETS.contains(c) || *c == Category::IllOrInjured)
+    categories.iter().any(|c| {
+        SPECIAL_TARGETS.contains(c) || matches!(c, Category::IllOrInjured | Category::Disabled)
+    })
 }
 
 pub fn priority(categories: &[Category]) -> Priority {

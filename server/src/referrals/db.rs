@@ -39,6 +39,10 @@ pub struct Report {
 pub struct NewRow {
     pub report: Report,
     pub priority: String,
+    /// The station that took the call, when it is not the one the referral is routed to (a
+    /// station's own call about a place nearer another station): it answers for the referral
+    /// until the nearer one accepts, exactly as after a transfer.
+    pub first_contact: Option<String>,
     pub station_code: String,
     pub distance_m: f64,
     pub area_code: Option<String>,
@@ -47,8 +51,16 @@ pub struct NewRow {
 }
 
 impl NewRow {
+    /// Taken by `station` (its own phone, its door): that station answers for the referral from
+    /// the first event, whichever station it is routed to.
+    pub fn first_contact_at(mut self, station: &str) -> Self {
+        self.first_contact = (station != self.station_code).then(|| station.to_owned());
+        self
+    }
+
     /// `report` routed at `now` to the station `placed` names, with the deadlines `settings`
-    /// give a referral of this `priority`.
+    /// give a referral of this `priority`. The routed station answers for it unless
+    /// [`Self::first_contact_at`] says otherwise.
     pub fn routed(
         report: Report,
         priority: Priority,
@@ -59,6 +71,7 @@ impl NewRow {
         Self {
             report,
             priority: wire::name(&priority),
+            first_contact: None,
             station_code: placed.station_code,
             distance_m: placed.distance_m,
             area_code: placed.area_code,
@@ -94,18 +107,20 @@ pub async fn insert_new(
                                 address_text, caller_phone, people_count, categories, description, priority,
                                 status, station_code, accountable_station, distance_m, area_code, accept_by,
                                 sighting_id, request_hash, updated_at, on_scene_by, h3_r9,
-                                partner_id, open311_service_code)
+                                partner_id, open311_service_code, pending_transfer, pre_transfer_status)
          select u.id, u.channel, u.external_ref, u.reported_at, $1, $2,
                 st_setsrid(st_makepoint(u.lon, u.lat), 4326)::geography,
                 u.address_text, u.caller_phone, u.people_count, string_to_array(u.categories, ','),
-                u.description, u.priority, 'routed', u.station_code, u.station_code, u.distance_m,
-                u.area_code, u.accept_by, u.sighting_id, u.request_hash, $1, u.on_scene_by, u.h3_r9, $23, u.open311
+                u.description, u.priority, 'routed', u.station_code, coalesce(u.first_contact, u.station_code),
+                u.distance_m, u.area_code, u.accept_by, u.sighting_id, u.request_hash, $1, u.on_scene_by, u.h3_r9,
+                $23, u.open311, u.first_contact is not null, case when u.first_contact is not null then 'routed' end
          from unnest($3::uuid[], $4::text[], $5::text[], $6::timestamptz[], $7::float8[], $8::float8[],
                      $9::text[], $10::text[], $11::int4[], $12::text[], $13::text[], $14::text[], $15::text[],
-                     $16::float8[], $17::text[], $18::timestamptz[], $19::uuid[], $20::bytea[], $21::timestamptz[], $22::int8[], $24::text[])
+                     $16::float8[], $17::text[], $18::timestamptz[], $19::uuid[], $20::bytea[], $21::timestamptz[], $22::int8[], $24::text[],
+                     $25::text[])
               as u(id, channel, external_ref, reported_at, lon, lat, address_text, caller_phone, people_count,
                    categories, description, priority, station_code, distance_m, area_code, accept_by,
-                   sighting_id, request_hash, on_scene_by, h3_r9, open311)
+                   sighting_id, request_hash, on_scene_by, h3_r9, open311, first_contact)
          on conflict (id) do nothing
          returning id",
     )
@@ -133,6 +148,7 @@ pub async fn insert_new(
     .bind(rows.iter().map(|r| crate::heatmap::cells::r9(r.report.point)).collect::<Vec<_>>())
     .bind(creator.partner_id)
     .bind(rows.iter().map(|r| r.report.open311_service_code.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.first_contact.clone()).collect::<Vec<_>>())
     .fetch_all(&mut *conn)
     .await?;
     // Its heat-map share goes to `heat_inbox` by trigger, with the row.
@@ -151,10 +167,17 @@ pub async fn insert_new(
     .bind(creator.received_at)
     .execute(&mut *conn)
     .await?;
+    // The routed event names the first-contact station (the accountability report counts the
+    // referral there); a station's own call about a place nearer another station names that one
+    // as the target, as a transfer does.
     sqlx::query(
-        "insert into referral_events (referral_id, kind, actor_role, station_code, to_status, note, at)
-         select r.id, 'routed', 'system', r.station_code, 'routed',
-                'nearest station, ' || round(r.distance_m)::bigint || ' m', $2
+        "insert into referral_events (referral_id, kind, actor_role, station_code, to_status, note, at, target_station)
+         select r.id, 'routed', 'system', r.accountable_station, 'routed',
+                case when r.pending_transfer
+                     then 'taken by ' || r.accountable_station || '; nearest station ' || r.station_code || ', '
+                          || round(r.distance_m)::bigint || ' m, to accept'
+                     else 'nearest station, ' || round(r.distance_m)::bigint || ' m' end,
+                $2, case when r.pending_transfer then r.station_code end
          from referrals r where r.id = any($1) order by r.id",
     )
     .bind(&inserted)

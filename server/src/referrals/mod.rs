@@ -48,7 +48,9 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/stations/{code}/queue", get(queue::station_queue))
 }
 
-/// File a referral; it is routed at once to the nearest station.
+/// File a referral; it is routed at once to the nearest station. A duty officer records the
+/// station's own calls and walk-ins (`station_phone`, `walk_in`): their station answers for them
+/// from the first event, and a nearer station must accept them as it would a transfer.
 #[utoipa::path(post, path = "/api/v1/referrals", tag = "referrals", security(("bearer" = [])),
     request_body = NewReferral,
     responses(
@@ -58,7 +60,7 @@ pub fn router() -> Router<AppState> {
         (status = 401, body = mobile_api::ErrorBody),
         (status = 403, description = "role may not file referrals", body = mobile_api::ErrorBody),
         (status = 409, description = "id_conflict: the id is taken by a different referral", body = mobile_api::ErrorBody),
-        (status = 422, description = "outside_service_area, time_in_future, time_too_old, invalid_people_count, invalid_phone, text_too_long", body = mobile_api::ErrorBody),
+        (status = 422, description = "outside_service_area, time_in_future, time_too_old, invalid_people_count, invalid_phone, text_too_long, invalid_channel (station_phone / walk_in are for duty officers, and theirs only)", body = mobile_api::ErrorBody),
         (status = 429, description = "rate_limited", body = mobile_api::ErrorBody),
     ))]
 pub async fn create_referral(
@@ -66,10 +68,39 @@ pub async fn create_referral(
     user: CurrentUser,
     ApiJson(req): ApiJson<NewReferral>,
 ) -> Result<(StatusCode, ApiJson<Referral>)> {
-    user.require(&[Role::Hotline, Role::Patrol, Role::Supervisor])?;
+    user.require(&[Role::Hotline, Role::Patrol, Role::Supervisor, Role::Duty])?;
     state.write_limiter.check(user.id)?;
     let now = state.clock.now();
     let draft = ReferralDraft::parse(req, now)?;
+    // A station's own phone and door are its duty officers' to record, and only theirs.
+    let first_contact = match (user.role, draft.channel.is_station_own()) {
+        (Role::Duty, true) => user.station.clone(),
+        (Role::Duty, false) => {
+            return Err(ApiError::unprocessable(
+                "invalid_channel",
+                "a duty officer records the station's own calls: channel station_phone or walk_in",
+            ));
+        }
+        (_, true) => {
+            return Err(ApiError::unprocessable(
+                "invalid_channel",
+                "station_phone and walk_in are recorded by the station's duty officers",
+            ));
+        }
+        // An operator of 110 files 110's referrals (and reads those): not another hotline's.
+        (Role::Hotline, false)
+            if user
+                .channel
+                .as_deref()
+                .is_some_and(|c| c != wire::name(&draft.channel)) =>
+        {
+            return Err(ApiError::unprocessable(
+                "invalid_channel",
+                "a hotline operator files referrals of their own channel",
+            ));
+        }
+        (_, false) => None,
+    };
     let directory = state.directory();
     let routed = directory.route(draft.point)?;
     let priority = draft.priority();
@@ -89,7 +120,10 @@ pub async fn create_referral(
         request_hash: hash.clone(),
         open311_service_code: None,
     };
-    let row = db::NewRow::routed(report, priority, routed.placement(), &state.settings, now);
+    let mut row = db::NewRow::routed(report, priority, routed.placement(), &state.settings, now);
+    if let Some(station) = &first_contact {
+        row = row.first_contact_at(station);
+    }
     let role = wire::name(&user.role);
     let creator = db::Creator {
         user_id: Some(user.id),
@@ -172,6 +206,15 @@ pub(crate) async fn read(
         },
     )
     .await?;
+    if row.is_none() && answer == Answer::Created {
+        // Filed outside the filer's own scope (a county supervisor's call about another
+        // county): the filer is still answered with what they filed.
+        let everywhere = db::Reader {
+            scope: &Scope::City,
+            personal,
+        };
+        row = db::get(&state.db, id, everywhere).await?;
+    }
     if row.is_none() && answer == Answer::Step {
         personal = false;
         let everywhere = db::Reader {

@@ -1,0 +1,149 @@
+//! The station desk: the station's own calls and walk-ins, under first-contact responsibility.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+use crate::duty::act;
+use crate::helpers::places::*;
+use crate::helpers::{Account, TestApp, referral, with};
+
+fn call(app: &TestApp, at: (f64, f64), channel: &str) -> Value {
+    with(referral(app.now(), at), "channel", json!(channel))
+}
+
+async fn record(app: &TestApp, officer: &Account, body: &Value) -> Value {
+    let reply = app.post(officer, "/api/v1/referrals", body).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+    reply.body
+}
+
+#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+async fn a_call_to_the_station_about_a_nearer_stations_place_waits_for_that_station(pool: PgPool) {
+    let app = TestApp::seeded(pool).await;
+    let xintai = app.duty("xintai").await;
+    let feicheng = app.duty("feicheng").await;
+
+    let accepted = record(&app, &xintai, &call(&app, FEICHENG_CENTRE, "station_phone")).await;
+    let refused = record(&app, &xintai, &call(&app, FEICHENG_CENTRE, "walk_in")).await;
+    let own = record(&app, &xintai, &call(&app, XINTAI_CENTRE, "station_phone")).await;
+    let id = |r: &Value| r["id"].as_str().unwrap().to_owned();
+
+    for r in [&accepted, &refused] {
+        assert_eq!(
+            r["station"]["code"], "feicheng",
+            "held by the nearest station"
+        );
+        assert_eq!(
+            r["accountable_station"], "xintai",
+            "answered for by the one called"
+        );
+        assert_eq!(r["pending_transfer_to"], "feicheng");
+        assert_eq!(r["status"], "routed");
+    }
+    assert_eq!(own["accountable_station"], "xintai");
+    assert!(
+        own["pending_transfer_to"].is_null(),
+        "an ordinary routed referral"
+    );
+    let first_cannot = act(&app, &xintai, &id(&accepted), "accept", json!({})).await;
+    assert_eq!(first_cannot.status, StatusCode::CONFLICT);
+
+    let signed = act(&app, &feicheng, &id(&accepted), "accept", json!({})).await;
+    assert_eq!(signed.body["accountable_station"], "feicheng");
+    assert!(signed.body["pending_transfer_to"].is_null());
+    let back = act(
+        &app,
+        &feicheng,
+        &id(&refused),
+        "refuse-transfer",
+        json!({"reason": "the person is at the 新泰 station's door"}),
+    )
+    .await;
+    assert_eq!(back.status, StatusCode::OK, "{:?}", back.body);
+    let after = app
+        .get_as(&xintai, &format!("/api/v1/referrals/{}", id(&refused)))
+        .await;
+    assert_eq!(after.body["station"]["code"], "xintai");
+    assert_eq!(after.body["accountable_station"], "xintai");
+    assert_eq!(after.body["status"], "routed");
+    assert_eq!(
+        after.body["allowed_actions"][0], "accept",
+        "the first station must act"
+    );
+    let events = after.body["events"].as_array().unwrap();
+    assert_eq!(events[0]["kind"], "created");
+    assert_eq!(events[1]["kind"], "routed");
+    assert_eq!(
+        events[1]["station"], "xintai",
+        "the first event names the station called"
+    );
+
+    let report = app
+        .get_as(&app.supervisor().await, "/api/v1/accountability")
+        .await;
+    let row = |s: &str| {
+        report.body["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["group"] == s)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(
+        row("xintai")["received"],
+        3,
+        "counted where the call came in"
+    );
+    assert_eq!(row("feicheng")["received"], 0);
+}
+
+#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+async fn station_channels_are_the_duty_officers_and_theirs_only(pool: PgPool) {
+    let app = TestApp::seeded(pool).await;
+    let duty = app.duty("xintai").await;
+
+    let hotline = app
+        .post(
+            &app.hotline().await,
+            "/api/v1/referrals",
+            &call(&app, XINTAI_CENTRE, "walk_in"),
+        )
+        .await;
+    let duty_12345 = app
+        .post(
+            &duty,
+            "/api/v1/referrals",
+            &call(&app, XINTAI_CENTRE, "12345"),
+        )
+        .await;
+
+    let other_hotline = app
+        .post(
+            &app.hotline_of("110").await,
+            "/api/v1/referrals",
+            &call(&app, XINTAI_CENTRE, "12345"),
+        )
+        .await;
+    let county = app.county_supervisor("370921").await;
+    let elsewhere = app
+        .post(
+            &county,
+            "/api/v1/referrals",
+            &call(&app, XINTAI_CENTRE, "12345"),
+        )
+        .await;
+
+    assert_eq!(
+        elsewhere.status,
+        StatusCode::CREATED,
+        "filed, and answered, outside their county"
+    );
+    assert_eq!(elsewhere.body["caller_phone"], "13800138000");
+    for r in [&hotline, &duty_12345, &other_hotline] {
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
+        assert_eq!(r.error_code(), "invalid_channel");
+    }
+    assert_eq!(app.count("referrals", "true").await, 1);
+}
