@@ -35,8 +35,8 @@ pub use push::{
 };
 pub use referrals::{
     Channel, NewReferral, Outcome, Priority, Queue, QueueEntry, QueueEvent, QueueEventKind,
-    Referral, ReferralEvent, ReferralList, ReferralRef, RefuseTransferBody, ResolveBody, Status,
-    StepBody, TransferBody,
+    Referral, ReferralEvent, ReferralKind, ReferralList, ReferralRef, RefuseTransferBody,
+    ResolveBody, Status, StepBody, TransferBody,
 };
 pub use reports::{StageReport, StageRow};
 pub use sightings::{

@@ -49,6 +49,18 @@ impl Channel {
     }
 }
 
+/// What a referral asks of its station.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ReferralKind {
+    /// Someone reported somewhere: staff go out to them.
+    Report,
+    /// A patrol brings the person to the station (交接): accepting is signing for them, and
+    /// `resolve` (usually `admitted_to_station`) may follow at once.
+    Handover,
+}
+
 /// `urgent` for the special categories and the ill or injured; deadlines are shorter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
@@ -187,6 +199,8 @@ pub struct ReferralEvent {
 pub struct Referral {
     pub id: Uuid,
     pub channel: Channel,
+    /// `report`, or `handover` for a person a patrol brings to the station.
+    pub kind: ReferralKind,
     pub external_ref: Option<String>,
     pub reported_at: DateTime<Utc>,
     pub received_at: DateTime<Utc>,

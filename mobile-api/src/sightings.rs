@@ -49,6 +49,10 @@ pub struct NewSighting {
     /// Supplies handed out (quilts, coats, food …), when the person declined to come in.
     #[serde(default)]
     pub items_given: Vec<crate::campaigns::ItemCount>,
+    /// With `action_taken: escorted_to_station`: the station (code) the person is taken to;
+    /// default the nearest. Its duty officer signs for the person (a `handover` referral).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escorted_to: Option<String>,
 }
 
 /// A stored sighting.

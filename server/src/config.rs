@@ -102,6 +102,10 @@ pub struct Settings {
     #[arg(long, env = "XUNJIU_ACCEPT_URGENT_MINUTES", default_value_t = 5)]
     pub accept_urgent_minutes: u32,
 
+    /// Minutes for a station to sign for (accept) a person a patrol has brought to it.
+    #[arg(long, env = "XUNJIU_HANDOVER_ACCEPT_MINUTES", default_value_t = 30)]
+    pub handover_accept_minutes: u32,
+
     /// Minutes from arrival for staff to reach the person (normal referrals).
     #[arg(long, env = "XUNJIU_SCENE_MINUTES", default_value_t = 60)]
     pub scene_minutes: u32,
@@ -172,6 +176,11 @@ impl Settings {
             mobile_api::Priority::Normal => self.accept_minutes,
         };
         chrono::Duration::minutes(i64::from(minutes))
+    }
+
+    /// The deadline to sign for a person handed over at the station.
+    pub fn handover_within(&self) -> chrono::Duration {
+        chrono::Duration::minutes(i64::from(self.handover_accept_minutes))
     }
 
     /// The deadline to reach the person, counted from the referral's arrival.

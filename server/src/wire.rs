@@ -24,6 +24,7 @@ wire_enums!(
     mobile_api::HotspotKind,
     mobile_api::CampaignKind,
     mobile_api::Item,
+    mobile_api::ReferralKind,
 );
 
 /// `Role::UrbanManagement` → `"urban_management"`.

@@ -147,3 +147,100 @@ async fn station_channels_are_the_duty_officers_and_theirs_only(pool: PgPool) {
     }
     assert_eq!(app.count("referrals", "true").await, 1);
 }
+
+fn escorted(app: &TestApp, at: (f64, f64), to: Option<&str>) -> Value {
+    let mut body = with(
+        crate::helpers::sighting(app.now(), at),
+        "action_taken",
+        json!("escorted_to_station"),
+    );
+    if let Some(code) = to {
+        body["escorted_to"] = json!(code);
+    }
+    body
+}
+
+#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+async fn a_person_escorted_to_a_station_is_signed_for_there_and_admitted(pool: PgPool) {
+    let app = TestApp::seeded(pool).await;
+    let officer = app.patrol().await;
+    let taian = app.duty("taian").await;
+
+    let to_taian = app
+        .post(
+            &officer,
+            "/api/v1/sightings",
+            &escorted(&app, XINTAI_CENTRE, Some("taian")),
+        )
+        .await;
+    let to_nearest = app
+        .post(
+            &officer,
+            "/api/v1/sightings",
+            &escorted(&app, XINTAI_CENTRE, None),
+        )
+        .await;
+    let unknown = app
+        .post(
+            &officer,
+            "/api/v1/sightings",
+            &escorted(&app, XINTAI_CENTRE, Some("beijing")),
+        )
+        .await;
+    let wrong_action = app
+        .post(
+            &officer,
+            "/api/v1/sightings",
+            &with(
+                crate::helpers::sighting(app.now(), XINTAI_CENTRE),
+                "escorted_to",
+                json!("taian"),
+            ),
+        )
+        .await;
+
+    assert_eq!(to_taian.status, StatusCode::CREATED, "{:?}", to_taian.body);
+    assert_eq!(unknown.error_code(), "unknown_station");
+    assert_eq!(wrong_action.error_code(), "invalid_escort");
+    let id = to_taian.body["referral"]["id"].as_str().unwrap().to_owned();
+    let handover = app.get_as(&taian, &format!("/api/v1/referrals/{id}")).await;
+    assert_eq!(handover.body["kind"], "handover");
+    assert_eq!(handover.body["station"]["code"], "taian");
+    assert_eq!(handover.body["accountable_station"], "taian");
+    assert_eq!(handover.body["channel"], "patrol");
+    let window = chrono::DateTime::parse_from_rfc3339(handover.body["accept_by"].as_str().unwrap())
+        .unwrap()
+        - app.now();
+    assert_eq!(
+        window.num_minutes(),
+        30,
+        "half an hour to sign for the person"
+    );
+    let nearest_id = to_nearest.body["referral"]["id"].as_str().unwrap();
+    let nearest = app
+        .get_as(
+            &app.supervisor().await,
+            &format!("/api/v1/referrals/{nearest_id}"),
+        )
+        .await;
+    assert_eq!(nearest.body["station"]["code"], "xintai");
+    assert_eq!(nearest.body["kind"], "handover");
+
+    let signed = act(&app, &taian, &id, "accept", json!({})).await;
+    assert_eq!(
+        signed.body["allowed_actions"],
+        json!(["resolve", "transfer"])
+    );
+    let admitted = act(
+        &app,
+        &taian,
+        &id,
+        "resolve",
+        json!({"outcome": "admitted_to_station"}),
+    )
+    .await;
+    assert_eq!(admitted.status, StatusCode::OK, "{:?}", admitted.body);
+    assert_eq!(admitted.body["status"], "resolved");
+    assert_eq!(admitted.body["outcome"], "admitted_to_station");
+    assert_eq!(app.count("referrals", "kind = 'handover'").await, 2);
+}

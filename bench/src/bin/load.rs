@@ -251,6 +251,7 @@ fn sighting_body(rng: &mut impl Rng) -> NewSighting {
         action_taken: ActionTaken::InformedOfStation,
         notes: Some("bench".to_owned()),
         items_given: Vec::new(),
+        escorted_to: None,
     }
 }
 

@@ -56,7 +56,8 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<usize> {
                 accept_escalation, scene_escalation
          from referrals
          where (status = 'routed' and accept_escalation < 2 and accept_by <= $1)
-            or (status in ('accepted', 'en_route') and scene_escalation < 2 and on_scene_by <= $1)
+            or (status in ('accepted', 'en_route') and scene_escalation < 2 and on_scene_by <= $1
+                and kind = 'report')
          order by id
          limit 500
          for update skip locked",

@@ -496,6 +496,7 @@ async fn create_request(state: &AppState, p: &Params, format: Format) -> Answer 
     let report = referral_db::Report {
         id,
         channel: wire::name(&channel),
+        kind: wire::name(&mobile_api::ReferralKind::Report),
         external_ref: first(p, "account_id").map(str::to_owned),
         reported_at: now,
         point,

@@ -274,5 +274,6 @@ pub(crate) fn snapshot(row: &db::Row) -> anyhow::Result<Snapshot> {
             .as_deref()
             .map(wire::parse)
             .transpose()?,
+        handover: row.kind == wire::name(&mobile_api::ReferralKind::Handover),
     })
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
-use mobile_api::Priority;
+use mobile_api::{Priority, ReferralKind};
 
 use crate::config::Settings;
 use crate::routing::GeoPoint;
@@ -19,6 +19,8 @@ use crate::wire;
 pub struct Report {
     pub id: Uuid,
     pub channel: String,
+    /// `report` or `handover`.
+    pub kind: String,
     pub external_ref: Option<String>,
     pub reported_at: DateTime<Utc>,
     pub point: GeoPoint,
@@ -68,6 +70,12 @@ impl NewRow {
         settings: &Settings,
         now: DateTime<Utc>,
     ) -> Self {
+        // A person handed over at the station is signed for within its own deadline.
+        let accept_within = if report.kind == wire::name(&ReferralKind::Handover) {
+            settings.handover_within()
+        } else {
+            settings.accept_within(priority)
+        };
         Self {
             report,
             priority: wire::name(&priority),
@@ -75,7 +83,7 @@ impl NewRow {
             station_code: placed.station_code,
             distance_m: placed.distance_m,
             area_code: placed.area_code,
-            accept_by: now + settings.accept_within(priority),
+            accept_by: now + accept_within,
             on_scene_by: now + settings.scene_within(priority),
         }
     }
@@ -107,20 +115,21 @@ pub async fn insert_new(
                                 address_text, caller_phone, people_count, categories, description, priority,
                                 status, station_code, accountable_station, distance_m, area_code, accept_by,
                                 sighting_id, request_hash, updated_at, on_scene_by, h3_r9,
-                                partner_id, open311_service_code, pending_transfer, pre_transfer_status)
+                                partner_id, open311_service_code, pending_transfer, pre_transfer_status, kind)
          select u.id, u.channel, u.external_ref, u.reported_at, $1, $2,
                 st_setsrid(st_makepoint(u.lon, u.lat), 4326)::geography,
                 u.address_text, u.caller_phone, u.people_count, string_to_array(u.categories, ','),
                 u.description, u.priority, 'routed', u.station_code, coalesce(u.first_contact, u.station_code),
                 u.distance_m, u.area_code, u.accept_by, u.sighting_id, u.request_hash, $1, u.on_scene_by, u.h3_r9,
-                $23, u.open311, u.first_contact is not null, case when u.first_contact is not null then 'routed' end
+                $23, u.open311, u.first_contact is not null, case when u.first_contact is not null then 'routed' end,
+                u.kind
          from unnest($3::uuid[], $4::text[], $5::text[], $6::timestamptz[], $7::float8[], $8::float8[],
                      $9::text[], $10::text[], $11::int4[], $12::text[], $13::text[], $14::text[], $15::text[],
                      $16::float8[], $17::text[], $18::timestamptz[], $19::uuid[], $20::bytea[], $21::timestamptz[], $22::int8[], $24::text[],
-                     $25::text[])
+                     $25::text[], $26::text[])
               as u(id, channel, external_ref, reported_at, lon, lat, address_text, caller_phone, people_count,
                    categories, description, priority, station_code, distance_m, area_code, accept_by,
-                   sighting_id, request_hash, on_scene_by, h3_r9, open311, first_contact)
+                   sighting_id, request_hash, on_scene_by, h3_r9, open311, first_contact, kind)
          on conflict (id) do nothing
          returning id",
     )
@@ -149,6 +158,7 @@ pub async fn insert_new(
     .bind(creator.partner_id)
     .bind(rows.iter().map(|r| r.report.open311_service_code.clone()).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.first_contact.clone()).collect::<Vec<_>>())
+    .bind(report(|r| r.kind.clone()))
     .fetch_all(&mut *conn)
     .await?;
     // Its heat-map share goes to `heat_inbox` by trigger, with the row.
@@ -204,6 +214,7 @@ pub async fn fingerprint(
 pub struct Row {
     pub id: Uuid,
     pub channel: String,
+    pub kind: String,
     pub external_ref: Option<String>,
     pub reported_at: DateTime<Utc>,
     pub received_at: DateTime<Utc>,
@@ -243,7 +254,7 @@ const NO_PERSONAL: &str =
 fn select(personal: bool) -> String {
     let personal = if personal { PERSONAL } else { NO_PERSONAL };
     format!(
-        "select r.id, r.channel, r.external_ref, r.reported_at, r.received_at, r.created_by,
+        "select r.id, r.channel, r.kind, r.external_ref, r.reported_at, r.received_at, r.created_by,
             st_y(r.location::geometry) as lat, st_x(r.location::geometry) as lon, {personal},
             r.people_count, r.categories, r.priority, r.status,
             r.station_code, r.accountable_station, r.distance_m, r.area_code, a.name as area_name,

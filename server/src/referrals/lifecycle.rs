@@ -17,6 +17,9 @@ pub struct Snapshot {
     pub accountable: String,
     pub pending_transfer: bool,
     pub pre_transfer_status: Option<Status>,
+    /// A person handed over at the station: once signed for (accepted), nobody needs to go
+    /// out, so it may be resolved at once.
+    pub handover: bool,
 }
 
 /// A step someone asks for.
@@ -108,7 +111,9 @@ pub fn apply(current: &Snapshot, action: &Action, actor: &CurrentUser) -> Result
         }
         Action::Resolve(_) => {
             next.status = Status::Resolved;
-            s.status == Status::OnScene && !s.pending_transfer && at_accountable
+            let reached =
+                s.status == Status::OnScene || (s.handover && s.status == Status::Accepted);
+            reached && !s.pending_transfer && at_accountable
         }
         Action::Close => {
             next.status = Status::Closed;

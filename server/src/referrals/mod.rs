@@ -108,6 +108,7 @@ pub async fn create_referral(
     let report = db::Report {
         id: draft.id,
         channel: wire::name(&draft.channel),
+        kind: wire::name(&mobile_api::ReferralKind::Report),
         external_ref: draft.external_ref.clone(),
         reported_at: draft.reported_at,
         point: draft.point,

@@ -40,6 +40,7 @@ pub fn to_wire(
     Ok(Referral {
         id: row.id,
         channel: wire::parse(&row.channel)?,
+        kind: wire::parse(&row.kind)?,
         external_ref: row.external_ref,
         reported_at: row.reported_at,
         received_at: row.received_at,

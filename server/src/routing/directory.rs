@@ -128,6 +128,22 @@ impl Directory {
         self.stations.iter().find(|s| s.station.code == code)
     }
 
+    /// Where a record at `at` goes when it is taken to station `code` rather than routed (a
+    /// person escorted there), with the geodesic distance and the area holding `at`.
+    pub fn place_at_station(&self, code: &str, at: GeoPoint) -> Option<Placement> {
+        let station = self.station(code)?;
+        let point = Point::from(at);
+        Some(Placement {
+            station_code: station.station.code.clone(),
+            distance_m: Geodesic.distance(point, station.point),
+            area_code: self
+                .areas
+                .iter()
+                .find(|a| a.boundary.covers(&point))
+                .map(|a| a.area.code.clone()),
+        })
+    }
+
     /// The station's directory entry; just its code if the snapshot predates it (a station
     /// added since the last reload), rather than failing a read.
     pub fn station_or_code(&self, code: &str) -> Station {

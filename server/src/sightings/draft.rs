@@ -1,7 +1,7 @@
 //! A patrol sighting, checked and normalised.
 
 use chrono::{DateTime, Utc};
-use mobile_api::{ActionTaken, Category, ItemCount, NewSighting, Priority};
+use mobile_api::{ActionTaken, Category, ItemCount, NewSighting, Priority, ReferralKind};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -27,6 +27,9 @@ pub struct SightingDraft {
     // still replay as duplicates.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub items_given: Vec<ItemCount>,
+    /// The station a person escorted there is handed to; left out of the hash when not given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub escorted_to: Option<String>,
 }
 
 impl SightingDraft {
@@ -44,18 +47,42 @@ impl SightingDraft {
             action_taken: req.action_taken,
             notes: intake::text("notes", req.notes, MAX_TEXT)?,
             items_given: intake::items(req.items_given)?,
+            escorted_to: match (req.escorted_to, req.action_taken) {
+                (Some(code), ActionTaken::EscortedToStation) => Some(code),
+                (Some(_), _) => {
+                    return Err(ApiError::unprocessable(
+                        "invalid_escort",
+                        "escorted_to goes with action_taken escorted_to_station",
+                    ));
+                }
+                (None, _) => None,
+            },
         })
     }
 
-    /// The referral this sighting raises at once, if any: urgent for the special targets and
-    /// the ill or injured, normal when the officer says they referred the person.
+    /// The referral this sighting raises at once, if any: a hand-over when the officer takes
+    /// the person to a station; else urgent for the special targets, the disabled and the ill
+    /// or injured, normal when the officer says they referred the person.
     pub fn referral_priority(&self) -> Option<Priority> {
-        if intake::is_urgent(&self.categories) {
+        let urgent = intake::is_urgent(&self.categories);
+        if urgent {
             Some(Priority::Urgent)
-        } else if self.action_taken == ActionTaken::Referred {
+        } else if matches!(
+            self.action_taken,
+            ActionTaken::Referred | ActionTaken::EscortedToStation
+        ) {
             Some(Priority::Normal)
         } else {
             None
+        }
+    }
+
+    /// What the raised referral asks of its station.
+    pub fn referral_kind(&self) -> ReferralKind {
+        if self.action_taken == ActionTaken::EscortedToStation {
+            ReferralKind::Handover
+        } else {
+            ReferralKind::Report
         }
     }
 

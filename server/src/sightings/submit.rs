@@ -92,6 +92,14 @@ fn route(draft: &SightingDraft, directory: &Directory) -> Result<NewRow, ApiErro
     /// Reports this close to a registered hotspot count as made at it.
     const HOTSPOT_SNAP_M: f64 = 150.0;
     let routed = directory.route(draft.point)?;
+    if let Some(code) = &draft.escorted_to
+        && directory.station(code).is_none()
+    {
+        return Err(ApiError::unprocessable(
+            "unknown_station",
+            format!("escorted_to names no station: {code:?}"),
+        ));
+    }
     Ok(NewRow {
         id: draft.id,
         observed_at: draft.observed_at,
@@ -202,9 +210,11 @@ fn raised_referral(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Option<referrals::db::NewRow> {
     let priority = draft.referral_priority()?;
+    let kind = draft.referral_kind();
     let report = referrals::db::Report {
         id: Uuid::new_v4(),
         channel: "patrol".to_owned(),
+        kind: wire::name(&kind),
         external_ref: None,
         reported_at: row.observed_at,
         point: row.point,
