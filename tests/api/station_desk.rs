@@ -210,6 +210,7 @@ async fn a_person_escorted_to_a_station_is_signed_for_there_and_admitted(pool: P
     assert_eq!(handover.body["channel"], "patrol");
     let window = chrono::DateTime::parse_from_rfc3339(handover.body["accept_by"].as_str().unwrap())
         .unwrap()
+        .to_utc()
         - app.now();
     assert_eq!(
         window.num_minutes(),

@@ -101,13 +101,14 @@ pub fn apply(current: &Snapshot, action: &Action, actor: &CurrentUser) -> Result
             next.status = Status::Accepted;
             ok
         }
+        // Nobody goes out for a person already at the station.
         Action::EnRoute => {
             next.status = Status::EnRoute;
-            s.status == Status::Accepted && !s.pending_transfer && at_accountable
+            s.status == Status::Accepted && !s.pending_transfer && at_accountable && !s.handover
         }
         Action::OnScene => {
             next.status = Status::OnScene;
-            s.status == Status::EnRoute && !s.pending_transfer && at_accountable
+            s.status == Status::EnRoute && !s.pending_transfer && at_accountable && !s.handover
         }
         Action::Resolve(_) => {
             next.status = Status::Resolved;

@@ -227,11 +227,15 @@ fn raised_referral(
         request_hash: row.request_hash.clone(),
         open311_service_code: None,
     };
-    // Routed with the sighting: its referral goes to the same station.
-    let placed = Placement {
-        station_code: row.station_code.clone(),
-        distance_m: row.distance_m,
-        area_code: row.area_code.clone(),
+    // Routed with the sighting: its referral goes to the same station, unless the officer took
+    // the person to another one (checked when the sighting was routed).
+    let placed = match &draft.escorted_to {
+        Some(code) => state.directory().place_at_station(code, row.point)?,
+        None => Placement {
+            station_code: row.station_code.clone(),
+            distance_m: row.distance_m,
+            area_code: row.area_code.clone(),
+        },
     };
     Some(referrals::db::NewRow::routed(
         report,
