@@ -15,6 +15,9 @@ pub struct AccountabilityRow {
     pub group: String,
     /// Referrals that first arrived in the period (first-contact station, for stations).
     pub received: u64,
+    /// Of those, the ones not linked into another referral's case: a person reported three
+    /// times is one case.
+    pub cases: u64,
     pub accepted: u64,
     pub accepted_in_time: u64,
     /// accepted in time / (accepted + still unaccepted past the deadline), in percent; null

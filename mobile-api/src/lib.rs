@@ -34,9 +34,9 @@ pub use push::{
     PushKeys, PushSubscriptionCreated, PushSubscriptionRequest, PushUnsubscribe, VapidPublicKey,
 };
 pub use referrals::{
-    Channel, NewReferral, Outcome, Priority, Queue, QueueEntry, QueueEvent, QueueEventKind,
-    Referral, ReferralEvent, ReferralKind, ReferralList, ReferralRef, RefuseTransferBody,
-    ResolveBody, Status, StepBody, TransferBody,
+    Channel, LinkBody, NewReferral, Outcome, PossibleDuplicate, Priority, Queue, QueueEntry,
+    QueueEvent, QueueEventKind, Referral, ReferralEvent, ReferralKind, ReferralList, ReferralRef,
+    RefuseTransferBody, ResolveBody, Status, StepBody, TransferBody,
 };
 pub use reports::{StageReport, StageRow};
 pub use sightings::{

@@ -167,6 +167,27 @@ pub struct NewReferral {
     pub description: Option<String>,
 }
 
+/// An open referral near this one in place and time: perhaps the same person reported again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PossibleDuplicate {
+    pub id: Uuid,
+    pub distance_m: f64,
+    pub channel: Channel,
+    /// Seconds between the two reports.
+    pub apart_s: i64,
+    /// The station holding it.
+    pub station: String,
+}
+
+/// Body of `link`: the referral whose case this one joins.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LinkBody {
+    pub to: Uuid,
+}
+
 /// A short link to a referral.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
@@ -247,6 +268,13 @@ pub struct Referral {
     /// When the personal fields were erased (after the retention period, or on request).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redacted_at: Option<DateTime<Utc>>,
+    /// The primary referral of the case this one was linked into; it ends with that one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case_of: Option<Uuid>,
+    /// Open referrals near in place and time, not yet in its case (in single-referral, create
+    /// and queue answers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub possible_duplicates: Option<Vec<PossibleDuplicate>>,
 }
 
 /// `GET /api/v1/referrals`.

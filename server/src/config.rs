@@ -102,6 +102,14 @@ pub struct Settings {
     #[arg(long, env = "XUNJIU_ACCEPT_URGENT_MINUTES", default_value_t = 5)]
     pub accept_urgent_minutes: u32,
 
+    /// Open referrals this close to a new one (metres) are offered as possible duplicates.
+    #[arg(long, env = "XUNJIU_DUPLICATE_RADIUS_M", default_value_t = 300.0)]
+    pub duplicate_radius_m: f64,
+
+    /// ... and this close in time (hours between the reports).
+    #[arg(long, env = "XUNJIU_DUPLICATE_HOURS", default_value_t = 6)]
+    pub duplicate_hours: u32,
+
     /// Minutes for a station to sign for (accept) a person a patrol has brought to it.
     #[arg(long, env = "XUNJIU_HANDOVER_ACCEPT_MINUTES", default_value_t = 30)]
     pub handover_accept_minutes: u32,

@@ -245,3 +245,214 @@ async fn a_person_escorted_to_a_station_is_signed_for_there_and_admitted(pool: P
     assert_eq!(admitted.body["outcome"], "admitted_to_station");
     assert_eq!(app.count("referrals", "kind = 'handover'").await, 2);
 }
+
+/// `(lat, lon)` about `metres` north of `at`.
+fn north((lat, lon): (f64, f64), metres: f64) -> (f64, f64) {
+    (lat + metres / 111_200.0, lon)
+}
+
+async fn referral_at(app: &TestApp, who: &Account, at: (f64, f64), minutes_ago: i64) -> String {
+    let body = with(
+        referral(app.now(), at),
+        "reported_at",
+        json!((app.now() - chrono::Duration::minutes(minutes_ago)).to_rfc3339()),
+    );
+    record(app, who, &body).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+async fn reports_near_in_place_and_time_are_offered_as_possible_duplicates(pool: PgPool) {
+    let app = TestApp::seeded(pool).await;
+    let hotline = app.hotline().await;
+    let first = referral_at(&app, &hotline, XINTAI_CENTRE, 30).await;
+    let inside = referral_at(&app, &hotline, north(XINTAI_CENTRE, 250.0), 20).await;
+    let outside = referral_at(&app, &hotline, north(XINTAI_CENTRE, 400.0), 20).await;
+    let earlier = referral_at(&app, &hotline, XINTAI_CENTRE, 7 * 60).await;
+
+    let new = record(&app, &hotline, &referral(app.now(), XINTAI_CENTRE)).await;
+
+    let found: Vec<&str> = new["possible_duplicates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(found, [first.as_str(), inside.as_str()], "nearest first");
+    assert!(!found.contains(&outside.as_str()) && !found.contains(&earlier.as_str()));
+    let d = &new["possible_duplicates"][1];
+    assert!(
+        (d["distance_m"].as_f64().unwrap() - 250.0).abs() < 5.0,
+        "{d}"
+    );
+    assert_eq!(d["channel"], "12345");
+    assert_eq!(d["apart_s"], 18 * 60, "2 minutes ago against 20");
+    let queue = app
+        .get_as(&app.duty("xintai").await, "/api/v1/stations/xintai/queue")
+        .await;
+    let entry = queue.body["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["referral"]["id"] == first.as_str())
+        .unwrap()
+        .clone();
+    assert!(
+        entry["referral"]["possible_duplicates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["id"] == inside.as_str())
+    );
+}
+
+#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+async fn one_case_many_reports_ends_as_one_and_every_ticket_is_answered(pool: PgPool) {
+    let app = TestApp::seeded(pool).await;
+    let hotline = app.hotline().await;
+    let duty = app.duty("xintai").await;
+    let primary = referral_at(&app, &hotline, XINTAI_CENTRE, 10).await;
+    let second = referral_at(&app, &app.hotline().await, XINTAI_CENTRE, 5).await;
+    let patrol = app.patrol().await;
+    let sighted = app
+        .post(
+            &patrol,
+            "/api/v1/sightings",
+            &with(
+                crate::helpers::sighting(app.now(), XINTAI_CENTRE),
+                "categories",
+                json!(["elderly"]),
+            ),
+        )
+        .await;
+    let third = sighted.body["referral"]["id"].as_str().unwrap().to_owned();
+    let key = xunjiu_server::open311::partners::add(
+        &app.pool,
+        "12345 platform",
+        mobile_api::Channel::Citizen12345,
+    )
+    .await
+    .unwrap();
+    let posted: Value = reqwest::Client::new()
+        .post(app.url("/open311/v2/requests.json"))
+        .form(&[
+            ("api_key", key.as_str()),
+            ("service_code", "sleeping_rough"),
+            ("lat", "35.9104"),
+            ("long", "117.7602"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ticket = posted[0]["service_request_id"].as_str().unwrap().to_owned();
+    let link = |id: &str, to: &str| {
+        let (app, duty) = (&app, &duty);
+        let (path, body) = (format!("/api/v1/referrals/{id}/link"), json!({"to": to}));
+        async move { app.post(duty, &path, &body).await }
+    };
+
+    let linked = link(&second, &primary).await;
+    let via_member = link(&third, &second).await;
+    let to_itself = link(&primary, &second).await;
+    link(&ticket, &primary).await;
+    let member_steps = act(&app, &duty, &second, "accept", json!({})).await;
+    let queue = app.get_as(&duty, "/api/v1/stations/xintai/queue").await;
+    let unlinked = app
+        .post(
+            &duty,
+            &format!("/api/v1/referrals/{third}/unlink"),
+            &json!({}),
+        )
+        .await;
+    let queue_after_unlink = app.get_as(&duty, "/api/v1/stations/xintai/queue").await;
+    link(&third, &primary).await;
+    let report = app
+        .get_as(&app.supervisor().await, "/api/v1/accountability")
+        .await;
+    for step in ["accept", "en-route", "on-scene"] {
+        act(&app, &duty, &primary, step, json!({})).await;
+    }
+    act(
+        &app,
+        &duty,
+        &primary,
+        "resolve",
+        json!({"outcome": "escorted_home"}),
+    )
+    .await;
+    act(&app, &duty, &primary, "close", json!({})).await;
+
+    assert_eq!(linked.status, StatusCode::OK, "{:?}", linked.body);
+    assert_eq!(linked.body["case_of"], primary.as_str());
+    assert_eq!(
+        via_member.body["case_of"],
+        primary.as_str(),
+        "to the member's primary"
+    );
+    assert_eq!(to_itself.error_code(), "invalid_link");
+    assert_eq!(member_steps.status, StatusCode::CONFLICT);
+    let queued: Vec<&str> = queue.body["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["referral"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(queued, [primary.as_str()], "members leave the queue");
+    assert_eq!(unlinked.status, StatusCode::OK);
+    assert!(unlinked.body.get("case_of").is_none());
+    assert_eq!(
+        queue_after_unlink.body["entries"].as_array().unwrap().len(),
+        2
+    );
+    let xintai = report.body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["group"] == "xintai")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (xintai["received"].as_u64(), xintai["cases"].as_u64()),
+        (Some(4), Some(1))
+    );
+    let supervisor = app.supervisor().await;
+    for member in [&second, &third, &ticket] {
+        let r = app
+            .get_as(&supervisor, &format!("/api/v1/referrals/{member}"))
+            .await;
+        assert_eq!(r.body["status"], "closed", "{member}");
+        assert_eq!(r.body["outcome"], "escorted_home");
+        let kinds: Vec<&str> = r.body["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap())
+            .collect();
+        assert!(kinds.ends_with(&["resolved", "closed"]), "{kinds:?}");
+    }
+    let kept = app
+        .get_as(&supervisor, &format!("/api/v1/referrals/{second}"))
+        .await;
+    assert_eq!(
+        kept.body["external_ref"], "TA-2026-0001",
+        "the hotline keeps its ticket number"
+    );
+    let public: Value = reqwest::get(app.url(&format!("/open311/v2/requests/{ticket}.json")))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(public[0]["status"], "closed");
+    assert!(
+        public[0]["status_notes"]
+            .as_str()
+            .unwrap()
+            .contains("护送返乡")
+    );
+}

@@ -22,6 +22,10 @@ pub struct Facts {
     pub escalations: i64,
     /// The county-level area where it happened.
     pub area_code: Option<String>,
+    /// The primary of the case it was linked into, if any.
+    pub case_id: Option<Uuid>,
+    /// `report` or `handover`.
+    pub kind: String,
 }
 
 /// Referrals whose first routing falls in `[from, to)`, optionally of one first station or of
@@ -56,7 +60,8 @@ pub async fn facts(
          select r.id, r.priority, coalesce(u.agency, r.channel) as agency,
                 fr.at as routed_at, fr.station_code as first_station,
                 fa.at as accepted_at, fa.username as accepted_by, arr.at as on_scene_at,
-                lr.outcome, ls.to_status as status, coalesce(es.n, 0) as escalations, r.area_code
+                lr.outcome, ls.to_status as status, coalesce(es.n, 0) as escalations, r.area_code,
+                r.case_id, r.kind
          from referrals r
          left join users u on u.id = r.created_by
          join first_routing fr on fr.referral_id = r.id

@@ -105,7 +105,7 @@ fn to_csv(rows: &[AccountabilityRow]) -> anyhow::Result<Vec<u8>> {
             "escalations",
         ];
         head.extend(OUTCOMES);
-        head.extend(["open_now", "overdue_now"]);
+        head.extend(["open_now", "overdue_now", "cases"]);
         w.write_record(&head)?;
         let num = |v: Option<f64>| v.map(|x| format!("{x:.1}")).unwrap_or_default();
         for r in rows {
@@ -128,7 +128,11 @@ fn to_csv(rows: &[AccountabilityRow]) -> anyhow::Result<Vec<u8>> {
                     .iter()
                     .map(|o| r.outcomes.get(*o).copied().unwrap_or(0).to_string()),
             );
-            record.extend([r.open_now.to_string(), r.overdue_now.to_string()]);
+            record.extend([
+                r.open_now.to_string(),
+                r.overdue_now.to_string(),
+                r.cases.to_string(),
+            ]);
             w.write_record(&record)?;
         }
         w.flush()?;

@@ -46,7 +46,12 @@ pub fn row(
     let mut outcomes: BTreeMap<String, u64> = BTreeMap::new();
     for f in facts {
         let priority: Priority = wire::parse(&f.priority).unwrap_or(Priority::Normal);
-        let accept_deadline = f.routed_at + settings.accept_within(priority);
+        let accept_within = if f.kind == "handover" {
+            settings.handover_within()
+        } else {
+            settings.accept_within(priority)
+        };
+        let accept_deadline = f.routed_at + accept_within;
         let scene_deadline = f.routed_at + settings.scene_within(priority);
         let open = !matches!(f.status.as_str(), "resolved" | "closed");
         if let Some(at) = f.accepted_at {
@@ -76,6 +81,7 @@ pub fn row(
     AccountabilityRow {
         group,
         received: facts.len() as u64,
+        cases: facts.iter().filter(|f| f.case_id.is_none()).count() as u64,
         accepted,
         accepted_in_time: in_time,
         on_time_pct: (denominator > 0).then(|| 100.0 * in_time as f64 / denominator as f64),

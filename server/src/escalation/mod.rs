@@ -55,9 +55,10 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<usize> {
         "select id, status, priority, station_code, accountable_station, area_code, accept_by, on_scene_by,
                 accept_escalation, scene_escalation
          from referrals
-         where (status = 'routed' and accept_escalation < 2 and accept_by <= $1)
+         where case_id is null
+           and ((status = 'routed' and accept_escalation < 2 and accept_by <= $1)
             or (status in ('accepted', 'en_route') and scene_escalation < 2 and on_scene_by <= $1
-                and kind = 'report')
+                and kind = 'report'))
          order by id
          limit 500
          for update skip locked",

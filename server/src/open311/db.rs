@@ -19,6 +19,7 @@ pub struct RequestRow {
     pub address: Option<String>,
     pub description: Option<String>,
     pub full: bool,
+    pub outcome: Option<String>,
 }
 
 /// What a reader asks for; `None` means any.
@@ -48,7 +49,7 @@ pub async fn list(
                      else round(st_x(r.location::geometry)::numeric, 2)::float8 end as lon,
                 case when v.full then nullif(r.address_text, '') end as address,
                 case when v.full then nullif(r.description, '') end as description,
-                v.full
+                v.full, r.outcome
          from referrals r
          cross join lateral (select coalesce(r.partner_id = $6, false) as full) v
          where r.open311_service_code is not null

@@ -374,7 +374,7 @@ async fn list_requests(state: &AppState, p: &Params, format: Format) -> Answer {
             json!({
                 "service_request_id": r.id.to_string(),
                 "status": if closed { "closed" } else { "open" },
-                "status_notes": status_notes(&r.status, &station.name),
+                "status_notes": status_notes(&r.status, &station.name, r.outcome.as_deref()),
                 "service_name": service.map(|s| s.name),
                 "service_code": r.service_code,
                 "description": r.description,
@@ -406,14 +406,24 @@ async fn list_requests(state: &AppState, p: &Params, format: Format) -> Answer {
     Ok(response)
 }
 
-fn status_notes(status: &str, station: &str) -> String {
+fn status_notes(status: &str, station: &str, outcome: Option<&str>) -> String {
+    let how = match outcome {
+        Some("admitted_to_station") => "：已入站救助 admitted to the station",
+        Some("escorted_home") => "：已护送返乡 escorted home",
+        Some("medical_transfer") => "：已送医救治 taken for medical care",
+        Some("handed_to_police") => "：已移交公安 handed to the police",
+        Some("declined_help") => "：本人自愿放弃救助 the person declined help",
+        Some("not_found") => "：现场未找到 not found at the place",
+        Some(_) => "：已处置 handled",
+        None => "",
+    };
     match status {
+        "resolved" => format!("已处置 Handled{how}"),
         "routed" => format!("已转至{station}，待签收 Routed to {station}, awaiting acceptance"),
         "accepted" => format!("{station}已签收 Accepted by {station}"),
         "en_route" => "工作人员正在赶往现场 Staff on the way".to_owned(),
         "on_scene" => "工作人员已到达现场 Staff on scene".to_owned(),
-        "resolved" => "已处置 Handled".to_owned(),
-        _ => "已办结 Closed".to_owned(),
+        _ => format!("已办结 Closed{how}"),
     }
 }
 

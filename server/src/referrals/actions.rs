@@ -243,6 +243,10 @@ async fn step(
         },
     )
     .await?;
+    // A case ends as one: its members take the primary's resolution and closing.
+    if matches!(action, Action::Resolve(_) | Action::Close) {
+        super::links::end_members(&mut tx, id, &to, outcome.as_deref(), user, &role, now).await?;
+    }
     if let Action::Transfer { to } = &action {
         let payload = outbox::payload(
             "referral_transferred",
@@ -275,5 +279,6 @@ pub(crate) fn snapshot(row: &db::Row) -> anyhow::Result<Snapshot> {
             .map(wire::parse)
             .transpose()?,
         handover: row.kind == wire::name(&mobile_api::ReferralKind::Handover),
+        case_member: row.case_id.is_some(),
     })
 }

@@ -243,6 +243,7 @@ pub struct Row {
     pub accept_escalation: i16,
     pub scene_escalation: i16,
     pub redacted_at: Option<DateTime<Utc>>,
+    pub case_id: Option<Uuid>,
 }
 
 /// The personal fields, or nothing in their place: a reader who may not see them never loads them.
@@ -259,7 +260,8 @@ fn select(personal: bool) -> String {
             r.people_count, r.categories, r.priority, r.status,
             r.station_code, r.accountable_station, r.distance_m, r.area_code, a.name as area_name,
             a.station_code as area_station, r.accept_by, r.on_scene_by, r.sighting_id, r.pending_transfer,
-            r.pre_transfer_status, r.outcome, r.accept_escalation, r.scene_escalation, r.redacted_at
+            r.pre_transfer_status, r.outcome, r.accept_escalation, r.scene_escalation, r.redacted_at,
+            r.case_id
         from referrals r left join areas a on a.code = r.area_code"
     )
 }
@@ -472,6 +474,7 @@ pub async fn queue(
     let sql = format!(
         "{}
          where r.status not in ('resolved', 'closed') and (r.station_code = $1 or r.accountable_station = $1)
+           and r.case_id is null
            and {}
          order by r.priority = 'urgent' desc,
                   case when r.status = 'routed' then r.accept_by
@@ -495,5 +498,92 @@ pub async fn station_serves_county(
         .bind(station)
         .bind(county)
         .fetch_one(db)
+        .await
+}
+
+/// A possible duplicate of one of the referrals asked about.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DuplicateRow {
+    pub of: Uuid,
+    pub id: Uuid,
+    pub distance_m: f64,
+    pub channel: String,
+    pub apart_s: i64,
+    pub station_code: String,
+}
+
+/// Open referrals within `radius_m` and `hours` of each of `ids`, not in the same case, nearest
+/// first.
+pub async fn possible_duplicates(
+    db: impl PgExecutor<'_>,
+    ids: &[Uuid],
+    radius_m: f64,
+    hours: u32,
+) -> sqlx::Result<Vec<DuplicateRow>> {
+    sqlx::query_as(
+        "select r.id as of, d.id, st_distance(r.location, d.location) as distance_m, d.channel,
+                abs(extract(epoch from d.reported_at - r.reported_at))::int8 as apart_s, d.station_code
+         from referrals r
+         join referrals d on d.id <> r.id
+              and st_dwithin(d.location, r.location, $2)
+              and d.reported_at between r.reported_at - make_interval(hours => $3)
+                                    and r.reported_at + make_interval(hours => $3)
+              and d.status not in ('resolved', 'closed')
+              and coalesce(d.case_id, d.id) <> coalesce(r.case_id, r.id)
+         where r.id = any($1)
+         order by r.id, distance_m, d.id",
+    )
+    .bind(ids)
+    .bind(radius_m)
+    .bind(i32::try_from(hours).unwrap_or(i32::MAX))
+    .fetch_all(db)
+    .await
+}
+
+/// Make `member` part of `primary`'s case.
+pub async fn set_case(
+    conn: &mut PgConnection,
+    member: Uuid,
+    primary: Option<Uuid>,
+    now: DateTime<Utc>,
+    new_accept_by: Option<DateTime<Utc>>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "update referrals set case_id = $2, updated_at = $3,
+             accept_by = coalesce($4, accept_by),
+             accept_escalation = case when $4 is null then accept_escalation else 0 end
+         where id = $1",
+    )
+    .bind(member)
+    .bind(primary)
+    .bind(now)
+    .bind(new_accept_by)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The members of `primary`'s case not yet at `status` (nor closed), locked.
+pub async fn lock_members(
+    conn: &mut PgConnection,
+    primary: Uuid,
+    status: &str,
+) -> sqlx::Result<Vec<Row>> {
+    let sql = format!(
+        "{} where r.case_id = $1 and r.status not in ('closed', $2) order by r.id for update of r",
+        select(false)
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(primary)
+        .bind(status)
+        .fetch_all(conn)
+        .await
+}
+
+/// The ids of a case's members.
+pub async fn members(db: impl PgExecutor<'_>, primary: Uuid) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar("select id from referrals where case_id = $1 order by id")
+        .bind(primary)
+        .fetch_all(db)
         .await
 }

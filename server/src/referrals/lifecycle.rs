@@ -20,6 +20,8 @@ pub struct Snapshot {
     /// A person handed over at the station: once signed for (accepted), nobody needs to go
     /// out, so it may be resolved at once.
     pub handover: bool,
+    /// Linked into another referral's case: it ends with that one and takes no steps itself.
+    pub case_member: bool,
 }
 
 /// A step someone asks for.
@@ -87,6 +89,12 @@ pub fn apply(current: &Snapshot, action: &Action, actor: &CurrentUser) -> Result
         }));
     }
     let s = current;
+    if s.case_member {
+        return Err(ApiError::conflict(
+            "invalid_transition",
+            "this referral is linked into another referral's case and ends with it: act on that one, or unlink it",
+        ));
+    }
     let mut next = s.clone();
     let mut restart_accept_clock = false;
     let ok = match action {

@@ -5,6 +5,7 @@ pub mod actions;
 pub mod db;
 pub mod draft;
 pub mod lifecycle;
+pub mod links;
 pub mod queue;
 pub mod view;
 
@@ -45,6 +46,8 @@ pub fn router() -> Router<AppState> {
             "/api/v1/referrals/{id}/refuse-transfer",
             post(actions::refuse_transfer),
         )
+        .route("/api/v1/referrals/{id}/link", post(links::link))
+        .route("/api/v1/referrals/{id}/unlink", post(links::unlink))
         .route("/api/v1/stations/{code}/queue", get(queue::station_queue))
 }
 
@@ -230,9 +233,34 @@ pub(crate) async fn read(
         audit::shown_to(state, user, Kind::Referral, [id], "/api/v1/referrals/{id}").await?;
     }
     let actions = view::allowed_actions(user, &row)?;
+    let duplicates = duplicates_of(state, &[id]).await?;
     let mut referral = view::to_wire(row, &state.directory(), Some(events))?;
     referral.allowed_actions = Some(actions);
+    referral.possible_duplicates = Some(duplicates.into_values().next().unwrap_or_default());
     Ok(referral)
+}
+
+/// The possible duplicates of each of `ids` (`XUNJIU_DUPLICATE_RADIUS_M`, `_HOURS`).
+pub(crate) async fn duplicates_of(
+    state: &AppState,
+    ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, Vec<mobile_api::PossibleDuplicate>>> {
+    let rows = db::possible_duplicates(
+        &state.db,
+        ids,
+        state.settings.duplicate_radius_m,
+        state.settings.duplicate_hours,
+    )
+    .await?;
+    let mut by_referral: std::collections::HashMap<Uuid, Vec<db::DuplicateRow>> =
+        ids.iter().map(|id| (*id, Vec::new())).collect();
+    for row in rows {
+        by_referral.entry(row.of).or_default().push(row);
+    }
+    by_referral
+        .into_iter()
+        .map(|(id, rows)| Ok((id, view::duplicates_to_wire(rows)?)))
+        .collect()
 }
 
 fn not_found() -> ApiError {

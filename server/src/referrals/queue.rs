@@ -43,11 +43,15 @@ pub async fn station_queue(
         .map(|r| r.id);
     let via = "/api/v1/stations/{code}/queue";
     audit::shown_to(&state, &user, Kind::Referral, shown, via).await?;
+    let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut duplicates = super::duplicates_of(&state, &ids).await?;
     let entries = rows
         .into_iter()
         .map(|row| {
             let actions = view::allowed_actions(&user, &row)?;
+            let found = duplicates.remove(&row.id).unwrap_or_default();
             let mut referral = view::to_wire(row, &directory, None)?;
+            referral.possible_duplicates = Some(found);
             referral.allowed_actions = Some(actions);
             let (kind, deadline) = match referral.status {
                 Status::Routed => (Some("accept"), Some(referral.accept_by)),

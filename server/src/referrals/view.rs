@@ -74,6 +74,8 @@ pub fn to_wire(
         allowed_actions: None,
         events,
         redacted_at: row.redacted_at,
+        case_of: row.case_id,
+        possible_duplicates: None,
     })
 }
 
@@ -88,4 +90,21 @@ fn event_to_wire(e: EventRow) -> anyhow::Result<ReferralEvent> {
         to_status: e.to_status.as_deref().map(wire::parse).transpose()?,
         note: e.note,
     })
+}
+
+/// The wire form of possible duplicates.
+pub fn duplicates_to_wire(
+    rows: Vec<super::db::DuplicateRow>,
+) -> anyhow::Result<Vec<mobile_api::PossibleDuplicate>> {
+    rows.into_iter()
+        .map(|d| {
+            Ok(mobile_api::PossibleDuplicate {
+                id: d.id,
+                distance_m: d.distance_m,
+                channel: wire::parse(&d.channel)?,
+                apart_s: d.apart_s,
+                station: d.station_code,
+            })
+        })
+        .collect()
 }
