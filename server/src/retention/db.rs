@@ -148,44 +148,41 @@ pub async fn referrals_of_sighting(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::R
         .await
 }
 
-/// Sessions expired or revoked before `before`.
-pub async fn delete_old_sessions(
-    db: impl PgExecutor<'_>,
+/// What the clean-up deletes: rows that have served their purpose by `before`.
+const CLEAN_UP: [&str; 4] = [
+    // Sessions expired or revoked.
+    "delete from sessions where expires_at < $1 or revoked_at < $1",
+    // Login attempt counters idle since, by username and by address.
+    "delete from login_failures where last_failed_at < $1",
+    "delete from login_failures_by_address where last_failed_at < $1",
+    // Push notifications delivered, or given up on.
+    "delete from push_outbox where delivered_at < $1 or failed_at < $1",
+];
+
+async fn delete_before(
+    db: &PgPool,
+    statement: &'static str,
     before: DateTime<Utc>,
 ) -> sqlx::Result<u64> {
-    Ok(
-        sqlx::query("delete from sessions where expires_at < $1 or revoked_at < $1")
-            .bind(before)
-            .execute(db)
-            .await?
-            .rows_affected(),
-    )
+    Ok(sqlx::query(statement)
+        .bind(before)
+        .execute(db)
+        .await?
+        .rows_affected())
+}
+
+/// Sessions expired or revoked before `before`.
+pub async fn delete_old_sessions(db: &PgPool, before: DateTime<Utc>) -> sqlx::Result<u64> {
+    delete_before(db, CLEAN_UP[0], before).await
 }
 
 /// Login attempt counters, by username and by address, idle since before `before`.
-pub async fn delete_old_login_failures(
-    db: impl PgExecutor<'_>,
-    before: DateTime<Utc>,
-) -> sqlx::Result<u64> {
-    Ok(
-        sqlx::query("delete from login_failures where last_failed_at < $1")
-            .bind(before)
-            .execute(db)
-            .await?
-            .rows_affected(),
-    )
+pub async fn delete_old_login_failures(db: &PgPool, before: DateTime<Utc>) -> sqlx::Result<u64> {
+    Ok(delete_before(db, CLEAN_UP[1], before).await?
+        + delete_before(db, CLEAN_UP[2], before).await?)
 }
 
 /// Push rows delivered, or given up on, before `before`.
-pub async fn delete_finished_pushes(
-    db: impl PgExecutor<'_>,
-    before: DateTime<Utc>,
-) -> sqlx::Result<u64> {
-    Ok(
-        sqlx::query("delete from push_outbox where delivered_at < $1 or failed_at < $1")
-            .bind(before)
-            .execute(db)
-            .await?
-            .rows_affected(),
-    )
+pub async fn delete_finished_pushes(db: &PgPool, before: DateTime<Utc>) -> sqlx::Result<u64> {
+    delete_before(db, CLEAN_UP[3], before).await
 }
