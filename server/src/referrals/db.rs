@@ -512,8 +512,12 @@ pub struct DuplicateRow {
     pub station_code: String,
 }
 
-/// Open referrals within `radius_m` and `hours` of each of `ids`, not in the same case, nearest
-/// first.
+/// At most this many possible duplicates are named per referral, the nearest.
+const DUPLICATES_SHOWN: i64 = 5;
+
+/// Open referrals within `radius_m` and `hours` of each of `ids`, not in the same case: the
+/// nearest few of each (a nearest-first walk of the location index that stops when it has
+/// them, so a busy queue in a dense district stays cheap).
 pub async fn possible_duplicates(
     db: impl PgExecutor<'_>,
     ids: &[Uuid],
@@ -521,21 +525,31 @@ pub async fn possible_duplicates(
     hours: u32,
 ) -> sqlx::Result<Vec<DuplicateRow>> {
     sqlx::query_as(
-        "select r.id as of, d.id, st_distance(r.location, d.location) as distance_m, d.channel,
-                abs(extract(epoch from d.reported_at - r.reported_at))::int8 as apart_s, d.station_code
+        "select r.id as of, d.id, d.distance_m, d.channel, d.apart_s, d.station_code
          from referrals r
-         join referrals d on d.id <> r.id
-              and st_dwithin(d.location, r.location, $2)
-              and d.reported_at between r.reported_at - make_interval(hours => $3)
-                                    and r.reported_at + make_interval(hours => $3)
-              and d.status not in ('resolved', 'closed')
-              and coalesce(d.case_id, d.id) <> coalesce(r.case_id, r.id)
+         cross join lateral (
+             select d.id, st_distance(r.location, d.location) as distance_m, d.channel,
+                    abs(extract(epoch from d.reported_at - r.reported_at))::int8 as apart_s,
+                    d.station_code
+             from referrals d
+             where d.id <> r.id
+               and st_dwithin(d.location, r.location, $2)
+               -- Written so that no index on reported_at applies: the location index's
+               -- nearest-first walk is the plan (1,000 queue entries among 29,000 open
+               -- referrals: 55-70 ms, against 1.5 s when the time index was ANDed in).
+               and abs(extract(epoch from d.reported_at - r.reported_at)) <= $3 * 3600
+               and d.status not in ('resolved', 'closed')
+               and coalesce(d.case_id, d.id) <> coalesce(r.case_id, r.id)
+             order by d.location <-> r.location
+             limit $4
+         ) d
          where r.id = any($1)
-         order by r.id, distance_m, d.id",
+         order by r.id, d.distance_m, d.id",
     )
     .bind(ids)
     .bind(radius_m)
     .bind(i32::try_from(hours).unwrap_or(i32::MAX))
+    .bind(DUPLICATES_SHOWN)
     .fetch_all(db)
     .await
 }
