@@ -9,50 +9,55 @@ use uuid::Uuid;
 /// personal, kept so the timeline still reads.
 const SYSTEM_NOTE_KINDS: &str = "('created', 'routed', 'escalated', 'redacted')";
 
-/// Redact referrals ended before `cutoff`, at most `batch`; returns how many.
-pub async fn redact_due_referrals(
-    pool: &PgPool,
-    cutoff: DateTime<Utc>,
-    now: DateTime<Utc>,
-    reason: &str,
-    batch: i64,
-) -> sqlx::Result<u64> {
-    let mut tx = pool.begin().await?;
-    // Skip rows a duty step holds: they are taken on the next pass.
-    let due: Vec<Uuid> = sqlx::query_scalar(
-        "select id from referrals
-         where redacted_at is null and resolved_at is not null and coalesce(closed_at, resolved_at) < $1
-         order by coalesce(closed_at, resolved_at) limit $2 for update skip locked",
-    )
-    .bind(cutoff)
-    .bind(batch)
-    .fetch_all(&mut *tx)
-    .await?;
-    let n = redact_referrals(&mut tx, &due, now, reason).await?;
-    tx.commit().await?;
-    Ok(n)
+/// The records a retention pass redacts, in the order it takes them: referrals first, since a
+/// sighting waits for its referral.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Due {
+    /// Referrals ended (closed, or resolved and left) before the cutoff.
+    Referrals,
+    /// Sightings received before the cutoff whose referral, if any, is redacted already.
+    Sightings,
 }
 
-/// Redact sightings made before `cutoff` whose referral, if any, is redacted already.
-pub async fn redact_due_sightings(
+impl Due {
+    /// Up to `$2` due ids, locked; rows a duty step holds are skipped for the next pass.
+    fn select(self) -> &'static str {
+        match self {
+            Due::Referrals => {
+                "select id from referrals
+                 where redacted_at is null and resolved_at is not null and coalesce(closed_at, resolved_at) < $1
+                 order by coalesce(closed_at, resolved_at) limit $2 for update skip locked"
+            }
+            Due::Sightings => {
+                "select s.id from sightings s
+                 where s.redacted_at is null and s.received_at < $1
+                   and not exists (select 1 from referrals r where r.sighting_id = s.id and r.redacted_at is null)
+                 order by s.received_at limit $2 for update of s skip locked"
+            }
+        }
+    }
+}
+
+/// Redact up to `batch` records of a kind that are due by `cutoff`, in one transaction;
+/// returns how many.
+pub async fn redact_due(
     pool: &PgPool,
+    due: Due,
     cutoff: DateTime<Utc>,
     now: DateTime<Utc>,
     reason: &str,
     batch: i64,
 ) -> sqlx::Result<u64> {
     let mut tx = pool.begin().await?;
-    let due: Vec<Uuid> = sqlx::query_scalar(
-        "select s.id from sightings s
-         where s.redacted_at is null and s.received_at < $1
-           and not exists (select 1 from referrals r where r.sighting_id = s.id and r.redacted_at is null)
-         order by s.received_at limit $2 for update of s skip locked",
-    )
-    .bind(cutoff)
-    .bind(batch)
-    .fetch_all(&mut *tx)
-    .await?;
-    let n = redact_sightings(&mut tx, &due, now, reason).await?;
+    let ids: Vec<Uuid> = sqlx::query_scalar(due.select())
+        .bind(cutoff)
+        .bind(batch)
+        .fetch_all(&mut *tx)
+        .await?;
+    let n = match due {
+        Due::Referrals => redact_referrals(&mut tx, &ids, now, reason).await?,
+        Due::Sightings => redact_sightings(&mut tx, &ids, now, reason).await?,
+    };
     tx.commit().await?;
     Ok(n)
 }

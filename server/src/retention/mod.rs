@@ -42,22 +42,18 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<Pass> {
         state.settings.retention_days
     );
     let mut pass = Pass::default();
-    loop {
-        let n = db::redact_due_referrals(&state.db, cutoff, now, &reason, BATCH)
-            .await
-            .context("redacting referrals")?;
-        pass.referrals += n;
-        if n < BATCH as u64 {
-            break;
-        }
-    }
-    loop {
-        let n = db::redact_due_sightings(&state.db, cutoff, now, &reason, BATCH)
-            .await
-            .context("redacting sightings")?;
-        pass.sightings += n;
-        if n < BATCH as u64 {
-            break;
+    for due in [db::Due::Referrals, db::Due::Sightings] {
+        loop {
+            let n = db::redact_due(&state.db, due, cutoff, now, &reason, BATCH)
+                .await
+                .with_context(|| format!("redacting {due:?}"))?;
+            match due {
+                db::Due::Referrals => pass.referrals += n,
+                db::Due::Sightings => pass.sightings += n,
+            }
+            if n < BATCH as u64 {
+                break;
+            }
         }
     }
     let kept = now - Duration::days(SESSIONS_KEPT_DAYS);
