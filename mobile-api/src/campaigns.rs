@@ -239,3 +239,81 @@ pub struct Coverage {
     pub visited: usize,
     pub hotspots: Vec<HotspotCoverage>,
 }
+
+/// `POST /api/v1/hotspots/proposals` (patrols): a sleeping place not yet registered (新点位).
+/// Idempotent by `id`; once approved, the hotspot has this id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewHotspotProposal {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: HotspotKind,
+    pub location: Location,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Where a proposal stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ProposalStatus {
+    Pending,
+    Approved,
+    Rejected,
+}
+
+/// A proposed hotspot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct HotspotProposal {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: HotspotKind,
+    pub lat: f64,
+    pub lon: f64,
+    pub county_code: Option<String>,
+    pub county: Option<String>,
+    pub note: String,
+    /// Username of the patrol officer who proposed it.
+    pub proposed_by: String,
+    pub proposed_at: DateTime<Utc>,
+    pub status: ProposalStatus,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    /// Why it was rejected.
+    pub reason: Option<String>,
+    /// The hotspot it became (the same id), once approved.
+    pub hotspot_id: Option<Uuid>,
+    /// Check-ins made at it.
+    pub checkins: i64,
+}
+
+/// `GET /api/v1/hotspots/proposals`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct HotspotProposalList {
+    pub proposals: Vec<HotspotProposal>,
+}
+
+/// `POST /api/v1/hotspots/proposals/{id}/approve` (supervisors): optional corrections.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ApproveProposal {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub kind: Option<HotspotKind>,
+    #[serde(default)]
+    pub location: Option<Location>,
+}
+
+/// `POST /api/v1/hotspots/proposals/{id}/reject` (supervisors).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RejectProposal {
+    pub reason: String,
+}

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod campaigns;
 pub mod error;
 pub mod geo;
+pub mod incidents;
 pub mod intake;
 pub mod push;
 pub mod referrals;
@@ -27,8 +28,13 @@ pub use campaigns::{
     HotspotChange, HotspotCoverage, HotspotKind, HotspotList, Item, ItemCount, NewAlert,
     NewCheckin, NewHotspot,
 };
+pub use campaigns::{
+    ApproveProposal, HotspotProposal, HotspotProposalList, NewHotspotProposal, ProposalStatus,
+    RejectProposal,
+};
 pub use error::{ErrorBody, ErrorDetail};
 pub use geo::{AreaRef, Location};
+pub use incidents::{AcknowledgeIncident, Incident, IncidentKind, IncidentList, NewIncident};
 pub use intake::{Category, HotspotRef};
 pub use push::{
     PushKeys, PushSubscriptionCreated, PushSubscriptionRequest, PushUnsubscribe, VapidPublicKey,

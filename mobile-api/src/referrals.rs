@@ -94,6 +94,8 @@ pub enum Outcome {
     HandedToPolice,
     DeclinedHelp,
     NotFound,
+    /// The person died (file an incident as well).
+    Died,
     Other,
 }
 

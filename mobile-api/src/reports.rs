@@ -34,6 +34,9 @@ pub struct StageRow {
     pub hotspots_registered: i64,
     /// Distinct hotspots checked during extreme-weather alerts in the period.
     pub hotspots_checked_during_alerts: i64,
+    /// Incidents by kind (`death`, `serious_injury`, …) that occurred in the period.
+    #[serde(default)]
+    pub incidents: BTreeMap<String, i64>,
 }
 
 /// `GET /api/v1/reports/campaign`.

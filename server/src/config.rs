@@ -114,6 +114,10 @@ pub struct Settings {
     #[arg(long, env = "XUNJIU_HANDOVER_ACCEPT_MINUTES", default_value_t = 30)]
     pub handover_accept_minutes: u32,
 
+    /// Minutes an incident may wait for a supervisor's acknowledgement before it is pushed again.
+    #[arg(long, env = "XUNJIU_INCIDENT_REPUSH_MINUTES", default_value_t = 30)]
+    pub incident_repush_minutes: u32,
+
     /// Minutes from arrival for staff to reach the person (normal referrals).
     #[arg(long, env = "XUNJIU_SCENE_MINUTES", default_value_t = 60)]
     pub scene_minutes: u32,
@@ -187,6 +191,10 @@ impl Settings {
     }
 
     /// The deadline to sign for a person handed over at the station.
+    pub fn incident_repush_after(&self) -> chrono::Duration {
+        chrono::Duration::minutes(i64::from(self.incident_repush_minutes))
+    }
+
     pub fn handover_within(&self) -> chrono::Duration {
         chrono::Duration::minutes(i64::from(self.handover_accept_minutes))
     }

@@ -19,6 +19,7 @@ pub mod health;
 pub mod heatmap;
 pub mod hotspots;
 pub mod idempotent;
+pub mod incidents;
 pub mod intake;
 pub mod listing;
 pub mod live;
@@ -68,6 +69,7 @@ pub fn app(state: AppState) -> Router {
         .merge(auth::router())
         .merge(campaigns::router())
         .merge(hotspots::router())
+        .merge(incidents::router())
         .merge(alerts::router())
         .merge(heatmap::router())
         .merge(open311::router())

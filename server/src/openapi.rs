@@ -7,8 +7,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::{
-    accountability, alerts, audit, auth, campaigns, health, heatmap, hotspots, live, push,
-    referrals, reports, routing, sightings, stations, web,
+    accountability, alerts, audit, auth, campaigns, health, heatmap, hotspots, incidents, live,
+    push, referrals, reports, routing, sightings, stations, web,
 };
 
 #[derive(OpenApi)]
@@ -35,7 +35,11 @@ use crate::{
         accountability::accountability, accountability::accountability_csv, audit::access_log,
         campaigns::list_campaigns,
         hotspots::list_hotspots, hotspots::hotspots_geojson, hotspots::get_hotspot, hotspots::create_hotspot,
-        hotspots::update_hotspot, hotspots::create_checkin,
+        hotspots::update_hotspot, hotspots::checkins::create_checkin,
+        hotspots::proposals::create_proposal, hotspots::proposals::list_proposals,
+        hotspots::proposals::get_proposal, hotspots::proposals::approve, hotspots::proposals::reject,
+        incidents::create_incident, incidents::list_incidents, incidents::get_incident,
+        incidents::acknowledge,
         alerts::create_alert, alerts::list_alerts, alerts::get_alert, alerts::alert_coverage,
         heatmap::heatmap, heatmap::tiles::heatmap_tile, heatmap::picture::heatmap_png, reports::campaign_report,
     ),
@@ -48,6 +52,7 @@ use crate::{
         (name = "duty", description = "The station's steps under first-contact responsibility"),
         (name = "push", description = "Web push to duty officers' browsers"),
         (name = "hotspots", description = "The hotspot registry and patrol check-ins"),
+        (name = "incidents", description = "Deaths, injuries and people missing from care, reported at once"),
         (name = "campaigns", description = "Seasonal campaigns and extreme-weather alerts"),
         (name = "maps", description = "Heat-maps, tiles and pictures"),
         (name = "reports", description = "Accountability and stage reports"),

@@ -25,6 +25,8 @@ wire_enums!(
     mobile_api::CampaignKind,
     mobile_api::Item,
     mobile_api::ReferralKind,
+    mobile_api::IncidentKind,
+    mobile_api::ProposalStatus,
 );
 
 /// `Role::UrbanManagement` → `"urban_management"`.

@@ -20,19 +20,19 @@ use crate::helpers::places::*;
 use crate::helpers::{Account, TestApp, referral, with};
 
 /// One request as the push service saw it.
-type Received = (HeaderMap, Vec<u8>);
+pub type Received = (HeaderMap, Vec<u8>);
 
 /// What the fake push service received.
 #[derive(Clone, Default)]
-struct Inbox(Arc<Mutex<Vec<Received>>>);
+pub struct Inbox(pub Arc<Mutex<Vec<Received>>>);
 
 /// A browser: its push service endpoint and the keys only it holds.
-struct Browser {
+pub struct Browser {
     endpoint: String,
     keys: ece::EcKeyComponents,
     auth: Vec<u8>,
     p256dh: String,
-    inbox: Inbox,
+    pub inbox: Inbox,
 }
 
 async fn push_service(answer: AxumStatus) -> (String, Inbox) {
@@ -57,7 +57,7 @@ async fn push_service(answer: AxumStatus) -> (String, Inbox) {
     )
 }
 
-async fn browser(answer: AxumStatus) -> Browser {
+pub async fn browser(answer: AxumStatus) -> Browser {
     let (endpoint, inbox) = push_service(answer).await;
     let (keypair, auth) = ece::generate_keypair_and_auth_secret().unwrap();
     let components = keypair.raw_components().unwrap();
@@ -71,20 +71,20 @@ async fn browser(answer: AxumStatus) -> Browser {
     }
 }
 
-async fn subscribe(app: &TestApp, who: &Account, b: &Browser) -> crate::helpers::Reply {
+pub async fn subscribe(app: &TestApp, who: &Account, b: &Browser) -> crate::helpers::Reply {
     let body = json!({"endpoint": b.endpoint, "expirationTime": null,
                       "keys": {"p256dh": b.p256dh, "auth": URL_SAFE_NO_PAD.encode(&b.auth)}});
     app.post(who, "/api/v1/push/subscriptions", &body).await
 }
 
-async fn deliver(app: &TestApp) -> usize {
+pub async fn deliver(app: &TestApp) -> usize {
     xunjiu_server::push::sender::deliver_once(&app.state, &xunjiu_server::push::endpoints::client())
         .await
         .unwrap()
 }
 
 /// A server that accepts the tests' own push services on loopback.
-async fn push_app(pool: PgPool) -> TestApp {
+pub async fn push_app(pool: PgPool) -> TestApp {
     let settings = xunjiu_server::config::Settings {
         push_allow_loopback: true,
         ..Default::default()
@@ -92,7 +92,7 @@ async fn push_app(pool: PgPool) -> TestApp {
     TestApp::seeded_with(pool, settings).await
 }
 
-fn decrypt(b: &Browser, body: &[u8]) -> Value {
+pub fn decrypt(b: &Browser, body: &[u8]) -> Value {
     let plain = ece::decrypt(&b.keys, &b.auth, body).expect("ece decrypts what was sent");
     serde_json::from_slice(&plain).unwrap()
 }

@@ -11,6 +11,7 @@ const OUTCOMES = [
   'handed_to_police',
   'declined_help',
   'not_found',
+  'died',
   'other',
 ];
 

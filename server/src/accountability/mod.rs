@@ -105,7 +105,7 @@ fn to_csv(rows: &[AccountabilityRow]) -> anyhow::Result<Vec<u8>> {
             "escalations",
         ];
         head.extend(OUTCOMES);
-        head.extend(["open_now", "overdue_now", "cases"]);
+        head.extend(["open_now", "overdue_now", "cases", "died"]);
         w.write_record(&head)?;
         let num = |v: Option<f64>| v.map(|x| format!("{x:.1}")).unwrap_or_default();
         for r in rows {
@@ -132,6 +132,8 @@ fn to_csv(rows: &[AccountabilityRow]) -> anyhow::Result<Vec<u8>> {
                 r.open_now.to_string(),
                 r.overdue_now.to_string(),
                 r.cases.to_string(),
+                // Added after `cases` so that existing columns keep their places.
+                r.outcomes.get("died").copied().unwrap_or(0).to_string(),
             ]);
             w.write_record(&record)?;
         }

@@ -16,6 +16,7 @@ pub enum Reader {
 pub enum Kind {
     Referral,
     Sighting,
+    Incident,
 }
 
 impl Kind {
@@ -23,6 +24,7 @@ impl Kind {
         match self {
             Kind::Referral => "referral",
             Kind::Sighting => "sighting",
+            Kind::Incident => "incident",
         }
     }
 }

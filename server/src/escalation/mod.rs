@@ -181,6 +181,18 @@ pub async fn run(state: AppState) {
                 "escalation pass failed; will retry"
             );
         }
+        if let Err(err) = crate::alerts::halfway::run_once(&state).await {
+            tracing::warn!(
+                error = format!("{err:#}"),
+                "alert half-way pass failed; will retry"
+            );
+        }
+        if let Err(err) = crate::incidents::repush::run_once(&state).await {
+            tracing::warn!(
+                error = format!("{err:#}"),
+                "incident re-push pass failed; will retry"
+            );
+        }
         tokio::time::sleep(interval).await;
     }
 }

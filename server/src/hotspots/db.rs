@@ -84,7 +84,8 @@ pub async fn upsert(
 #[derive(Debug, Clone)]
 pub struct NewCheckin {
     pub id: Uuid,
-    pub hotspot_id: Uuid,
+    /// A hotspot's id, or a pending proposal's (the id its hotspot will have).
+    pub place_id: Uuid,
     pub officer_id: Uuid,
     pub at: DateTime<Utc>,
     pub received_at: DateTime<Utc>,
@@ -97,16 +98,23 @@ pub struct NewCheckin {
     pub request_hash: Vec<u8>,
 }
 
-/// Insert unless the id exists; true when inserted.
-pub async fn insert_checkin(db: impl PgExecutor<'_>, c: &NewCheckin) -> sqlx::Result<bool> {
+/// Insert unless the id exists; true when inserted. A check-in at a proposal waits on the
+/// proposal's row lock, so one made while it is approved gets the new hotspot's id: approval
+/// fills in only the check-ins it can see.
+pub async fn insert_checkin(conn: &mut PgConnection, c: &NewCheckin) -> sqlx::Result<bool> {
+    sqlx::query("select 1 from hotspot_proposals where id = $1 for share")
+        .bind(c.place_id)
+        .execute(&mut *conn)
+        .await?;
     let inserted = sqlx::query(
-        "insert into hotspot_checkins (id, hotspot_id, officer_id, at, received_at, location, accuracy_m, distance_m,
-                                       people_found, items_given, notes, request_hash)
-         values ($1, $2, $3, $4, $5, st_setsrid(st_makepoint($6, $7), 4326)::geography, $8, $9, $10, $11, $12, $13)
+        "insert into hotspot_checkins (id, hotspot_id, proposal_id, officer_id, at, received_at, location, accuracy_m,
+                                       distance_m, people_found, items_given, notes, request_hash)
+         values ($1, (select id from hotspots where id = $2), (select id from hotspot_proposals where id = $2),
+                 $3, $4, $5, st_setsrid(st_makepoint($6, $7), 4326)::geography, $8, $9, $10, $11, $12, $13)
          on conflict (id) do nothing",
     )
     .bind(c.id)
-    .bind(c.hotspot_id)
+    .bind(c.place_id)
     .bind(c.officer_id)
     .bind(c.at)
     .bind(c.received_at)
@@ -118,7 +126,7 @@ pub async fn insert_checkin(db: impl PgExecutor<'_>, c: &NewCheckin) -> sqlx::Re
     .bind(&c.items_given)
     .bind(&c.notes)
     .bind(&c.request_hash)
-    .execute(db)
+    .execute(conn)
     .await?
     .rows_affected();
     Ok(inserted == 1)
@@ -144,7 +152,7 @@ pub struct CheckinRow {
 
 pub async fn get_checkin(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<CheckinRow>> {
     sqlx::query_as(
-        "select k.id, k.hotspot_id, k.officer_id, u.username as officer, k.at, k.received_at,
+        "select k.id, coalesce(k.hotspot_id, k.proposal_id) as hotspot_id, k.officer_id, u.username as officer, k.at, k.received_at,
                 st_y(k.location::geometry) as lat, st_x(k.location::geometry) as lon, k.accuracy_m, k.distance_m,
                 k.people_found, k.items_given, k.request_hash
          from hotspot_checkins k join users u on u.id = k.officer_id where k.id = $1",

@@ -1,31 +1,26 @@
 //! The hotspot registry (桥梁涵洞, 地下通道, 热力管线, 废弃房屋, 火车站 …) and patrol check-ins.
 
+pub mod checkins;
 pub mod db;
+pub mod proposal_db;
+pub mod proposals;
 
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use geo::{Distance, Geodesic, Point};
-use mobile_api::{
-    Checkin, Hotspot, HotspotChange, HotspotKind, HotspotList, Location, NewCheckin, NewHotspot,
-    Role,
-};
-use serde::{Deserialize, Serialize};
+use mobile_api::{Hotspot, HotspotChange, HotspotKind, HotspotList, NewHotspot, Role};
+use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, Result};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::geojson::{self, GeoJson};
-use crate::idempotent::{self, Fingerprint};
-use crate::intake::{self, MAX_TEXT};
+use crate::intake;
 use crate::routing::GeoPoint;
 use crate::state::AppState;
-use crate::{campaigns, wire};
-
-/// A check-in fix farther than this from the hotspot was not made at it.
-pub const CHECKIN_RADIUS_M: f64 = 300.0;
+use crate::wire;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -35,7 +30,26 @@ pub fn router() -> Router<AppState> {
             "/api/v1/hotspots/{id}",
             get(get_hotspot).patch(update_hotspot),
         )
-        .route("/api/v1/hotspots/{id}/checkins", post(create_checkin))
+        .route(
+            "/api/v1/hotspots/{id}/checkins",
+            post(checkins::create_checkin),
+        )
+        .route(
+            "/api/v1/hotspots/proposals",
+            get(proposals::list_proposals).post(proposals::create_proposal),
+        )
+        .route(
+            "/api/v1/hotspots/proposals/{id}",
+            get(proposals::get_proposal),
+        )
+        .route(
+            "/api/v1/hotspots/proposals/{id}/approve",
+            post(proposals::approve),
+        )
+        .route(
+            "/api/v1/hotspots/proposals/{id}/reject",
+            post(proposals::reject),
+        )
 }
 
 pub fn to_wire(row: db::Row) -> anyhow::Result<Hotspot> {
@@ -129,13 +143,13 @@ pub async fn get_hotspot(
     Ok(ApiJson(to_wire(find(&state, id).await?)?))
 }
 
-async fn find(state: &AppState, id: Uuid) -> Result<db::Row> {
+pub(crate) async fn find(state: &AppState, id: Uuid) -> Result<db::Row> {
     db::get(&state.db, id)
         .await?
         .ok_or_else(|| ApiError::not_found("hotspot_not_found", "no hotspot with this id"))
 }
 
-fn hotspot_name(name: String) -> Result<String> {
+pub(crate) fn hotspot_name(name: String) -> Result<String> {
     intake::text("name", Some(name), 200)?
         .ok_or_else(|| ApiError::unprocessable("name_required", "give the hotspot a name"))
 }
@@ -210,123 +224,8 @@ pub async fn update_hotspot(
     Ok(ApiJson(to_wire(find(&state, id).await?)?))
 }
 
-fn county_of(state: &AppState, point: GeoPoint) -> Result<Option<String>> {
+pub(crate) fn county_of(state: &AppState, point: GeoPoint) -> Result<Option<String>> {
     let directory = state.directory();
     let routed = directory.route(point)?;
     Ok(routed.area.map(|a| a.area.code.clone()))
-}
-
-/// What makes two check-ins "the same body".
-#[derive(Serialize)]
-struct CheckinHash<'a> {
-    hotspot: Uuid,
-    at: chrono::DateTime<chrono::Utc>,
-    lat: f64,
-    lon: f64,
-    accuracy_m: Option<f64>,
-    people_found: i64,
-    items: &'a [mobile_api::ItemCount],
-    notes: &'a Option<String>,
-}
-
-/// Check in at a hotspot (patrol); the fix must be within 300 m of it.
-#[utoipa::path(post, path = "/api/v1/hotspots/{id}/checkins", tag = "hotspots", security(("bearer" = [])),
-    params(("id" = Uuid, Path)), request_body = NewCheckin,
-    responses((status = 201, body = Checkin), (status = 200, description = "the same id and body again", body = Checkin),
-              (status = 404, description = "hotspot_not_found", body = mobile_api::ErrorBody),
-              (status = 409, description = "id_conflict", body = mobile_api::ErrorBody),
-              (status = 422, description = "too_far_from_hotspot, hotspot_retired, time_in_future, time_too_old, invalid_people_count, invalid_item_count", body = mobile_api::ErrorBody)))]
-pub async fn create_checkin(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    ApiPath(hotspot_id): ApiPath<Uuid>,
-    ApiJson(req): ApiJson<NewCheckin>,
-) -> Result<(StatusCode, ApiJson<Checkin>)> {
-    user.require(&[Role::Patrol])?;
-    state.write_limiter.check(user.id)?;
-    let now = state.clock.now();
-    let hotspot = find(&state, hotspot_id).await?;
-    let (point, accuracy_m) = intake::location(&req.location)?;
-    let at = intake::event_time("at", req.at, now)?;
-    if !(0..=200).contains(&req.people_found) {
-        return Err(ApiError::unprocessable(
-            "invalid_people_count",
-            "people_found must be between 0 and 200",
-        ));
-    }
-    let items = intake::items(req.items_given)?;
-    let notes = intake::text("notes", req.notes, MAX_TEXT)?;
-    if !hotspot.active {
-        return Err(ApiError::unprocessable(
-            "hotspot_retired",
-            "this hotspot has been retired",
-        ));
-    }
-    let distance_m = Geodesic.distance(Point::from(point), Point::new(hotspot.lon, hotspot.lat));
-    if distance_m > CHECKIN_RADIUS_M {
-        return Err(ApiError::unprocessable(
-            "too_far_from_hotspot",
-            format!(
-                "the fix is {distance_m:.0} m from the hotspot; check in within {CHECKIN_RADIUS_M:.0} m"
-            ),
-        ));
-    }
-    let hash = intake::request_hash(&CheckinHash {
-        hotspot: hotspot_id,
-        at,
-        lat: point.lat(),
-        lon: point.lon(),
-        accuracy_m,
-        people_found: req.people_found,
-        items: &items,
-        notes: &notes,
-    });
-    let inserted = db::insert_checkin(
-        &state.db,
-        &db::NewCheckin {
-            id: req.id,
-            hotspot_id,
-            officer_id: user.id,
-            at,
-            received_at: now,
-            point,
-            accuracy_m,
-            distance_m,
-            people_found: i32::try_from(req.people_found).unwrap_or(0),
-            items_given: serde_json::to_value(&items).unwrap_or_default(),
-            notes: notes.unwrap_or_default(),
-            request_hash: hash.clone(),
-        },
-    )
-    .await?;
-    let row = db::get_checkin(&state.db, req.id)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("check-in {} vanished", req.id))?;
-    // The hash covers the hotspot: the same id at another hotspot is a conflict.
-    let stored = (!inserted).then(|| Fingerprint::new(row.officer_id, row.request_hash.clone()));
-    let status = idempotent::status(
-        stored.as_ref(),
-        &Fingerprint::new(user.id, hash),
-        "check-in",
-    )?;
-    Ok((status, ApiJson(checkin_to_wire(row)?)))
-}
-
-fn checkin_to_wire(row: db::CheckinRow) -> anyhow::Result<Checkin> {
-    Ok(Checkin {
-        id: row.id,
-        hotspot_id: row.hotspot_id,
-        at: row.at,
-        received_at: row.received_at,
-        location: Location {
-            lat: row.lat,
-            lon: row.lon,
-            accuracy_m: row.accuracy_m,
-        },
-        distance_m: row.distance_m,
-        people_found: i64::from(row.people_found),
-        items_given: serde_json::from_value(row.items_given)?,
-        officer: row.officer,
-        campaign: campaigns::season::id_at(row.at),
-    })
 }

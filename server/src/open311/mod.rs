@@ -414,6 +414,7 @@ fn status_notes(status: &str, station: &str, outcome: Option<&str>) -> String {
         Some("handed_to_police") => "：已移交公安 handed to the police",
         Some("declined_help") => "：本人自愿放弃救助 the person declined help",
         Some("not_found") => "：现场未找到 not found at the place",
+        Some("died") => "：已按程序处置 handled according to procedure",
         Some(_) => "：已处置 handled",
         None => "",
     };

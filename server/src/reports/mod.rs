@@ -151,6 +151,11 @@ async fn build(
             r.hotspots_checked_during_alerts += n
         });
     }
+    for (county, kind, n) in crate::incidents::db::counts_by_kind(&state.db, w, only).await? {
+        add_to(&mut rows, &county, |r| {
+            *r.incidents.entry(kind.clone()).or_default() += n
+        });
+    }
     // Acceptance and outcomes come from the event log, as in the accountability report.
     let now = state.clock.now();
     let facts = facts_db::facts(&state.db, Some(from), Some(to), None, only).await?;
@@ -210,5 +215,6 @@ fn empty(code: &str, name: &str) -> StageRow {
         supplies: BTreeMap::new(),
         hotspots_registered: 0,
         hotspots_checked_during_alerts: 0,
+        incidents: BTreeMap::new(),
     }
 }

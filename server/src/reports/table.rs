@@ -112,6 +112,19 @@ fn columns() -> Vec<(String, String, Extract)> {
         "极端天气期间已巡查重点区域数".into(),
         count(|r| r.hotspots_checked_during_alerts),
     ));
+    for (key, zh) in [
+        ("death", "死亡事件"),
+        ("serious_injury", "重伤事件"),
+        ("missing_from_care", "受助人员走失事件"),
+        ("violence", "暴力事件"),
+        ("other", "其他事件"),
+    ] {
+        cols.push((
+            format!("incidents_{key}"),
+            zh.into(),
+            count(move |r| r.incidents.get(key).copied().unwrap_or(0)),
+        ));
+    }
     cols
 }
 
