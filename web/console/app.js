@@ -6,6 +6,9 @@ import { Queue } from './queue.js';
 import { ReferralPanel } from './referral.js';
 import { MapView } from './mapview.js';
 import { Reports } from './reports.js';
+import { CallForm } from './callform.js';
+import { Incidents } from './incidents.js';
+import { Proposals } from './proposals.js';
 import { disableNotifications, enableNotifications } from './notifications.js';
 
 const api = new Api('console');
@@ -57,6 +60,17 @@ async function start(user) {
     map.refreshReferrals();
   };
 
+  const incidents = new Incidents(api, $('incidents-panel'), user, stations, toast);
+  const call = user.role === 'duty'
+    ? new CallForm(api, $('call-panel'), toast, (referral) => {
+      queue.refresh();
+      map.refreshReferrals();
+      openReferral(referral.id);
+    })
+    : null;
+  $('call-panel').classList.toggle('hidden', !call);
+  detail.onIncident = (referral) => incidents.prefill(referral);
+
   if (station) queue.follow(station);
   $('station-picker').addEventListener('change', (e) => {
     localStorage.setItem('xunjiu.console.station', e.target.value);
@@ -65,7 +79,12 @@ async function start(user) {
   window.addEventListener('hashchange', () => routeFromHash(openReferral));
   routeFromHash(openReferral);
   await map.start();
-  if (supervisor) new Reports(api, $('reports-panel'), () => $('campaign').value).start();
+  map.pickers.push((at) => call?.pick(at) ?? false, (at) => incidents.pick(at));
+  incidents.refresh();
+  if (supervisor) {
+    new Reports(api, $('reports-panel'), () => $('campaign').value).start();
+    new Proposals(api, $('proposals-panel'), map.layers.proposals, toast, () => map.refreshHotspots()).refresh();
+  }
 }
 
 /** The stations whose queues a supervisor may follow: all for the city, for a county supervisor
@@ -93,6 +112,8 @@ function pickStation(stations) {
 function routeFromHash(open) {
   const match = /^#\/referrals\/([0-9a-f-]{36})$/.exec(location.hash);
   if (match) open(match[1]);
+  const incident = /^#\/incidents\/([0-9a-f-]{36})$/.exec(location.hash);
+  if (incident) $('incidents-panel').scrollIntoView();
 }
 
 $('lang').addEventListener('click', () => {

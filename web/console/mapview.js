@@ -28,10 +28,14 @@ export class MapView {
       referrals: L.layerGroup(),
       heat: L.layerGroup(),
       coverage: L.layerGroup(),
+      proposals: L.layerGroup(),
     };
-    for (const name of ['heat', 'outlines', 'hotspots', 'referrals', 'stations']) this.layers[name].addTo(this.map);
+    for (const name of ['heat', 'outlines', 'hotspots', 'referrals', 'stations', 'proposals']) this.layers[name].addTo(this.map);
     this.addLayerControl();
     this.map.fitBounds(this.layers.outlines.getBounds());
+    // A click on the map gives a place to whichever form is open (a call, an incident).
+    this.pickers = [];
+    this.map.on('click', (e) => this.pickers.some((pick) => pick(e.latlng)));
     this.legend = legend(this.map);
     document.addEventListener('xunjiu:lang', () => {
       this.addLayerControl();

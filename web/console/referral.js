@@ -65,12 +65,20 @@ export class ReferralPanel {
     if (r.caller_phone) rows.push(['caller_phone', el('a', { href: `tel:${r.caller_phone}` }, r.caller_phone)]);
     if (r.description) rows.push(['description', r.description]);
     if (r.outcome) rows.push(['outcome', t('outcome_' + r.outcome)]);
+    if (r.kind === 'handover') rows.unshift(['kind', el('span', { class: 'badge handover' }, t('kind_handover'))]);
+    if (r.case_of) {
+      rows.push(['case_member', el('span', {},
+        el('a', { href: `#/referrals/${r.case_of}` }, r.case_of.slice(0, 8)), ' ',
+        el('button', { type: 'button', class: 'secondary', dataset: { action: 'unlink' }, onclick: () => this.act('unlink', {}) }, t('unlink')))]);
+    }
 
     this.root.replaceChildren(
       el('dl', { class: 'facts', dataset: { id: r.id, status: r.status } },
         rows.flatMap(([key, value]) => [el('dt', {}, t(key)), el('dd', { dataset: { field: key } }, value)]),
       ),
-      el('div', { class: 'actions' }, this.actions(r)),
+      el('div', { class: 'actions' }, this.actions(r),
+        el('button', { type: 'button', class: 'secondary', dataset: { incident: r.id }, onclick: () => this.onIncident?.(r) }, t('incident_form'))),
+      this.duplicates(r),
       el('h3', {}, t('timeline')),
       el('ol', { class: 'timeline' },
         (r.events ?? []).map((e) =>
@@ -112,6 +120,35 @@ export class ReferralPanel {
     });
   }
 
+  /** Open referrals near this one in place and time, each with a button that makes it a member
+   * of this one's case (the server answers for the rule: who may link, and to which primary). */
+  duplicates(r) {
+    const list = r.possible_duplicates ?? [];
+    return el('section', { class: 'duplicates' },
+      el('h3', {}, t('duplicates')),
+      list.length
+        ? el('ul', {}, list.map((d) => el('li', { dataset: { id: d.id } },
+          el('a', { href: `#/referrals/${d.id}` }, d.id.slice(0, 8)),
+          ` · ${t('channel_' + d.channel)} · ${this.stationName(d.station)} · `,
+          t('apart', { m: Math.round(d.distance_m), min: Math.round(d.apart_s / 60) }), ' ',
+          el('button', { type: 'button', class: 'secondary', dataset: { link: d.id }, onclick: () => this.link(d.id) }, t('link_to')),
+        )))
+        : el('p', { class: 'muted' }, t('no_duplicates')),
+    );
+  }
+
+  async link(other) {
+    const id = this.id;
+    try {
+      await this.api.post(`/api/v1/referrals/${other}/link`, { to: id });
+      this.toast(t('done', { what: t('link_to') }));
+      await this.refresh();
+      this.onChange(id);
+    } catch (err) {
+      this.toast(t('error', { message: err.message }), true);
+    }
+  }
+
   form(action, fields, body) {
     const form = el('form', { class: 'step', dataset: { action } }, fields, el('button', { type: 'submit' }, t('act_' + action)));
     form.addEventListener('submit', (e) => {
@@ -126,7 +163,7 @@ export class ReferralPanel {
     for (const b of this.root.querySelectorAll('button')) b.disabled = true;
     try {
       const referral = await this.api.post(`/api/v1/referrals/${id}/${action}`, body);
-      this.toast(t('done', { what: t('act_' + action) }));
+      this.toast(t('done', { what: t(action === 'unlink' ? 'unlink' : 'act_' + action) }));
       if (id === this.id) this.render(referral);
       this.onChange(id);
     } catch (err) {
@@ -139,7 +176,7 @@ export class ReferralPanel {
 function eventLabel(e) {
   const key = { accepted: 'act_accept', en_route: 'act_en-route', on_scene: 'act_on-scene', resolved: 'act_resolve', closed: 'act_close', transferred: 'act_transfer', transfer_refused: 'act_refuse-transfer' }[e.kind];
   if (key) return t(key);
-  return ['created', 'routed', 'escalated'].includes(e.kind) ? t('ev_' + e.kind) : e.kind;
+  return ['created', 'routed', 'escalated', 'link', 'linked', 'unlink', 'unlinked', 'redacted'].includes(e.kind) ? t('ev_' + e.kind) : e.kind;
 }
 
 function select(name, options) {

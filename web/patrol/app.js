@@ -9,6 +9,7 @@ import { Checkins } from './checkin.js';
 
 const CATEGORIES = ['elderly', 'minor', 'mental_disorder', 'disabled', 'ill_or_injured'];
 const ACTIONS = ['informed_of_station', 'escorted_to_station', 'referred', 'called_120', 'declined_help', 'none'];
+const HOTSPOT_KINDS = ['bridge_culvert', 'underpass', 'heat_pipeline', 'abandoned_building', 'railway_station', 'bus_station', 'park', 'other'];
 
 const api = new Api('patrol');
 const $ = (id) => document.getElementById(id);
@@ -65,6 +66,26 @@ function fillForm() {
   const chosen = $('action').value || 'informed_of_station';
   $('action').replaceChildren(...ACTIONS.map((a) => el('option', { value: a }, t('act_' + a))));
   $('action').value = chosen;
+  showEscort();
+  fillStations();
+  const kind = $('spot-kind').value || 'bridge_culvert';
+  $('spot-kind').replaceChildren(...HOTSPOT_KINDS.map((k) => el('option', { value: k }, t('kind_' + k))));
+  $('spot-kind').value = kind;
+}
+
+/** 护送到站: the station the person is taken to; the nearest unless the officer picks one. */
+function showEscort() {
+  $('escort').classList.toggle('hidden', $('action').value !== 'escorted_to_station');
+}
+
+async function fillStations() {
+  const chosen = $('escorted-to').value;
+  const { stations } = await cached('stations', '/api/v1/stations').catch(() => ({ stations: [] }));
+  $('escorted-to').replaceChildren(
+    el('option', { value: '' }, t('nearest_station_option')),
+    ...stations.map((s) => el('option', { value: s.code }, s.name)),
+  );
+  $('escorted-to').value = chosen;
 }
 
 async function startMap() {
@@ -127,6 +148,7 @@ async function sendReport(e) {
     people_count: Number($('people').value) || 1,
     categories: [...document.querySelectorAll('#categories [aria-pressed="true"]')].map((b) => b.dataset.category),
     action_taken: $('action').value,
+    escorted_to: ($('action').value === 'escorted_to_station' && $('escorted-to').value) || undefined,
     notes: $('notes').value.trim() || undefined,
   };
   $('send').disabled = true;
@@ -234,6 +256,12 @@ $('lang').addEventListener('click', () => {
   checkins.render();
 });
 $('report').addEventListener('submit', sendReport);
+$('action').addEventListener('change', showEscort);
+$('propose').addEventListener('submit', (e) => {
+  e.preventDefault();
+  checkins.propose({ name: $('spot-name').value, kind: $('spot-kind').value, note: $('spot-note').value.trim() || undefined })
+    .then((done) => done && $('propose').reset());
+});
 $('again').addEventListener('click', resetForm);
 $('people-minus').addEventListener('click', () => ($('people').value = Math.max(1, Number($('people').value) - 1)));
 $('people-plus').addEventListener('click', () => ($('people').value = Math.min(50, Number($('people').value) + 1)));

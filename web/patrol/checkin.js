@@ -1,4 +1,5 @@
-// Hotspot check-ins: the registered hotspots nearest the officer, people found, one tap.
+// Hotspot check-ins: the registered hotspots nearest the officer, and the places this officer
+// proposed that wait for review (新点位), people found, one tap.
 
 import { distanceM, el, uuid } from '/assets/api.js';
 import { t } from '/assets/i18n.js';
@@ -23,8 +24,12 @@ export class Checkins {
       this.list.replaceChildren(el('li', { class: 'error' }, t('error', { message: err.message })));
       return;
     }
+    // Proposals need the network; offline the registered hotspots are enough.
+    const pending = await this.api.get('/api/v1/hotspots/proposals?status=pending')
+      .then((r) => r.proposals.map((p) => ({ ...p, pending: true })))
+      .catch(() => []);
     const here = this.position.lat === null ? null : this.position;
-    const nearest = hotspots
+    const nearest = [...pending, ...hotspots]
       .map((h) => ({ ...h, d: here ? distanceM(here, h) : null }))
       .sort((a, b) => (a.d ?? 0) - (b.d ?? 0))
       .slice(0, SHOWN);
@@ -36,10 +41,35 @@ export class Checkins {
     const button = el('button', { type: 'button' }, t('check_in'));
     button.addEventListener('click', () => this.checkIn(h, Number(people.value) || 0, button));
     return el('li', { class: 'hotspot', dataset: { id: h.id } },
-      el('div', {}, el('strong', {}, h.name), ' ', el('span', { class: 'badge' }, t('kind_' + h.kind))),
+      el('div', {}, el('strong', {}, h.name), ' ', el('span', { class: 'badge' }, t('kind_' + h.kind)),
+        h.pending ? el('span', { class: 'badge pending' }, t('pending_review')) : ''),
       el('div', { class: 'muted' }, h.d === null ? '' : `${Math.round(h.d)} m`, h.d !== null && h.d > 300 ? ` · ${t('too_far')}` : ''),
       el('div', { class: 'row' }, el('label', {}, t('people_found')), people, button),
     );
+  }
+
+  /** Propose a hotspot where the officer stands; answers whether the server took it. */
+  async propose({ name, kind, note }) {
+    if (this.position.lat === null) {
+      this.toast(t('no_location'), true);
+      return false;
+    }
+    const body = {
+      id: uuid(),
+      name,
+      kind,
+      note,
+      location: { lat: this.position.lat, lon: this.position.lon, accuracy_m: this.position.accuracy ?? undefined },
+    };
+    try {
+      await this.api.post('/api/v1/hotspots/proposals', body);
+      this.toast(t('proposed'));
+      await this.render();
+      return true;
+    } catch (err) {
+      this.toast(t('error', { message: err.message }), true);
+      return false;
+    }
   }
 
   async checkIn(hotspot, peopleFound, button) {
