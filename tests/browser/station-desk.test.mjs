@@ -1,6 +1,7 @@
 // The station desk in a browser: a duty officer records a call about a place nearer another
 // station (首接责任制: the caller's station stays accountable), links a second report of the
-// same person into one case, and signs for a person a patrol escorts to the station.
+// same person into one case, and signs for a person a patrol escorts to the station; a patrol
+// proposes a new sleeping place and a supervisor approves it from the console.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +19,7 @@ before(async () => {
     ['duty.feicheng', 'duty', '--station', 'feicheng'],
     ['hotline.12345', 'hotline', '--channel', '12345'],
     ['patrol.li', 'patrol', '--agency', 'urban_management', '--unit', '新泰市城管局'],
+    ['supervisor.city', 'supervisor'],
   ]);
   browser = await launchBrowser();
 });
@@ -113,4 +115,27 @@ test('a patrol escorts a person to 新泰 and the duty officer signs for the han
   await page.click('#detail form[data-action=resolve] button[type=submit]');
   await page.waitForSelector('#detail dl.facts[data-status=resolved]');
   assert.match(await page.textContent('#detail [data-field=outcome]'), /入站救助/);
+});
+
+test('a patrol proposes a new spot and a supervisor approves it into the hotspot registry', async () => {
+  const phone = await (await newContext(browser, { at: XINTAI })).newPage();
+  await logIn(phone, server.base, '/patrol/', 'patrol.li');
+  await phone.waitForFunction(() => document.querySelector('#accuracy').dataset.lat !== undefined);
+  await phone.click('#tabs [data-tab=checkin]');
+  await phone.click('#new-spot summary');
+  await phone.fill('#spot-name', '新汶河桥洞');
+  await phone.selectOption('#spot-kind', 'bridge_culvert');
+  await phone.click('#propose button[type=submit]');
+  // It is listed at once to check in at, marked as waiting for review.
+  await phone.waitForSelector('#hotspots .badge.pending');
+
+  const page = await desk('supervisor.city');
+  const approve = page.locator('#proposal-list [data-approve]');
+  await approve.waitFor();
+  await approve.click();
+  await page.waitForSelector('#proposal-list li.muted');
+  const { hotspots } = await server.api('GET', '/api/v1/hotspots', await server.login('patrol.li'));
+  const made = hotspots.find((h) => h.name === '新汶河桥洞');
+  assert.ok(made, 'the approved place is a hotspot');
+  assert.equal(made.county_code, '370982');
 });
