@@ -19,6 +19,8 @@ create table incidents (
     acknowledge_note text,
     -- Set when the unacknowledged incident was pushed a second time.
     repushed_at timestamptz,
+    -- When the description and note were erased (retention).
+    redacted_at timestamptz,
     request_hash bytea not null,
     constraint incidents_acknowledged_by_someone check ((acknowledged_at is null) = (acknowledged_by is null))
 );

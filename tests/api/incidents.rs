@@ -194,6 +194,22 @@ async fn incidents_are_read_within_scope_and_retries_are_idempotent(pool: PgPool
         2,
         "each read of the description is logged"
     );
+    let city = app.supervisor().await;
+    let log = app
+        .get_as(
+            &city,
+            &format!(
+                "/api/v1/audit/access?incident={}",
+                body["id"].as_str().unwrap()
+            ),
+        )
+        .await;
+    assert_eq!(
+        log.body["entries"].as_array().unwrap().len(),
+        2,
+        "{:?}",
+        log.body
+    );
 
     let hotline = app.hotline().await;
     let refused = app
@@ -230,6 +246,18 @@ async fn incidents_are_read_within_scope_and_retries_are_idempotent(pool: PgPool
         assert_eq!(reply.error_code(), code, "{field}");
     }
     assert_eq!(app.count("incidents", "true").await, 1, "nothing partial");
+
+    // After the retention period the description is erased; the record stays.
+    app.clock.advance(Duration::days(366));
+    let pass = xunjiu_server::retention::run_once(&app.state)
+        .await
+        .unwrap();
+    assert_eq!(pass.incidents, 1);
+    let xintai = app.login(&xintai.username).await;
+    let kept = app.get_as(&xintai, &path).await;
+    assert_eq!(kept.status, StatusCode::OK);
+    assert!(kept.body["description"].is_null());
+    assert_eq!(kept.body["kind"], "missing_from_care");
 }
 
 #[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]

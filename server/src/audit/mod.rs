@@ -41,6 +41,8 @@ pub struct AccessQuery {
     referral: Option<String>,
     /// A sighting id: reads of that sighting.
     sighting: Option<String>,
+    /// An incident id: reads of that incident.
+    incident: Option<String>,
     /// A username (or an Open311 partner's name): what they read.
     user: Option<String>,
     /// RFC 3339, inclusive.
@@ -73,25 +75,26 @@ pub async fn access_log(
         v.filter(|s| !s.is_empty())
             .map(|s| {
                 s.parse::<Uuid>().map_err(|_| {
-                    ApiError::bad_request("invalid_id", "referral and sighting are UUIDs")
+                    ApiError::bad_request("invalid_id", "referral, sighting and incident are UUIDs")
                 })
             })
             .transpose()
     };
-    let (referral, sighting) = (
+    let records = [
         id(query.referral.as_deref())?,
         id(query.sighting.as_deref())?,
-    );
-    if referral.is_some() && sighting.is_some() {
+        id(query.incident.as_deref())?,
+    ];
+    if records.iter().flatten().count() > 1 {
         return Err(ApiError::bad_request(
             "invalid_id",
-            "ask for a referral or a sighting, not both",
+            "ask for one referral, sighting or incident",
         ));
     }
     let (from, to) = listing::time_window(query.from.as_deref(), query.to.as_deref())?;
     let (limit, offset) = listing::page(query.limit.as_deref(), query.offset.as_deref())?;
     let filter = db::Filter {
-        record: referral.or(sighting),
+        record: records.into_iter().flatten().next(),
         username: query.user.filter(|u| !u.is_empty()),
         from,
         to,

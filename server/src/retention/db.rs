@@ -191,3 +191,21 @@ pub async fn delete_old_login_failures(db: &PgPool, before: DateTime<Utc>) -> sq
 pub async fn delete_finished_pushes(db: &PgPool, before: DateTime<Utc>) -> sqlx::Result<u64> {
     delete_before(db, CLEAN_UP[3], before).await
 }
+
+/// Blank the description and acknowledgement note of incidents reported before `cutoff`; the
+/// kind, place, times and who acknowledged stay for the reports.
+pub async fn redact_incidents(
+    db: &PgPool,
+    cutoff: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<u64> {
+    Ok(sqlx::query(
+        "update incidents set description = null, acknowledge_note = null, redacted_at = $2
+         where redacted_at is null and reported_at < $1",
+    )
+    .bind(cutoff)
+    .bind(now)
+    .execute(db)
+    .await?
+    .rows_affected())
+}

@@ -28,6 +28,7 @@ const PUSH_KEPT_DAYS: i64 = 7;
 pub struct Pass {
     pub referrals: u64,
     pub sightings: u64,
+    pub incidents: u64,
     pub sessions: u64,
     pub login_failures: u64,
     pub push_rows: u64,
@@ -56,6 +57,7 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<Pass> {
             }
         }
     }
+    pass.incidents = db::redact_incidents(&state.db, cutoff, now).await?;
     let kept = now - Duration::days(SESSIONS_KEPT_DAYS);
     pass.sessions = db::delete_old_sessions(&state.db, kept).await?;
     pass.login_failures = db::delete_old_login_failures(&state.db, kept).await?;
@@ -71,6 +73,7 @@ pub async fn run(state: AppState) {
             Ok(p) if p != Pass::default() => tracing::info!(
                 referrals = p.referrals,
                 sightings = p.sightings,
+                incidents = p.incidents,
                 sessions = p.sessions,
                 login_failures = p.login_failures,
                 push_rows = p.push_rows,
