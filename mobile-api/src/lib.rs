@@ -13,6 +13,7 @@ pub mod error;
 pub mod geo;
 pub mod incidents;
 pub mod intake;
+pub mod notify;
 pub mod push;
 pub mod referrals;
 pub mod reports;
@@ -36,6 +37,9 @@ pub use error::{ErrorBody, ErrorDetail};
 pub use geo::{AreaRef, Location};
 pub use incidents::{AcknowledgeIncident, Incident, IncidentKind, IncidentList, NewIncident};
 pub use intake::{Category, HotspotRef};
+pub use notify::{
+    ChannelKind, Delivery, DeliveryAttempt, DeliveryStatus, NotificationList, WebPushSummary,
+};
 pub use push::{
     PushKeys, PushSubscriptionCreated, PushSubscriptionRequest, PushUnsubscribe, VapidPublicKey,
 };

@@ -74,6 +74,29 @@ fn parse_instant(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
         .map_err(|err| format!("not an RFC 3339 time: {err}"))
 }
 
+/// A credential: kept as given, shown as `***` in debug output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Secret(s.to_owned()))
+    }
+}
+
+impl Secret {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// Behaviour the running service needs; everything here has a default.
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
@@ -169,6 +192,36 @@ pub struct Settings {
     /// Requests one Open311 partner key may post per minute (and at once).
     #[arg(long, env = "XUNJIU_PARTNER_WRITES_PER_MINUTE", default_value_t = 60)]
     pub partner_writes_per_minute: u32,
+
+    /// This service's address as people open it (`https://xunjiu.example.cn`), for the console
+    /// links in DingTalk, WeCom and SMS alerts.
+    #[arg(long, env = "XUNJIU_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Aliyun SMS endpoint (`SendSms`, RPC API version 2017-05-25).
+    #[arg(
+        long,
+        env = "XUNJIU_SMS_ENDPOINT",
+        default_value = "https://dysmsapi.aliyuncs.com/"
+    )]
+    pub sms_endpoint: String,
+
+    /// Aliyun AccessKey id for SMS.
+    #[arg(long, env = "XUNJIU_SMS_ACCESS_KEY_ID")]
+    pub sms_access_key_id: Option<String>,
+
+    /// Aliyun AccessKey secret for SMS (never printed).
+    #[arg(long, env = "XUNJIU_SMS_ACCESS_KEY_SECRET", hide_env_values = true)]
+    pub sms_access_key_secret: Option<Secret>,
+
+    /// The SMS signature name (签名) approved by Aliyun.
+    #[arg(long, env = "XUNJIU_SMS_SIGN_NAME")]
+    pub sms_sign_name: Option<String>,
+
+    /// The SMS template code (`SMS_…`); its variables are `event`, `id`, `station`, `urgency`,
+    /// `minutes`.
+    #[arg(long, env = "XUNJIU_SMS_TEMPLATE")]
+    pub sms_template: Option<String>,
 
     /// Days after a referral ends (or a sighting is made) before its personal fields are
     /// redacted (PIPL art. 19); counts, times, places and outcomes stay.

@@ -24,6 +24,7 @@ pub mod intake;
 pub mod listing;
 pub mod live;
 pub mod notifications;
+pub mod notify;
 pub mod nul_guard;
 pub mod open311;
 pub mod openapi;
@@ -77,6 +78,7 @@ pub fn app(state: AppState) -> Router {
         .merge(accountability::router())
         .merge(audit::router())
         .merge(push::router())
+        .merge(notify::router())
         .merge(stations::router())
         .merge(routing::router())
         .merge(referrals::router())

@@ -41,6 +41,15 @@ enum Command {
         #[command(subcommand)]
         command: PartnersCommand,
     },
+    /// Alert channels beside web push: DingTalk and WeCom group robots, SMS.
+    Notify {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        settings: Settings,
+        #[command(subcommand)]
+        command: NotifyCommand,
+    },
     /// Web push keys.
     Vapid {
         #[command(flatten)]
@@ -89,6 +98,42 @@ enum PartnersCommand {
     Revoke { name: String },
     /// List partners.
     List,
+}
+
+#[derive(Debug, Subcommand)]
+enum NotifyCommand {
+    /// Add a channel for one station, one county or the whole city.
+    Add {
+        #[arg(long)]
+        name: String,
+        /// dingtalk, wecom or sms.
+        #[arg(long, value_parser = parse_wire::<mobile_api::ChannelKind>)]
+        kind: mobile_api::ChannelKind,
+        /// The station whose referrals it announces.
+        #[arg(long, group = "audience")]
+        station: Option<String>,
+        /// The county (six-digit code) whose supervisors it reaches.
+        #[arg(long, group = "audience")]
+        county: Option<String>,
+        /// The city's supervisors.
+        #[arg(long, group = "audience")]
+        city: bool,
+        /// The robot's webhook URL (dingtalk, wecom).
+        #[arg(long)]
+        webhook: Option<String>,
+        /// DingTalk's signing secret (加签), if the robot uses one.
+        #[arg(long)]
+        secret: Option<String>,
+        /// Mobile numbers for sms, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        phones: Vec<String>,
+    },
+    /// List the channels (webhook tokens hidden).
+    List,
+    /// Stop using a channel; its delivery record stays.
+    Remove { name: String },
+    /// Send a test message through a channel and print the service's answer.
+    Test { name: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -159,6 +204,97 @@ async fn partners_command(args: DbArgs, command: PartnersCommand) -> anyhow::Res
     Ok(())
 }
 
+async fn notify_command(
+    args: DbArgs,
+    settings: Settings,
+    command: NotifyCommand,
+) -> anyhow::Result<()> {
+    use std::io::Write;
+    use xunjiu_server::notify::{channels, message, sender};
+    let pool = db::pool(&args)?;
+    db::migrate(&pool).await?;
+    let mut out = std::io::stdout();
+    let now = chrono::Utc::now();
+    match command {
+        NotifyCommand::Add {
+            name,
+            kind,
+            station,
+            county,
+            city,
+            webhook,
+            secret,
+            phones,
+        } => {
+            let audience = match (station, county, city) {
+                (Some(s), None, false) => channels::Audience::Station(s),
+                (None, Some(c), false) => channels::Audience::County(c),
+                (None, None, true) => channels::Audience::City,
+                _ => anyhow::bail!("name one of --station CODE, --county CODE or --city"),
+            };
+            let channel = channels::NewChannel {
+                name: name.clone(),
+                kind,
+                audience,
+                webhook,
+                secret,
+                phones,
+            };
+            channels::add(&pool, &channel, now).await?;
+            writeln!(out, "channel {name} added")?;
+        }
+        NotifyCommand::List => {
+            for c in channels::list(&pool).await? {
+                let audience = match (&c.station_code, &c.county_code) {
+                    (Some(s), _) => format!("station {s}"),
+                    (None, Some(k)) => format!("county {k}"),
+                    _ => "city".to_owned(),
+                };
+                let target = match &c.webhook {
+                    Some(url) => channels::masked(url),
+                    None => c.phones.join(","),
+                };
+                let signed = if c.signed { "\tsigned" } else { "" };
+                writeln!(out, "{}\t{}\t{audience}\t{target}{signed}", c.name, c.kind)?;
+            }
+        }
+        NotifyCommand::Remove { name } => {
+            channels::remove(&pool, &name, now).await?;
+            writeln!(out, "channel {name} removed")?;
+        }
+        NotifyCommand::Test { name } => {
+            let channel = channels::find(&pool, &name).await?;
+            let text = message::plain(
+                "巡救测试消息 Xunjiu test",
+                "若收到此消息，说明通道可用。",
+                None,
+            );
+            let answer = sender::send(
+                &settings,
+                &sender::client(),
+                &channel.kind,
+                channel.webhook.as_deref(),
+                channel.secret.as_deref(),
+                &channel.phones,
+                &text,
+                now,
+            )
+            .await;
+            writeln!(
+                out,
+                "{}\t{}\t{}",
+                if answer.ok { "ok" } else { "failed" },
+                answer.code,
+                answer.detail.unwrap_or_default()
+            )?;
+            if !answer.ok {
+                anyhow::bail!("the test message was not delivered");
+            }
+        }
+    }
+    Ok(())
+}
+
 async fn users_command(args: DbArgs, command: UsersCommand) -> anyhow::Result<()> {
     let pool = db::pool(&args)?;
     db::migrate(&pool).await?;
@@ -215,6 +351,11 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Users { db: args, command } => users_command(args, command).await,
         Command::Partners { db: args, command } => partners_command(args, command).await,
+        Command::Notify {
+            db: args,
+            settings,
+            command,
+        } => notify_command(args, settings, command).await,
         Command::Erase {
             db: args,
             referral,
@@ -291,6 +432,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tokio::spawn(state.clone().follow_database_notifications());
     tokio::spawn(xunjiu_server::escalation::run(state.clone()));
     tokio::spawn(xunjiu_server::push::sender::run(state.clone()));
+    tokio::spawn(xunjiu_server::notify::sender::run(state.clone()));
     tokio::spawn(xunjiu_server::heatmap::rollup::run(state.db.clone()));
     tokio::spawn(xunjiu_server::retention::run(state.clone()));
 

@@ -8,7 +8,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::{
     accountability, alerts, audit, auth, campaigns, health, heatmap, hotspots, incidents, live,
-    push, referrals, reports, routing, sightings, stations, web,
+    notify, push, referrals, reports, routing, sightings, stations, web,
 };
 
 #[derive(OpenApi)]
@@ -31,6 +31,7 @@ use crate::{
         referrals::actions::resolve, referrals::actions::close, referrals::actions::transfer,
         referrals::actions::refuse_transfer, referrals::links::link, referrals::links::unlink,
         referrals::queue::station_queue, live::queue_events, web::web_config,
+        notify::referral_notifications,
         push::vapid_public_key, push::subscribe, push::unsubscribe, push::unsubscribe_by_id,
         accountability::accountability, accountability::accountability_csv, audit::access_log,
         campaigns::list_campaigns,

@@ -27,6 +27,8 @@ wire_enums!(
     mobile_api::ReferralKind,
     mobile_api::IncidentKind,
     mobile_api::ProposalStatus,
+    mobile_api::ChannelKind,
+    mobile_api::DeliveryStatus,
 );
 
 /// `Role::UrbanManagement` → `"urban_management"`.

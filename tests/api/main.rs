@@ -19,6 +19,7 @@ mod grouped_writes;
 mod hardening;
 mod health;
 mod incidents;
+mod notify;
 mod open311;
 mod openapi;
 mod personal_data;

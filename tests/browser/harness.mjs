@@ -32,9 +32,9 @@ function xunjiu(url, args, extraEnv = {}) {
 
 /**
  * A server of our own: `accounts` is a list of [username, role, ...flags]; `env` overrides its
- * settings. Returns the base URL, a `login(username)` that gives an API token, and `stop()`.
+ * settings; `commands` are more `xunjiu` invocations (argument lists) run before it starts. Returns the base URL, a `login(username)` that gives an API token, and `stop()`.
  */
-export async function startServer(name, accounts, env = {}) {
+export async function startServer(name, accounts, env = {}, commands = []) {
   const db = `xunjiu_browser_${name}`;
   psql(`drop database if exists ${db} with (force)`);
   psql(`create database ${db}`);
@@ -43,6 +43,8 @@ export async function startServer(name, accounts, env = {}) {
   for (const [username, role, ...flags] of accounts) {
     xunjiu(url, ['users', 'add', '--username', username, '--role', role, ...flags], { XUNJIU_PASSWORD: PASSWORD });
   }
+  // Other set-up an operator does with the binary (`notify add …`).
+  for (const args of commands) xunjiu(url, args);
   const child = spawn(EXE, ['serve'], {
     env: {
       ...process.env,

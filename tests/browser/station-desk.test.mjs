@@ -3,6 +3,7 @@
 // same person into one case, and signs for a person a patrol escorts to the station; a patrol
 // proposes a new sleeping place and a supervisor approves it from the console.
 
+import { createServer } from 'node:http';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchBrowser, logIn, newContext, START, startServer } from './harness.mjs';
@@ -12,21 +13,36 @@ const XINTAI = { lat: 35.9085, lon: 117.7665 };
 
 let server;
 let browser;
+let robot;
+const robotMessages = [];
 
 before(async () => {
+  // 肥城's WeCom group robot: takes the message, answers as WeCom does.
+  robot = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      robotMessages.push(JSON.parse(body));
+      res.setHeader('Content-Type', 'application/json');
+      res.end('{"errcode":0,"errmsg":"ok"}');
+    });
+  });
+  await new Promise((resolve) => robot.listen(0, '127.0.0.1', resolve));
+  const webhook = `http://127.0.0.1:${robot.address().port}/cgi-bin/webhook/send?key=k`;
   server = await startServer('desk', [
     ['duty.xintai', 'duty', '--station', 'xintai'],
     ['duty.feicheng', 'duty', '--station', 'feicheng'],
     ['hotline.12345', 'hotline', '--channel', '12345'],
     ['patrol.li', 'patrol', '--agency', 'urban_management', '--unit', '新泰市城管局'],
     ['supervisor.city', 'supervisor'],
-  ]);
+  ], {}, [['notify', 'add', '--name', 'feicheng-wecom', '--kind', 'wecom', '--station', 'feicheng', '--webhook', webhook]]);
   browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
   await server?.stop();
+  robot?.close();
 });
 
 async function desk(username) {
@@ -60,6 +76,17 @@ test('a call to 新泰 about a place in 肥城 is recorded at the desk and answe
   assert.equal(queue.entries.length, 1);
   assert.equal(queue.entries[0].referral.accountable_station, 'xintai');
   assert.equal(queue.entries[0].referral.channel, 'station_phone');
+
+  // 肥城's WeCom group hears of it, without the caller's phone; the referral says so.
+  const id = queue.entries[0].referral.id;
+  for (let i = 0; i < 50 && robotMessages.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(robotMessages.length, 1);
+  assert.match(robotMessages[0].markdown.content, /肥城市救助管理站/);
+  assert.doesNotMatch(JSON.stringify(robotMessages[0]), /13800138000|天桥/);
+  await page.reload();
+  await page.waitForSelector(`#detail dl.facts[data-id="${id}"]`);
+  await page.waitForSelector('#detail .delivery[data-kind=wecom][data-status=delivered]');
+  assert.match(await page.textContent('#detail [data-field=notified]'), /企业微信 ✓/);
 });
 
 test('a second report of the same person is linked into the first one’s case', async () => {

@@ -65,6 +65,9 @@ export class ReferralPanel {
     if (r.caller_phone) rows.push(['caller_phone', el('a', { href: `tel:${r.caller_phone}` }, r.caller_phone)]);
     if (r.description) rows.push(['description', r.description]);
     if (r.outcome) rows.push(['outcome', t('outcome_' + r.outcome)]);
+    const notified = el('span', { class: 'notified' }, '…');
+    rows.push(['notified', notified]);
+    this.showNotified(r.id, notified);
     if (r.kind === 'handover') rows.unshift(['kind', el('span', { class: 'badge handover' }, t('kind_handover'))]);
     if (r.case_of) {
       rows.push(['case_member', el('span', {},
@@ -118,6 +121,23 @@ export class ReferralPanel {
           return el('button', { type: 'button', dataset: { action }, onclick: () => this.act(action, {}) }, t('act_' + action));
       }
     });
+  }
+
+  /** Whether the station's robots and phones were reached: "钉钉 ✓ 短信 ✗", web push counted. */
+  async showNotified(id, into) {
+    try {
+      const { deliveries, web_push: push } = await this.api.get(`/api/v1/referrals/${id}/notifications`);
+      const mark = { delivered: '✓', failed: '✗', pending: '…' };
+      const parts = deliveries.map((d) =>
+        el('span', { class: `delivery ${d.status}`, title: d.attempts.at(-1)?.code ?? '', dataset: { kind: d.kind, status: d.status } },
+          `${t('via_' + d.kind)} ${mark[d.status]}`));
+      if (push.delivered + push.failed + push.pending > 0) {
+        parts.push(el('span', { class: 'delivery', dataset: { kind: 'web_push' } }, `${t('via_web_push')} ${push.delivered}/${push.delivered + push.failed + push.pending}`));
+      }
+      into.replaceChildren(...(parts.length ? parts.flatMap((p, i) => (i ? [' ', p] : [p])) : [t('notified_none')]));
+    } catch {
+      into.replaceChildren('—');
+    }
   }
 
   /** Open referrals near this one in place and time, each with a button that makes it a member

@@ -34,6 +34,8 @@ struct Due {
 enum Stage {
     Accept,
     Scene,
+    /// An urgent referral that no alert channel (robot, SMS) could reach.
+    Unreached,
 }
 
 /// The level a missed deadline has reached by `now`: 1 once past it, 2 one more period later.
@@ -120,6 +122,7 @@ async fn escalate(
     let what = match stage {
         Stage::Accept => "not accepted in time",
         Stage::Scene => "not reached in time",
+        Stage::Unreached => "every alert channel of the station failed",
     };
     let told = if level == 1 {
         "station duty officers and county supervisors told"
@@ -169,6 +172,33 @@ async fn escalate(
     outbox::enqueue(tx, &audience, r.id, &payload, now).await?;
     tracing::warn!(referral_id = %r.id, station = %r.station_code, level, stage = ?stage, "referral escalated");
     Ok(())
+}
+
+/// Escalate an urgent referral at once when no alert channel reached its station (level 1, as
+/// for a missed acceptance, which then does not repeat it); nothing if it was accepted,
+/// linked or escalated meanwhile.
+pub async fn escalate_unreached(
+    tx: &mut sqlx::PgConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let due: Option<Due> = sqlx::query_as(
+        "select id, status, priority, station_code, accountable_station, area_code, accept_by, on_scene_by,
+                accept_escalation, scene_escalation
+         from referrals
+         where id = $1 and status = 'routed' and accept_escalation = 0 and case_id is null
+         for update",
+    )
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(r) = due else { return Ok(false) };
+    escalate(tx, &r, Stage::Unreached, 1, now).await?;
+    sqlx::query("update referrals set accept_escalation = 1 where id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(true)
 }
 
 /// Run passes forever, `escalation_interval_s` apart (alerts' half-way checks ride along).

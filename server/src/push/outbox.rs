@@ -1,10 +1,14 @@
 //! Writing notifications. Each is one row per browser subscription, written in the transaction
 //! that caused it; `sender` delivers them. Payloads carry no caller phones or descriptions.
+//! The same call queues the alert for the audience's DingTalk, WeCom and SMS channels
+//! (`crate::notify`), so every path that pushes also reaches them.
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use sqlx::PgConnection;
 use uuid::Uuid;
+
+use crate::notify::outbox as notify;
 
 /// Who is told.
 #[derive(Debug, Clone, Default)]
@@ -81,9 +85,31 @@ async fn enqueue_for(
     .bind(referral_id)
     .bind(payload)
     .bind(now)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?
     .rows_affected();
+    let text = |key: &str| payload[key].as_str().unwrap_or_default().to_owned();
+    let event = text("type");
+    match referral_id {
+        Some(id) => {
+            let note = text("body");
+            let note = (!note.is_empty()).then_some(note.as_str());
+            notify::about_referral(conn, audience, id, &event, &text("title"), note, now).await?;
+        }
+        None => {
+            let path = payload["url"].as_str().map(str::to_owned);
+            notify::untied(
+                conn,
+                audience,
+                &event,
+                &text("title"),
+                &text("body"),
+                path,
+                now,
+            )
+            .await?;
+        }
+    }
     Ok(queued)
 }
 
@@ -112,8 +138,9 @@ pub async fn enqueue_routed(
     )
     .bind(referral_ids)
     .bind(now)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?
     .rows_affected();
+    notify::routed(conn, referral_ids, now).await?;
     Ok(queued)
 }
