@@ -248,6 +248,16 @@ async fn add(
     channels::add(&app.pool, &channel, app.now()).await.unwrap();
 }
 
+async fn add_all(
+    app: &TestApp,
+    s: &Services,
+    channels: Vec<(&str, mobile_api::ChannelKind, Audience)>,
+) {
+    for (name, kind, audience) in channels {
+        add(app, name, kind, audience, s).await;
+    }
+}
+
 async fn deliver(app: &TestApp) -> usize {
     sender::deliver_once(&app.state, &sender::client())
         .await
@@ -261,28 +271,18 @@ async fn a_routed_referral_reaches_its_stations_robot_and_phones_and_no_other_st
     use mobile_api::ChannelKind::*;
     let s = services().await;
     let app = app_with(pool, &s).await;
-    add(
+    add_all(
         &app,
-        "xintai-ding",
-        Dingtalk,
-        Audience::Station("xintai".into()),
         &s,
-    )
-    .await;
-    add(
-        &app,
-        "xintai-sms",
-        Sms,
-        Audience::Station("xintai".into()),
-        &s,
-    )
-    .await;
-    add(
-        &app,
-        "feicheng-wecom",
-        Wecom,
-        Audience::Station("feicheng".into()),
-        &s,
+        vec![
+            ("xintai-ding", Dingtalk, Audience::Station("xintai".into())),
+            ("xintai-sms", Sms, Audience::Station("xintai".into())),
+            (
+                "feicheng-wecom",
+                Wecom,
+                Audience::Station("feicheng".into()),
+            ),
+        ],
     )
     .await;
 
@@ -346,12 +346,14 @@ async fn a_routed_referral_reaches_its_stations_robot_and_phones_and_no_other_st
 async fn a_failing_channel_is_retried_with_backoff_then_recorded_as_failed(pool: PgPool) {
     let s = services().await;
     let app = app_with(pool, &s).await;
-    add(
+    add_all(
         &app,
-        "xintai-wecom",
-        mobile_api::ChannelKind::Wecom,
-        Audience::Station("xintai".into()),
         &s,
+        vec![(
+            "xintai-wecom",
+            mobile_api::ChannelKind::Wecom,
+            Audience::Station("xintai".into()),
+        )],
     )
     .await;
     s.wecom.failing(true);
@@ -394,28 +396,14 @@ async fn an_urgent_referral_no_channel_reached_is_escalated_at_once(pool: PgPool
     use mobile_api::ChannelKind::*;
     let s = services().await;
     let app = app_with(pool, &s).await;
-    add(
+    add_all(
         &app,
-        "xintai-ding",
-        Dingtalk,
-        Audience::Station("xintai".into()),
         &s,
-    )
-    .await;
-    add(
-        &app,
-        "xintai-sms",
-        Sms,
-        Audience::Station("xintai".into()),
-        &s,
-    )
-    .await;
-    add(
-        &app,
-        "county-xintai",
-        Wecom,
-        Audience::County("370982".into()),
-        &s,
+        vec![
+            ("xintai-ding", Dingtalk, Audience::Station("xintai".into())),
+            ("xintai-sms", Sms, Audience::Station("xintai".into())),
+            ("county-xintai", Wecom, Audience::County("370982".into())),
+        ],
     )
     .await;
     s.ding.failing(true);

@@ -199,15 +199,5 @@ async fn every_channel_failed(
 /// Deliver forever, a pass a second.
 pub async fn run(state: AppState) {
     let client = client();
-    loop {
-        match deliver_once(&state, &client).await {
-            Ok(n) if n > 0 => continue,
-            Ok(_) => {}
-            Err(err) => tracing::warn!(
-                error = format!("{err:#}"),
-                "alert delivery pass failed; will retry"
-            ),
-        }
-        tokio::time::sleep(StdDuration::from_secs(1)).await;
-    }
+    crate::push::sender::drain_forever("alerts", || deliver_once(&state, &client)).await
 }

@@ -185,13 +185,24 @@ async fn try_send(
 /// Deliver forever, a pass a second.
 pub async fn run(state: AppState) {
     let client = super::endpoints::client();
+    drain_forever("push", || deliver_once(&state, &client)).await
+}
+
+/// Run `pass` again at once while it finds work, else a second later; a failed pass is logged
+/// under `what` and tried again (shared by the senders of each outbox).
+pub async fn drain_forever<F, Fut>(what: &str, mut pass: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<usize>>,
+{
     loop {
-        match deliver_once(&state, &client).await {
+        match pass().await {
             Ok(n) if n > 0 => continue,
             Ok(_) => {}
             Err(err) => tracing::warn!(
                 error = format!("{err:#}"),
-                "push delivery pass failed; will retry"
+                outbox = what,
+                "delivery pass failed; will retry"
             ),
         }
         tokio::time::sleep(StdDuration::from_secs(1)).await;
