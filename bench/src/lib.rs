@@ -108,5 +108,7 @@ pub fn account(username: &str, role: mobile_api::Role, station: Option<&str>) ->
         unit: None,
         county_code: None,
         channel: (role == mobile_api::Role::Hotline).then(|| "12345".to_owned()),
+        township_code: None,
+        village: None,
     }
 }

@@ -21,6 +21,8 @@ pub enum Role {
     Supervisor,
     /// Manages accounts.
     Admin,
+    /// A township or village liaison (救助联络员): the register and ledger of one township.
+    Liaison,
 }
 
 /// The force a patrol officer belongs to.
@@ -59,6 +61,9 @@ pub struct User {
     /// The channel (`110`, `12345`) a hotline operator works; absent for other roles.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<String>,
+    /// The township (nine-digit code) a liaison works.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub township_code: Option<String>,
 }
 
 /// The answer to a successful login. Send the token as `Authorization: Bearer <token>`.

@@ -14,6 +14,7 @@ pub mod geo;
 pub mod incidents;
 pub mod intake;
 pub mod notify;
+pub mod people;
 pub mod push;
 pub mod referrals;
 pub mod reports;
@@ -39,6 +40,12 @@ pub use incidents::{AcknowledgeIncident, Incident, IncidentKind, IncidentList, N
 pub use intake::{Category, HotspotRef};
 pub use notify::{
     ChannelKind, Delivery, DeliveryAttempt, DeliveryStatus, NotificationList, WebPushSummary,
+};
+pub use people::{
+    DueRevisit, DueRevisitList, EndSchedule, LinkPerson, NewPerson, NewRegisterEntry, NewRevisit,
+    NewTracingStep, Person, PersonChange, PersonEvent, PersonLinked, PersonList, PersonReport,
+    RegisterEntry, ReturnDetails, ReturnEntry, ReturnList, Revisit, RevisitOutcome, Sex, Township,
+    TownshipList, TracingStep, TracingStepKind,
 };
 pub use push::{
     PushKeys, PushSubscriptionCreated, PushSubscriptionRequest, PushUnsubscribe, VapidPublicKey,

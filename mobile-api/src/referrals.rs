@@ -39,6 +39,9 @@ pub enum Channel {
     /// officer.
     #[serde(rename = "walk_in")]
     WalkIn,
+    /// Filed by a township or village liaison (the person is found wandering again).
+    #[serde(rename = "liaison")]
+    Liaison,
 }
 
 impl Channel {

@@ -141,6 +141,14 @@ pub struct Settings {
     #[arg(long, env = "XUNJIU_INCIDENT_REPUSH_MINUTES", default_value_t = 30)]
     pub incident_repush_minutes: u32,
 
+    /// Days between revisits of a person on the at-risk register or the returnee ledger.
+    #[arg(long, env = "XUNJIU_REVISIT_DAYS", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..))]
+    pub revisit_days: u32,
+
+    /// Days a register or ledger entry keeps its revisits before a supervisor may end it.
+    #[arg(long, env = "XUNJIU_REVISIT_PERIOD_DAYS", default_value_t = 365)]
+    pub revisit_period_days: u32,
+
     /// Minutes from arrival for staff to reach the person (normal referrals).
     #[arg(long, env = "XUNJIU_SCENE_MINUTES", default_value_t = 60)]
     pub scene_minutes: u32,
@@ -244,6 +252,14 @@ impl Settings {
     }
 
     /// The deadline to sign for a person handed over at the station.
+    pub fn revisit_every(&self) -> chrono::Duration {
+        chrono::Duration::days(i64::from(self.revisit_days))
+    }
+
+    pub fn revisit_period(&self) -> chrono::Duration {
+        chrono::Duration::days(i64::from(self.revisit_period_days))
+    }
+
     pub fn incident_repush_after(&self) -> chrono::Duration {
         chrono::Duration::minutes(i64::from(self.incident_repush_minutes))
     }

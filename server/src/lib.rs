@@ -28,6 +28,7 @@ pub mod notify;
 pub mod nul_guard;
 pub mod open311;
 pub mod openapi;
+pub mod people;
 pub mod push;
 pub mod ratelimit;
 pub mod referrals;
@@ -36,6 +37,7 @@ pub mod retention;
 pub mod routing;
 pub mod scope;
 pub mod seed;
+pub mod sheet;
 pub mod sightings;
 pub mod state;
 pub mod stations;
@@ -71,6 +73,7 @@ pub fn app(state: AppState) -> Router {
         .merge(campaigns::router())
         .merge(hotspots::router())
         .merge(incidents::router())
+        .merge(people::router())
         .merge(alerts::router())
         .merge(heatmap::router())
         .merge(open311::router())

@@ -167,6 +167,12 @@ enum UsersCommand {
         /// The channel a hotline operator works (110 or 12345): they read its referrals.
         #[arg(long)]
         channel: Option<String>,
+        /// The township (nine-digit code) a liaison works; with --county.
+        #[arg(long)]
+        township: Option<String>,
+        /// The village a liaison works, free text.
+        #[arg(long)]
+        village: Option<String>,
     },
     /// Lock an account and revoke all its tokens (a lost phone).
     Disable { username: String },
@@ -307,6 +313,8 @@ async fn users_command(args: DbArgs, command: UsersCommand) -> anyhow::Result<()
             unit,
             county,
             channel,
+            township,
+            village,
         } => {
             let password = match std::env::var("XUNJIU_PASSWORD") {
                 Ok(p) => p,
@@ -327,6 +335,8 @@ async fn users_command(args: DbArgs, command: UsersCommand) -> anyhow::Result<()
                 unit,
                 county_code: county,
                 channel,
+                township_code: township,
+                village,
             };
             let id = users::add(&pool, account).await?;
             tracing::info!(%id, "account created");

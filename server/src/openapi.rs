@@ -8,7 +8,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::{
     accountability, alerts, audit, auth, campaigns, health, heatmap, hotspots, incidents, live,
-    notify, push, referrals, reports, routing, sightings, stations, web,
+    notify, people, push, referrals, reports, routing, sightings, stations, web,
 };
 
 #[derive(OpenApi)]
@@ -41,6 +41,11 @@ use crate::{
         hotspots::proposals::get_proposal, hotspots::proposals::approve, hotspots::proposals::reject,
         incidents::create_incident, incidents::list_incidents, incidents::get_incident,
         incidents::acknowledge,
+        people::create_person, people::update_person, people::get_person, people::list_people,
+        people::link_referral, people::link_sighting, people::list_townships,
+        people::register::register, people::register::end_register, people::register::record_revisit,
+        people::register::due_revisits, people::register::roster_csv, people::register::roster_xlsx,
+        people::returns::record_return, people::returns::list_returns, people::tracing::record_step,
         alerts::create_alert, alerts::list_alerts, alerts::get_alert, alerts::alert_coverage,
         heatmap::heatmap, heatmap::tiles::heatmap_tile, heatmap::picture::heatmap_png, reports::campaign_report,
     ),
@@ -54,6 +59,7 @@ use crate::{
         (name = "push", description = "Web push to duty officers' browsers"),
         (name = "hotspots", description = "The hotspot registry and patrol check-ins"),
         (name = "incidents", description = "Deaths, injuries and people missing from care, reported at once"),
+        (name = "people", description = "Person records, the at-risk register and revisits, the returnee ledger, family tracing"),
         (name = "campaigns", description = "Seasonal campaigns and extreme-weather alerts"),
         (name = "maps", description = "Heat-maps, tiles and pictures"),
         (name = "reports", description = "Accountability and stage reports"),

@@ -39,7 +39,8 @@ impl Scope {
                 Some(channel) => Scope::Channel(channel.clone()),
                 None => Scope::Own(user.id),
             },
-            Role::Patrol => Scope::Own(user.id),
+            // A liaison reads the referrals it filed (a person wandering again).
+            Role::Patrol | Role::Liaison => Scope::Own(user.id),
             Role::Admin => Scope::Nothing,
         }
     }
@@ -50,7 +51,7 @@ impl Scope {
             Role::Supervisor => supervisor(user),
             Role::Duty => station(user),
             Role::Patrol => Scope::Own(user.id),
-            Role::Hotline | Role::Admin => Scope::Nothing,
+            Role::Hotline | Role::Admin | Role::Liaison => Scope::Nothing,
         }
     }
 

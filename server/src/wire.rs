@@ -29,6 +29,9 @@ wire_enums!(
     mobile_api::ProposalStatus,
     mobile_api::ChannelKind,
     mobile_api::DeliveryStatus,
+    mobile_api::Sex,
+    mobile_api::RevisitOutcome,
+    mobile_api::TracingStepKind,
 );
 
 /// `Role::UrbanManagement` → `"urban_management"`.

@@ -161,6 +161,8 @@ async fn accounts_need_what_their_role_requires(pool: PgPool) {
         unit: None,
         county_code: None,
         channel: None,
+        township_code: None,
+        village: None,
     };
 
     let duty_without_station = users::add(&app.pool, base.clone()).await;

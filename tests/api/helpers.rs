@@ -152,6 +152,8 @@ impl TestApp {
             county_code: None,
             // The test referrals come through 12345.
             channel: (role == Role::Hotline).then(|| "12345".to_owned()),
+            township_code: None,
+            village: None,
         })
         .await
     }
@@ -196,6 +198,8 @@ impl TestApp {
             unit: None,
             county_code: Some(county.to_owned()),
             channel: None,
+            township_code: None,
+            village: None,
         })
         .await
     }
@@ -215,6 +219,8 @@ impl TestApp {
             unit: None,
             county_code: None,
             channel: Some(channel.to_owned()),
+            township_code: None,
+            village: None,
         })
         .await
     }
@@ -255,6 +261,19 @@ impl TestApp {
         reply(
             self.client
                 .post(self.url(path))
+                .bearer_auth(&who.token)
+                .json(body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    pub async fn patch(&self, who: &Account, path: &str, body: &Value) -> Reply {
+        reply(
+            self.client
+                .patch(self.url(path))
                 .bearer_auth(&who.token)
                 .json(body)
                 .send()

@@ -22,6 +22,7 @@ mod incidents;
 mod notify;
 mod open311;
 mod openapi;
+mod people;
 mod personal_data;
 mod proposals;
 mod push;

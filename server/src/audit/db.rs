@@ -17,6 +17,7 @@ pub enum Kind {
     Referral,
     Sighting,
     Incident,
+    Person,
 }
 
 impl Kind {
@@ -25,6 +26,7 @@ impl Kind {
             Kind::Referral => "referral",
             Kind::Sighting => "sighting",
             Kind::Incident => "incident",
+            Kind::Person => "person",
         }
     }
 }

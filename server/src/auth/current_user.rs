@@ -23,6 +23,8 @@ pub struct CurrentUser {
     pub county_code: Option<String>,
     /// The hotline channel (110, 12345) an operator works.
     pub channel: Option<String>,
+    /// The township a liaison works.
+    pub township_code: Option<String>,
     /// Identifies the session, for logout.
     pub token_hash: Vec<u8>,
 }
@@ -55,6 +57,7 @@ impl CurrentUser {
             unit: self.unit.clone(),
             county_code: self.county_code.clone(),
             channel: self.channel.clone(),
+            township_code: self.township_code.clone(),
         }
     }
 }
@@ -72,6 +75,7 @@ impl TryFrom<(db::UserRow, Vec<u8>)> for CurrentUser {
             unit: row.unit,
             county_code: row.county_code,
             channel: row.channel,
+            township_code: row.township_code,
             token_hash,
         })
     }

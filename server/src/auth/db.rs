@@ -15,6 +15,7 @@ pub struct UserRow {
     pub unit: Option<String>,
     pub county_code: Option<String>,
     pub channel: Option<String>,
+    pub township_code: Option<String>,
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -25,8 +26,7 @@ pub struct LoginRow {
     pub disabled: bool,
 }
 
-const USER_COLUMNS: &str =
-    "u.id, u.username, u.role, u.station_code, u.agency, u.unit, u.county_code, u.channel";
+const USER_COLUMNS: &str = "u.id, u.username, u.role, u.station_code, u.agency, u.unit, u.county_code, u.channel, u.township_code";
 
 pub async fn login_row(db: impl PgExecutor<'_>, username: &str) -> sqlx::Result<Option<LoginRow>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(

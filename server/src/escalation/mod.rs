@@ -152,7 +152,7 @@ async fn escalate(
         Audience {
             duty_stations: vec![r.station_code.clone(), r.accountable_station.clone()],
             county_supervisors_of: r.area_code.clone(),
-            city_supervisors: false,
+            ..Audience::default()
         }
     } else {
         Audience {
@@ -201,28 +201,31 @@ pub async fn escalate_unreached(
     Ok(true)
 }
 
-/// Run passes forever, `escalation_interval_s` apart (alerts' half-way checks ride along).
+/// A pass that failed is logged and tried again on the next round.
+fn logged<T>(pass: &str, result: anyhow::Result<T>) {
+    if let Err(err) = result {
+        tracing::warn!(error = format!("{err:#}"), pass, "pass failed; will retry");
+    }
+}
+
+/// Run passes forever, `escalation_interval_s` apart: escalations, then the other timed pushes
+/// (an alert's half-way check, unacknowledged incidents, overdue revisits).
 pub async fn run(state: AppState) {
     let interval = StdDuration::from_secs(state.settings.escalation_interval_s.max(1));
     loop {
-        if let Err(err) = run_once(&state).await {
-            tracing::warn!(
-                error = format!("{err:#}"),
-                "escalation pass failed; will retry"
-            );
-        }
-        if let Err(err) = crate::alerts::halfway::run_once(&state).await {
-            tracing::warn!(
-                error = format!("{err:#}"),
-                "alert half-way pass failed; will retry"
-            );
-        }
-        if let Err(err) = crate::incidents::repush::run_once(&state).await {
-            tracing::warn!(
-                error = format!("{err:#}"),
-                "incident re-push pass failed; will retry"
-            );
-        }
+        logged("escalation", run_once(&state).await);
+        logged(
+            "alert half-way",
+            crate::alerts::halfway::run_once(&state).await,
+        );
+        logged(
+            "incident re-push",
+            crate::incidents::repush::run_once(&state).await,
+        );
+        logged(
+            "overdue revisits",
+            crate::people::register::push_overdue(&state).await,
+        );
         tokio::time::sleep(interval).await;
     }
 }

@@ -106,7 +106,7 @@ fn reader(user: &CurrentUser) -> Result<Reader> {
             .map(Reader::Station)
             .ok_or_else(|| ApiError::forbidden("this duty account has no station")),
         Role::Patrol => Ok(Reader::Proposer(user.id)),
-        Role::Hotline | Role::Admin => Err(ApiError::forbidden(
+        Role::Hotline | Role::Admin | Role::Liaison => Err(ApiError::forbidden(
             "hotspot proposals are for patrols, duty officers and supervisors",
         )),
     }

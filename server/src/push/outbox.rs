@@ -19,6 +19,8 @@ pub struct Audience {
     pub county_supervisors_of: Option<String>,
     /// City-level supervisors (no county).
     pub city_supervisors: bool,
+    /// Liaisons of this township (nine-digit code).
+    pub liaisons_of: Option<String>,
 }
 
 /// A notification's content: what the service worker shows, and where a click leads.
@@ -77,7 +79,8 @@ async fn enqueue_for(
          where u.disabled_at is null
            and ((u.role = 'duty' and u.station_code = any($1))
              or (u.role = 'supervisor' and $2::text is not null and u.county_code = $2)
-             or (u.role = 'supervisor' and $3 and u.county_code is null))",
+             or (u.role = 'supervisor' and $3 and u.county_code is null)
+             or (u.role = 'liaison' and $7::text is not null and u.township_code = $7))",
     )
     .bind(&audience.duty_stations)
     .bind(&audience.county_supervisors_of)
@@ -85,6 +88,7 @@ async fn enqueue_for(
     .bind(referral_id)
     .bind(payload)
     .bind(now)
+    .bind(&audience.liaisons_of)
     .execute(&mut *conn)
     .await?
     .rows_affected();

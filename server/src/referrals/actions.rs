@@ -247,6 +247,10 @@ async fn step(
     if matches!(action, Action::Resolve(_) | Action::Close) {
         super::links::end_members(&mut tx, id, &to, outcome.as_deref(), user, &role, now).await?;
     }
+    // A person escorted home goes into the returnee ledger (返乡人员信息台账).
+    if matches!(action, Action::Resolve(_)) && outcome.as_deref() == Some("escorted_home") {
+        crate::people::returns::open_from_resolution(&mut tx, id, user.id, now).await?;
+    }
     if let Action::Transfer { to } = &action {
         let payload = outbox::payload(
             "referral_transferred",

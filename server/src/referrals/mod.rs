@@ -63,7 +63,7 @@ pub fn router() -> Router<AppState> {
         (status = 401, body = mobile_api::ErrorBody),
         (status = 403, description = "role may not file referrals", body = mobile_api::ErrorBody),
         (status = 409, description = "id_conflict: the id is taken by a different referral", body = mobile_api::ErrorBody),
-        (status = 422, description = "outside_service_area, time_in_future, time_too_old, invalid_people_count, invalid_phone, text_too_long, invalid_channel (station_phone / walk_in are for duty officers, and theirs only)", body = mobile_api::ErrorBody),
+        (status = 422, description = "outside_service_area, time_in_future, time_too_old, invalid_people_count, invalid_phone, text_too_long, invalid_channel (station_phone / walk_in are for duty officers, and theirs only; liaison for liaisons, and theirs only)", body = mobile_api::ErrorBody),
         (status = 429, description = "rate_limited", body = mobile_api::ErrorBody),
     ))]
 pub async fn create_referral(
@@ -71,10 +71,23 @@ pub async fn create_referral(
     user: CurrentUser,
     ApiJson(req): ApiJson<NewReferral>,
 ) -> Result<(StatusCode, ApiJson<Referral>)> {
-    user.require(&[Role::Hotline, Role::Patrol, Role::Supervisor, Role::Duty])?;
+    user.require(&[
+        Role::Hotline,
+        Role::Patrol,
+        Role::Supervisor,
+        Role::Duty,
+        Role::Liaison,
+    ])?;
     state.write_limiter.check(user.id)?;
     let now = state.clock.now();
     let draft = ReferralDraft::parse(req, now)?;
+    // The liaison channel is the liaisons' own, and theirs is only that one.
+    if (user.role == Role::Liaison) != (draft.channel == mobile_api::Channel::Liaison) {
+        return Err(ApiError::unprocessable(
+            "invalid_channel",
+            "a township liaison files referrals with channel liaison, and only liaisons do",
+        ));
+    }
     // A station's own phone and door are its duty officers' to record, and only theirs.
     let first_contact = match (user.role, draft.channel.is_station_own()) {
         (Role::Duty, true) => user.station.clone(),

@@ -12,6 +12,7 @@ const STATIONS_CSV: &str = include_str!("../../../seed/stations.csv");
 const AREAS_CSV: &str = include_str!("../../../seed/areas.csv");
 const HOTSPOTS_CSV: &str = include_str!("../../../seed/hotspots.csv");
 const COUNTIES_GEOJSON: &str = include_str!("../../../seed/counties.geojson");
+const TOWNSHIPS_CSV: &str = include_str!("../../../seed/townships.csv");
 
 const STATION_SOURCE: &str = "name, address, phone: 泰民〔2020〕9号 Annex 2; point: county seat from DataV GeoAtlas 370900_full.json (GCJ-02 -> WGS84)";
 const AREA_SOURCE: &str =
@@ -42,6 +43,14 @@ struct HotspotRecord {
 }
 
 #[derive(Debug, Deserialize)]
+struct TownshipRecord {
+    code: String,
+    name: String,
+    #[serde(rename = "countyCode")]
+    county_code: String,
+}
+
+#[derive(Debug, Deserialize)]
 struct AreaRecord {
     code: String,
     name: String,
@@ -54,6 +63,7 @@ pub struct SeedReport {
     pub stations: usize,
     pub areas: usize,
     pub hotspots: usize,
+    pub townships: usize,
 }
 
 /// Upsert stations and areas and recompute the service area (the areas grown by `margin_m`),
@@ -63,6 +73,7 @@ pub async fn run(pool: &PgPool, margin_m: f64) -> anyhow::Result<SeedReport> {
     let areas: Vec<AreaRecord> = read_csv(AREAS_CSV).context("seed/areas.csv")?;
     let boundaries = boundaries_by_code().context("seed/counties.geojson")?;
     let hotspots: Vec<HotspotRecord> = read_csv(HOTSPOTS_CSV).context("seed/hotspots.csv")?;
+    let townships: Vec<TownshipRecord> = read_csv(TOWNSHIPS_CSV).context("seed/townships.csv")?;
 
     let mut tx = pool.begin().await?;
     for s in &stations {
@@ -98,6 +109,18 @@ pub async fn run(pool: &PgPool, margin_m: f64) -> anyhow::Result<SeedReport> {
         .execute(&mut *tx)
         .await
         .with_context(|| format!("area {}", a.code))?;
+    }
+    for t in &townships {
+        sqlx::query(
+            "insert into townships (code, name, county_code) values ($1, $2, $3)
+             on conflict (code) do update set name = excluded.name, county_code = excluded.county_code",
+        )
+        .bind(&t.code)
+        .bind(&t.name)
+        .bind(&t.county_code)
+        .execute(&mut *tx)
+        .await
+        .with_context(|| format!("township {}", t.code))?;
     }
     // Buffering on geography works in metres (PostGIS projects to a fitting UTM zone); 32
     // segments per quarter circle keep the margin within a few metres of the asked distance.
@@ -144,6 +167,7 @@ pub async fn run(pool: &PgPool, margin_m: f64) -> anyhow::Result<SeedReport> {
         stations: stations.len(),
         areas: areas.len(),
         hotspots: hotspots.len(),
+        townships: townships.len(),
     })
 }
 

@@ -264,7 +264,7 @@ async fn list(
         offset,
     };
     match user.role {
-        Role::Hotline | Role::Admin => {
+        Role::Hotline | Role::Admin | Role::Liaison => {
             return Err(ApiError::forbidden(
                 "this role does not read patrol sightings",
             ));

@@ -21,6 +21,10 @@ pub struct NewAccount {
     pub county_code: Option<String>,
     /// The hotline channel (`110`, `12345`) an operator works; required for hotline accounts.
     pub channel: Option<String>,
+    /// The township (nine-digit code) a liaison works; required for liaisons.
+    pub township_code: Option<String>,
+    /// The village within it, free text.
+    pub village: Option<String>,
 }
 
 /// Create an account, checking what the role requires.
@@ -43,7 +47,32 @@ pub async fn add(db: &PgPool, account: NewAccount) -> anyhow::Result<Uuid> {
         Role::Hotline if account.channel.is_none() => {
             bail!("a hotline operator needs --channel 110|12345 (the referrals they may read)")
         }
+        Role::Liaison if account.township_code.is_none() || account.county_code.is_none() => {
+            bail!("a liaison needs --county CODE and --township CODE (nine digits)")
+        }
         _ => {}
+    }
+    if account.role != Role::Liaison
+        && (account.township_code.is_some() || account.village.is_some())
+    {
+        bail!("--township and --village are for liaisons");
+    }
+    if let Some(code) = &account.township_code {
+        let county: Option<String> =
+            sqlx::query_scalar("select county_code from townships where code = $1")
+                .bind(code)
+                .fetch_optional(db)
+                .await?;
+        match county {
+            None => bail!("no township {code:?} (run `xunjiu seed` first?)"),
+            Some(c) if Some(&c) != account.county_code.as_ref() => {
+                bail!(
+                    "township {code} lies in county {c}, not {:?}",
+                    account.county_code
+                )
+            }
+            Some(_) => {}
+        }
     }
     if let Some(channel) = &account.channel {
         if account.role != Role::Hotline {
@@ -75,8 +104,9 @@ pub async fn add(db: &PgPool, account: NewAccount) -> anyhow::Result<Uuid> {
     let plain = account.password;
     let hash = tokio::task::spawn_blocking(move || password::hash(&plain)).await??;
     let id: Uuid = sqlx::query_scalar(
-        "insert into users (username, role, station_code, agency, unit, county_code, password_hash, channel)
-         values ($1, $2, $3, $4, $5, $6, $7, $8) returning id",
+        "insert into users (username, role, station_code, agency, unit, county_code, password_hash, channel,
+                            township_code, village)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning id",
     )
     .bind(username)
     .bind(wire::name(&account.role))
@@ -86,6 +116,8 @@ pub async fn add(db: &PgPool, account: NewAccount) -> anyhow::Result<Uuid> {
     .bind(&account.county_code)
     .bind(hash)
     .bind(&account.channel)
+    .bind(&account.township_code)
+    .bind(&account.village)
     .fetch_one(db)
     .await
     .map_err(|e| match &e {

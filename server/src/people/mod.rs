@@ -1,0 +1,612 @@
+//! People, not only reports (源头治理): a record per person with every report linked to it, the
+//! at-risk register and its revisits ([`register`]), the returnee ledger ([`returns`]) and the
+//! family-tracing steps ([`tracing`]). Reads are scoped in SQL ([`db::Reader`]): city
+//! supervisors, county supervisors for people of their county, duty officers for people their
+//! station holds or held a report of, liaisons for their township's register and ledger. Every
+//! answer with a person's details goes to the access log.
+
+pub mod db;
+pub mod id_number;
+pub mod register;
+pub mod returns;
+pub mod tracing;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use mobile_api::{
+    LinkPerson, NewPerson, Person, PersonChange, PersonEvent, PersonLinked, PersonList,
+    PersonReport, Role, Sex, Township, TownshipList,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::audit::{self, db::Kind};
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, Result};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::idempotent::{self, Fingerprint};
+use crate::intake::{self, MAX_SHORT_TEXT, MAX_TEXT};
+use crate::referrals::db as referral_db;
+use crate::scope::{self, Scope};
+use crate::state::AppState;
+use crate::{listing, wire};
+use db::Reader;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/people", get(list_people).post(create_person))
+        .route("/api/v1/people/{id}", get(get_person).patch(update_person))
+        .route("/api/v1/referrals/{id}/person", post(link_referral))
+        .route("/api/v1/sightings/{id}/person", post(link_sighting))
+        .route("/api/v1/townships", get(list_townships))
+        .merge(register::router())
+        .merge(returns::router())
+        .merge(tracing::router())
+}
+
+/// The fields of a record as validated, text trimmed and empty text as none.
+#[derive(Debug, Clone, Default, Serialize)]
+struct Fields {
+    name: Option<String>,
+    alias: Option<String>,
+    sex: Option<String>,
+    birth_year: Option<i32>,
+    age_estimate: Option<i32>,
+    id_number: Option<String>,
+    home_address: Option<String>,
+    home_county_code: Option<String>,
+    description: Option<String>,
+}
+
+fn short(field: &str, v: Option<String>) -> Result<Option<String>> {
+    intake::text(field, v, MAX_SHORT_TEXT)
+}
+
+fn validate(f: &mut Fields, now_year: i32) -> Result<()> {
+    if let Some(y) = f.birth_year
+        && !(1900..=now_year).contains(&y)
+    {
+        return Err(ApiError::unprocessable(
+            "invalid_age",
+            "birth_year must be 1900 to this year",
+        ));
+    }
+    if let Some(a) = f.age_estimate
+        && !(0..=130).contains(&a)
+    {
+        return Err(ApiError::unprocessable(
+            "invalid_age",
+            "age_estimate must be 0 to 130",
+        ));
+    }
+    if f.birth_year.is_some() && f.age_estimate.is_some() {
+        return Err(ApiError::unprocessable(
+            "invalid_age",
+            "give birth_year or age_estimate, not both",
+        ));
+    }
+    if let Some(id) = &f.id_number {
+        f.id_number = Some(id_number::normalise(id).ok_or_else(|| {
+            ApiError::unprocessable(
+                "invalid_id_number",
+                "id_number is not a valid 18-character resident ID (check digit or birth date)",
+            )
+        })?);
+    }
+    if let Some(code) = &f.home_county_code
+        && !(code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(ApiError::unprocessable(
+            "invalid_county_code",
+            "home_county_code is a six-digit division code",
+        ));
+    }
+    Ok(())
+}
+
+fn this_year(state: &AppState) -> i32 {
+    use chrono::Datelike;
+    crate::campaigns::season::local_date(state.clock.now()).year()
+}
+
+/// A record as stored, unmasked, for a correction.
+#[derive(Debug, sqlx::FromRow)]
+struct Stored {
+    name: Option<String>,
+    alias: Option<String>,
+    sex: String,
+    birth_year: Option<i32>,
+    age_estimate: Option<i32>,
+    id_number: Option<String>,
+    home_address: Option<String>,
+    home_county_code: Option<String>,
+    description: Option<String>,
+}
+
+/// Record a person (duty officers, supervisors). Idempotent by `id`.
+#[utoipa::path(post, path = "/api/v1/people", tag = "people", security(("bearer" = [])),
+    request_body = NewPerson,
+    responses((status = 201, body = Person), (status = 200, description = "the same id and body again", body = Person),
+              (status = 403, body = mobile_api::ErrorBody), (status = 409, description = "id_conflict", body = mobile_api::ErrorBody),
+              (status = 422, description = "invalid_id_number, invalid_age, invalid_county_code, text_too_long", body = mobile_api::ErrorBody)))]
+pub async fn create_person(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(req): ApiJson<NewPerson>,
+) -> Result<(StatusCode, ApiJson<Person>)> {
+    user.require(&[Role::Duty, Role::Supervisor])?;
+    state.write_limiter.check(user.id)?;
+    let now = state.clock.now();
+    let mut f = Fields {
+        name: short("name", req.name)?,
+        alias: short("alias", req.alias)?,
+        sex: Some(wire::name(&req.sex)),
+        birth_year: req.birth_year,
+        age_estimate: req.age_estimate,
+        id_number: short("id_number", req.id_number)?,
+        home_address: short("home_address", req.home_address)?,
+        home_county_code: short("home_county_code", req.home_county_code)?,
+        description: intake::text("description", req.description, MAX_TEXT)?,
+    };
+    validate(&mut f, this_year(&state))?;
+    let hash = intake::request_hash(&f);
+    let mut tx = state.db.begin().await?;
+    let inserted = sqlx::query(
+        "insert into people (id, name, alias, sex, birth_year, age_estimate, id_number, home_address,
+                             home_county_code, description, created_by, created_at, updated_at, request_hash)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13)
+         on conflict (id) do nothing",
+    )
+    .bind(req.id)
+    .bind(&f.name)
+    .bind(&f.alias)
+    .bind(&f.sex)
+    .bind(f.birth_year)
+    .bind(f.age_estimate)
+    .bind(&f.id_number)
+    .bind(&f.home_address)
+    .bind(&f.home_county_code)
+    .bind(&f.description)
+    .bind(user.id)
+    .bind(now)
+    .bind(&hash)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    let stored = if inserted {
+        db::event(&mut tx, req.id, "created", Some(user.id), now, json!({})).await?;
+        None
+    } else {
+        let (owner, stored): (Uuid, Vec<u8>) =
+            sqlx::query_as("select created_by, request_hash from people where id = $1")
+                .bind(req.id)
+                .fetch_one(&mut *tx)
+                .await?;
+        Some(Fingerprint::new(owner, stored))
+    };
+    tx.commit().await?;
+    let status = idempotent::status(stored.as_ref(), &Fingerprint::new(user.id, hash), "person")?;
+    let row = find(&state, &user, req.id).await?;
+    Ok((status, ApiJson(to_wire(row))))
+}
+
+/// Correct a person's record (duty officers, supervisors in scope); `""` clears a text field.
+/// The history keeps which fields changed, when and by whom.
+#[utoipa::path(patch, path = "/api/v1/people/{id}", tag = "people", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = PersonChange,
+    responses((status = 200, body = Person), (status = 404, description = "person_not_found", body = mobile_api::ErrorBody),
+              (status = 422, description = "invalid_id_number, invalid_age, invalid_county_code", body = mobile_api::ErrorBody)))]
+pub async fn update_person(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(change): ApiJson<PersonChange>,
+) -> Result<ApiJson<Person>> {
+    user.require(&[Role::Duty, Role::Supervisor])?;
+    find(&state, &user, id).await?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    // The stored values, unmasked: a correction applies to the record, not to what was shown.
+    let current: Stored = sqlx::query_as(
+        "select name, alias, sex, birth_year, age_estimate, id_number, home_address, home_county_code, description
+         from people where id = $1 for update",
+    )
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let mut changed = Vec::new();
+    let mut pick = |field: &'static str, new: Option<String>, old: Option<String>| match new {
+        Some(v) => {
+            changed.push(field);
+            Ok::<_, ApiError>((!v.trim().is_empty()).then(|| v.trim().to_owned()))
+        }
+        None => Ok(old),
+    };
+    let mut f = Fields {
+        name: pick("name", change.name, current.name)?,
+        alias: pick("alias", change.alias, current.alias)?,
+        sex: pick("sex", change.sex.map(|s| wire::name(&s)), Some(current.sex))?,
+        id_number: pick("id_number", change.id_number, current.id_number)?,
+        home_address: pick("home_address", change.home_address, current.home_address)?,
+        home_county_code: pick(
+            "home_county_code",
+            change.home_county_code,
+            current.home_county_code,
+        )?,
+        description: pick("description", change.description, current.description)?,
+        birth_year: current.birth_year,
+        age_estimate: current.age_estimate,
+    };
+    if let Some(y) = change.birth_year {
+        changed.push("birth_year");
+        f.birth_year = Some(y);
+        f.age_estimate = None;
+    }
+    if let Some(a) = change.age_estimate {
+        changed.push("age_estimate");
+        f.age_estimate = Some(a);
+        f.birth_year = None;
+    }
+    for (field, v, max) in [
+        ("name", &f.name, MAX_SHORT_TEXT),
+        ("alias", &f.alias, MAX_SHORT_TEXT),
+        ("home_address", &f.home_address, MAX_SHORT_TEXT),
+        ("description", &f.description, MAX_TEXT),
+    ] {
+        intake::text(field, v.clone(), max)?;
+    }
+    validate(&mut f, this_year(&state))?;
+    let sex = f.sex.clone().unwrap_or_else(|| wire::name(&Sex::Unknown));
+    sqlx::query(
+        "update people set name = $2, alias = $3, sex = $4, birth_year = $5, age_estimate = $6, id_number = $7,
+                home_address = $8, home_county_code = $9, description = $10, updated_at = $11
+         where id = $1",
+    )
+    .bind(id)
+    .bind(&f.name)
+    .bind(&f.alias)
+    .bind(sex)
+    .bind(f.birth_year)
+    .bind(f.age_estimate)
+    .bind(&f.id_number)
+    .bind(&f.home_address)
+    .bind(&f.home_county_code)
+    .bind(&f.description)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    db::event(
+        &mut tx,
+        id,
+        "corrected",
+        Some(user.id),
+        now,
+        json!({ "fields": changed }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ApiJson(detail(&state, &user, id).await?))
+}
+
+/// A person with every linked report, register and ledger entry, revisit, tracing step and
+/// change, oldest first.
+#[utoipa::path(get, path = "/api/v1/people/{id}", tag = "people", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = Person), (status = 404, description = "person_not_found", body = mobile_api::ErrorBody)))]
+pub async fn get_person(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<ApiJson<Person>> {
+    Ok(ApiJson(detail(&state, &user, id).await?))
+}
+
+pub(crate) async fn find(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<db::Row> {
+    db::get(&state.db, &Reader::of(user), id, state.clock.now())
+        .await?
+        .ok_or_else(not_found)
+}
+
+pub(crate) fn not_found() -> ApiError {
+    ApiError::not_found("person_not_found", "no person with this id")
+}
+
+async fn detail(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<Person> {
+    let row = find(state, user, id).await?;
+    audit::shown_to(state, user, Kind::Person, [id], "/api/v1/people/{id}").await?;
+    let mut person = to_wire(row);
+    person.reports = Some(
+        db::reports(&state.db, id)
+            .await?
+            .into_iter()
+            .map(|(kind, id, at, lat, lon, station, status)| PersonReport {
+                kind,
+                id,
+                at,
+                lat,
+                lon,
+                station,
+                status,
+            })
+            .collect(),
+    );
+    person.register = Some(register::entries(state, id).await?);
+    person.returns = Some(returns::of_person(state, id).await?);
+    person.revisits = Some(register::revisits_of(state, id).await?);
+    person.tracing = Some(tracing::steps_of(state, id).await?);
+    let events: Vec<(
+        String,
+        chrono::DateTime<chrono::Utc>,
+        Option<String>,
+        serde_json::Value,
+    )> = sqlx::query_as(
+        "select e.kind, e.at, u.username, e.detail from person_events e
+             left join users u on u.id = e.actor_id where e.person_id = $1 order by e.id",
+    )
+    .bind(id)
+    .fetch_all(&state.db)
+    .await?;
+    person.events = Some(
+        events
+            .into_iter()
+            .map(|(kind, at, actor, detail)| PersonEvent {
+                kind,
+                at,
+                actor,
+                detail,
+            })
+            .collect(),
+    );
+    Ok(person)
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ListQuery {
+    /// Name or alias (contains), or the last four characters of the ID number.
+    q: Option<String>,
+    /// `lat,lon`: people reported near this point.
+    near: Option<String>,
+    /// Metres around `near`, 1 to 50000 (default 500).
+    radius_m: Option<String>,
+    /// Admitted to a station at least this many days ago and not identified (滞留超过10天).
+    unidentified_days: Option<String>,
+    /// 1 to 1000, default 200.
+    limit: Option<String>,
+}
+
+/// People in the reader's scope: by name, alias or ID tail, by where they were reported, or
+/// those admitted and still unidentified.
+#[utoipa::path(get, path = "/api/v1/people", tag = "people", security(("bearer" = [])), params(ListQuery),
+    responses((status = 200, body = PersonList), (status = 400, description = "invalid_query, invalid_page", body = mobile_api::ErrorBody)))]
+pub async fn list_people(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> Result<ApiJson<PersonList>> {
+    let bad = |m: &str| ApiError::bad_request("invalid_query", m.to_owned());
+    let near = match query.near.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(text) => {
+            let (lat, lon) = text
+                .split_once(',')
+                .and_then(|(a, b)| {
+                    Some((a.trim().parse::<f64>().ok()?, b.trim().parse::<f64>().ok()?))
+                })
+                .ok_or_else(|| bad("near is lat,lon"))?;
+            crate::routing::GeoPoint::new(lat, lon)?;
+            let radius = match query.radius_m.as_deref().filter(|s| !s.is_empty()) {
+                None => 500.0,
+                Some(r) => r
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|r| (1.0..=50_000.0).contains(r))
+                    .ok_or_else(|| bad("radius_m is 1 to 50000"))?,
+            };
+            Some((lat, lon, radius))
+        }
+    };
+    let unidentified_days = query
+        .unidentified_days
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(|d| {
+            d.parse::<i32>()
+                .ok()
+                .filter(|d| (0..=3650).contains(d))
+                .ok_or_else(|| bad("unidentified_days is 0 to 3650"))
+        })
+        .transpose()?;
+    let (limit, _) = listing::page(query.limit.as_deref(), None)?;
+    let search = db::Search {
+        q: query
+            .q
+            .map(|q| q.trim().to_owned())
+            .filter(|q| !q.is_empty()),
+        near,
+        unidentified_days,
+        limit,
+    };
+    let rows = db::search(&state.db, &Reader::of(&user), &search, state.clock.now()).await?;
+    audit::shown_to(
+        &state,
+        &user,
+        Kind::Person,
+        rows.iter().map(|r| r.id),
+        "/api/v1/people",
+    )
+    .await?;
+    Ok(ApiJson(PersonList {
+        people: rows.into_iter().map(to_wire).collect(),
+    }))
+}
+
+/// The answer to a link, read with the linker's rights.
+async fn linked(
+    state: &AppState,
+    user: &CurrentUser,
+    report: Uuid,
+    person: Uuid,
+) -> Result<PersonLinked> {
+    let row = find(state, user, person).await?;
+    Ok(PersonLinked {
+        report_id: report,
+        person_id: person,
+        registered: row.registered,
+        repeat: row.reports_90d >= db::REPEAT_REPORTS,
+        reports_90d: row.reports_90d,
+    })
+}
+
+async fn person_exists(state: &AppState, id: Uuid) -> Result<()> {
+    let exists: bool = sqlx::query_scalar("select exists (select 1 from people where id = $1)")
+        .bind(id)
+        .fetch_one(&state.db)
+        .await?;
+    exists.then_some(()).ok_or_else(not_found)
+}
+
+/// Say that a referral is about this person (duty officers of the stations concerned,
+/// supervisors in scope). The answer says whether the person is on the register or a repeat case.
+#[utoipa::path(post, path = "/api/v1/referrals/{id}/person", tag = "people", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = LinkPerson,
+    responses((status = 200, body = PersonLinked),
+              (status = 404, description = "referral_not_found, person_not_found", body = mobile_api::ErrorBody)))]
+pub async fn link_referral(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<LinkPerson>,
+) -> Result<ApiJson<PersonLinked>> {
+    user.require(&[Role::Duty, Role::Supervisor])?;
+    let reader = referral_db::Reader {
+        scope: &Scope::referrals(&user),
+        personal: false,
+    };
+    if referral_db::get(&state.db, id, reader).await?.is_none() {
+        return Err(ApiError::not_found(
+            "referral_not_found",
+            "no referral with this id",
+        ));
+    }
+    person_exists(&state, body.person_id).await?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    sqlx::query("update referrals set person_id = $2, updated_at = $3 where id = $1")
+        .bind(id)
+        .bind(body.person_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    db::event(
+        &mut tx,
+        body.person_id,
+        "linked_referral",
+        Some(user.id),
+        now,
+        json!({ "referral_id": id }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ApiJson(linked(&state, &user, id, body.person_id).await?))
+}
+
+/// Say that a patrol sighting is about this person (duty officers of its station, supervisors in
+/// scope).
+#[utoipa::path(post, path = "/api/v1/sightings/{id}/person", tag = "people", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = LinkPerson,
+    responses((status = 200, body = PersonLinked),
+              (status = 404, description = "sighting_not_found, person_not_found", body = mobile_api::ErrorBody)))]
+pub async fn link_sighting(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<LinkPerson>,
+) -> Result<ApiJson<PersonLinked>> {
+    user.require(&[Role::Duty, Role::Supervisor])?;
+    let scope = Scope::sightings(&user);
+    let sql = format!(
+        "select exists (select 1 from sightings s where s.id = $1 and {})",
+        scope.sighting_condition(2)
+    );
+    let query = sqlx::query_as::<_, (bool,)>(sqlx::AssertSqlSafe(sql)).bind(id);
+    let (visible,) = scope::bind(query, &scope).fetch_one(&state.db).await?;
+    if !visible {
+        return Err(ApiError::not_found(
+            "sighting_not_found",
+            "no sighting with this id",
+        ));
+    }
+    person_exists(&state, body.person_id).await?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    sqlx::query("update sightings set person_id = $2 where id = $1")
+        .bind(id)
+        .bind(body.person_id)
+        .execute(&mut *tx)
+        .await?;
+    db::event(
+        &mut tx,
+        body.person_id,
+        "linked_sighting",
+        Some(user.id),
+        now,
+        json!({ "sighting_id": id }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ApiJson(linked(&state, &user, id, body.person_id).await?))
+}
+
+/// The township-level units (乡镇/街道) of the six areas, by code.
+#[utoipa::path(get, path = "/api/v1/townships", tag = "people", security(("bearer" = [])),
+    responses((status = 200, body = TownshipList)))]
+pub async fn list_townships(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+) -> Result<ApiJson<TownshipList>> {
+    let rows: Vec<(String, String, String)> =
+        sqlx::query_as("select code, name, county_code from townships order by code")
+            .fetch_all(&state.db)
+            .await?;
+    Ok(ApiJson(TownshipList {
+        townships: rows
+            .into_iter()
+            .map(|(code, name, county_code)| Township {
+                code,
+                name,
+                county_code,
+            })
+            .collect(),
+    }))
+}
+
+pub(crate) fn to_wire(row: db::Row) -> Person {
+    Person {
+        id: row.id,
+        name: row.name,
+        alias: row.alias,
+        sex: wire::parse(&row.sex).unwrap_or(Sex::Unknown),
+        birth_year: row.birth_year,
+        age_estimate: row.age_estimate,
+        id_number: row.id_number,
+        home_address: row.home_address,
+        home_county_code: row.home_county_code,
+        description: row.description,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        reports_90d: row.reports_90d,
+        repeat: row.reports_90d >= db::REPEAT_REPORTS,
+        registered: row.registered,
+        identified: row.identified,
+        reports: None,
+        register: None,
+        returns: None,
+        revisits: None,
+        tracing: None,
+        events: None,
+    }
+}

@@ -1,0 +1,332 @@
+//! The returnee ledger (返乡人员信息台账): a person escorted home, where to and to whom, and
+//! their family situation. Resolving a referral linked to a person with `escorted_home` opens an
+//! entry; `POST /api/v1/people/{id}/returns` fills in the details (or records a return the
+//! product did not see). Entries keep the register's revisit schedule.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::{DateTime, NaiveDate, Utc};
+use mobile_api::{ReturnDetails, ReturnEntry, ReturnList, Role};
+use serde::Deserialize;
+use serde_json::json;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::db::{self, Reader};
+use super::find;
+use crate::audit::{self, db::Kind};
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, Result};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::intake::{self, MAX_SHORT_TEXT, MAX_TEXT};
+use crate::sheet::Table;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/people/{id}/returns", post(record_return))
+        .route("/api/v1/returns", get(list_returns))
+}
+
+/// The entry a resolution `escorted_home` opens, in the step's transaction; nothing when the
+/// referral is not linked to a person or already has one.
+pub async fn open_from_resolution(
+    conn: &mut PgConnection,
+    referral: Uuid,
+    actor: Uuid,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    let person: Option<Option<Uuid>> =
+        sqlx::query_scalar("select person_id from referrals where id = $1")
+            .bind(referral)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some(Some(person)) = person else {
+        return Ok(());
+    };
+    let day = crate::campaigns::season::local_date(now);
+    let done = sqlx::query(
+        "insert into returns (id, person_id, referral_id, returned_on, created_by, created_at)
+         values ($1, $2, $3, $4, $5, $6) on conflict do nothing",
+    )
+    .bind(Uuid::new_v5(&Uuid::NAMESPACE_OID, referral.as_bytes()))
+    .bind(person)
+    .bind(referral)
+    .bind(day)
+    .bind(actor)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if done == 1 {
+        db::event(
+            conn,
+            person,
+            "returned",
+            Some(actor),
+            now,
+            json!({ "referral_id": referral }),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    person_id: Uuid,
+    referral_id: Option<Uuid>,
+    destination_county_code: Option<String>,
+    township_code: Option<String>,
+    township: Option<String>,
+    handed_over_to: Option<String>,
+    family_situation: Option<String>,
+    returned_on: NaiveDate,
+    ended_at: Option<DateTime<Utc>>,
+    last_at: Option<DateTime<Utc>>,
+    name: Option<String>,
+}
+
+const SELECT: &str = "select x.id, x.person_id, x.referral_id, x.destination_county_code, x.township_code,
+        t.name as township, x.handed_over_to, x.family_situation, x.returned_on, x.ended_at,
+        (select max(v.at) from revisits v where v.person_id = x.person_id
+           and v.at >= (x.returned_on::timestamp at time zone 'Asia/Shanghai')) as last_at,
+        p.name
+    from returns x join people p on p.id = x.person_id left join townships t on t.code = x.township_code";
+
+fn to_wire(state: &AppState, r: Row) -> ReturnEntry {
+    let start = crate::campaigns::season::local_midnight(r.returned_on);
+    ReturnEntry {
+        next_revisit_due: r
+            .ended_at
+            .is_none()
+            .then(|| r.last_at.unwrap_or(start) + state.settings.revisit_every()),
+        id: r.id,
+        person_id: r.person_id,
+        referral_id: r.referral_id,
+        destination_county_code: r.destination_county_code,
+        township_code: r.township_code,
+        township: r.township,
+        handed_over_to: r.handed_over_to,
+        family_situation: r.family_situation,
+        returned_on: r.returned_on,
+        ended_at: r.ended_at,
+    }
+}
+
+pub async fn of_person(state: &AppState, person: Uuid) -> Result<Vec<ReturnEntry>> {
+    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT} where x.person_id = $1 order by x.returned_on, x.id"
+    )))
+    .bind(person)
+    .fetch_all(&state.db)
+    .await?;
+    Ok(rows.into_iter().map(|r| to_wire(state, r)).collect())
+}
+
+/// Record a return home, or complete the entry a resolution opened (`referral_id`) (duty
+/// officers, supervisors in scope).
+#[utoipa::path(post, path = "/api/v1/people/{id}/returns", tag = "people", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = ReturnDetails,
+    responses((status = 201, description = "a new entry", body = ReturnEntry), (status = 200, description = "the resolution's entry completed", body = ReturnEntry),
+              (status = 404, description = "person_not_found, return_not_found", body = mobile_api::ErrorBody),
+              (status = 422, description = "unknown_township, invalid_county_code", body = mobile_api::ErrorBody)))]
+pub async fn record_return(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<ReturnDetails>,
+) -> Result<(StatusCode, ApiJson<ReturnEntry>)> {
+    user.require(&[Role::Duty, Role::Supervisor])?;
+    find(&state, &user, id).await?;
+    let now = state.clock.now();
+    let county = intake::text("destination_county_code", body.destination_county_code, 6)?;
+    if let Some(c) = &county
+        && !(c.len() == 6 && c.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(ApiError::unprocessable(
+            "invalid_county_code",
+            "destination_county_code is a six-digit division code",
+        ));
+    }
+    let township = intake::text("township_code", body.township_code, 9)?;
+    if let Some(code) = &township {
+        let known: bool =
+            sqlx::query_scalar("select exists (select 1 from townships where code = $1)")
+                .bind(code)
+                .fetch_one(&state.db)
+                .await?;
+        if !known {
+            return Err(ApiError::unprocessable(
+                "unknown_township",
+                "township_code is not a township of Tai'an",
+            ));
+        }
+    }
+    let handed = intake::text("handed_over_to", body.handed_over_to, MAX_SHORT_TEXT)?;
+    let family = intake::text("family_situation", body.family_situation, MAX_TEXT)?;
+    let day = body
+        .returned_on
+        .unwrap_or_else(|| crate::campaigns::season::local_date(now));
+    let mut tx = state.db.begin().await?;
+    let (entry, status) = match body.referral_id {
+        Some(referral) => {
+            let entry: Option<Uuid> = sqlx::query_scalar(
+                "update returns set destination_county_code = coalesce($3, destination_county_code),
+                        township_code = coalesce($4, township_code), handed_over_to = coalesce($5, handed_over_to),
+                        family_situation = coalesce($6, family_situation), returned_on = $7
+                 where referral_id = $1 and person_id = $2 returning id",
+            )
+            .bind(referral)
+            .bind(id)
+            .bind(&county)
+            .bind(&township)
+            .bind(&handed)
+            .bind(&family)
+            .bind(day)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let entry = entry.ok_or_else(|| {
+                ApiError::not_found(
+                    "return_not_found",
+                    "no ledger entry of this person for that referral",
+                )
+            })?;
+            (entry, StatusCode::OK)
+        }
+        None => {
+            let entry = Uuid::new_v4();
+            sqlx::query(
+                "insert into returns (id, person_id, destination_county_code, township_code, handed_over_to,
+                                      family_situation, returned_on, created_by, created_at)
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(entry)
+            .bind(id)
+            .bind(&county)
+            .bind(&township)
+            .bind(&handed)
+            .bind(&family)
+            .bind(day)
+            .bind(user.id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            (entry, StatusCode::CREATED)
+        }
+    };
+    db::event(
+        &mut tx,
+        id,
+        "return_recorded",
+        Some(user.id),
+        now,
+        json!({ "entry_id": entry }),
+    )
+    .await?;
+    tx.commit().await?;
+    let row: Row = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} where x.id = $1")))
+        .bind(entry)
+        .fetch_one(&state.db)
+        .await?;
+    Ok((status, ApiJson(to_wire(&state, row))))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ListQuery {
+    /// A local date, YYYY-MM-DD, inclusive.
+    from: Option<String>,
+    /// A local date, YYYY-MM-DD, inclusive.
+    to: Option<String>,
+    /// `json` (default), `csv` or `xlsx`.
+    format: Option<String>,
+}
+
+/// The ledger in the reader's scope, by date of return (JSON, CSV or XLSX).
+#[utoipa::path(get, path = "/api/v1/returns", tag = "people", security(("bearer" = [])), params(ListQuery),
+    responses((status = 200, body = ReturnList), (status = 400, description = "invalid_date, invalid_format", body = mobile_api::ErrorBody)))]
+pub async fn list_returns(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> Result<Response> {
+    let date = |v: Option<&str>| {
+        v.filter(|s| !s.is_empty())
+            .map(|d| {
+                NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+                    ApiError::bad_request("invalid_date", "from and to are dates, YYYY-MM-DD")
+                })
+            })
+            .transpose()
+    };
+    let (from, to) = (date(query.from.as_deref())?, date(query.to.as_deref())?);
+    let format = query.format.as_deref().unwrap_or("json");
+    if !matches!(format, "json" | "csv" | "xlsx") {
+        return Err(ApiError::bad_request(
+            "invalid_format",
+            "format is json, csv or xlsx",
+        ));
+    }
+    let reader = Reader::of(&user);
+    let township_only = match &reader.scope {
+        db::PersonScope::Township(_) => "and x.township_code = $3",
+        _ => "",
+    };
+    let sql = format!(
+        "{SELECT} where ($5::date is null or x.returned_on >= $5) and ($6::date is null or x.returned_on <= $6)
+           and exists (select 1 from people p where p.id = x.person_id and {}) {township_only}
+         order by x.returned_on, x.id",
+        reader.condition()
+    );
+    let rows: Vec<Row> = reader
+        .bind(sqlx::query_as(sqlx::AssertSqlSafe(sql)), state.clock.now())
+        .bind(from)
+        .bind(to)
+        .fetch_all(&state.db)
+        .await?;
+    audit::shown_to(
+        &state,
+        &user,
+        Kind::Person,
+        rows.iter().map(|r| r.person_id),
+        "/api/v1/returns",
+    )
+    .await?;
+    if format == "json" {
+        let returns = rows.into_iter().map(|r| to_wire(&state, r)).collect();
+        return Ok(ApiJson(ReturnList { returns }).into_response());
+    }
+    let table = Table {
+        title: "返乡人员信息台账".to_owned(),
+        columns: vec![
+            ("returned_on", "返乡日期"),
+            ("name", "姓名"),
+            ("destination_county_code", "返回地区划代码"),
+            ("township_code", "乡镇（街道）代码"),
+            ("township", "乡镇（街道）"),
+            ("handed_over_to", "交接对象"),
+            ("family_situation", "家庭情况"),
+            ("referral_id", "转介编号"),
+        ],
+        rows: rows
+            .into_iter()
+            .map(|r| {
+                vec![
+                    r.returned_on.to_string(),
+                    r.name.unwrap_or_default(),
+                    r.destination_county_code.unwrap_or_default(),
+                    r.township_code.unwrap_or_default(),
+                    r.township.unwrap_or_default(),
+                    r.handed_over_to.unwrap_or_default(),
+                    r.family_situation.unwrap_or_default(),
+                    r.referral_id.map(|i| i.to_string()).unwrap_or_default(),
+                ]
+            })
+            .collect(),
+    };
+    Ok(table.download(format, "returns")?)
+}

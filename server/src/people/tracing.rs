@@ -1,0 +1,145 @@
+//! Family tracing (寻亲): which of the notice's steps were taken for a person and when (L30–31:
+//! notices, DNA sampling, face search, media). Only that a step was taken and its outcome: no
+//! photos, biometrics or DNA data are stored.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::post;
+use chrono::{DateTime, Utc};
+use mobile_api::{NewTracingStep, Role, TracingStep};
+use serde::Serialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{db, find};
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, Result};
+use crate::extract::{ApiJson, ApiPath};
+use crate::idempotent::{self, Fingerprint};
+use crate::intake::{self, MAX_TEXT};
+use crate::state::AppState;
+use crate::wire;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/people/{id}/tracing", post(record_step))
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    step: String,
+    at: DateTime<Utc>,
+    note: Option<String>,
+    recorded_by: String,
+    recorded_by_id: Uuid,
+    request_hash: Vec<u8>,
+}
+
+const SELECT: &str =
+    "select k.id, k.step, k.at, k.note, u.username as recorded_by, k.recorded_by as recorded_by_id,
+        k.request_hash
+    from tracing_steps k join users u on u.id = k.recorded_by";
+
+fn to_wire(r: Row) -> anyhow::Result<TracingStep> {
+    Ok(TracingStep {
+        id: r.id,
+        step: wire::parse(&r.step)?,
+        at: r.at,
+        note: r.note,
+        recorded_by: r.recorded_by,
+    })
+}
+
+pub async fn steps_of(state: &AppState, person: Uuid) -> Result<Vec<TracingStep>> {
+    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT} where k.person_id = $1 order by k.at, k.id"
+    )))
+    .bind(person)
+    .fetch_all(&state.db)
+    .await?;
+    rows.into_iter()
+        .map(|r| to_wire(r).map_err(ApiError::from))
+        .collect()
+}
+
+#[derive(Serialize)]
+struct StepHash<'a> {
+    person: Uuid,
+    step: &'a str,
+    at: DateTime<Utc>,
+    note: &'a Option<String>,
+}
+
+/// Record a tracing step (duty officers, supervisors in scope). Idempotent by `id`.
+#[utoipa::path(post, path = "/api/v1/people/{id}/tracing", tag = "people", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = NewTracingStep,
+    responses((status = 201, body = TracingStep), (status = 200, description = "the same id and body again", body = TracingStep),
+              (status = 404, description = "person_not_found", body = mobile_api::ErrorBody),
+              (status = 409, description = "id_conflict", body = mobile_api::ErrorBody),
+              (status = 422, description = "time_in_future, text_too_long", body = mobile_api::ErrorBody)))]
+pub async fn record_step(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<NewTracingStep>,
+) -> Result<(StatusCode, ApiJson<TracingStep>)> {
+    user.require(&[Role::Duty, Role::Supervisor])?;
+    find(&state, &user, id).await?;
+    let now = state.clock.now();
+    if body.at > now + intake::MAX_AHEAD {
+        return Err(ApiError::unprocessable(
+            "time_in_future",
+            "at is in the future",
+        ));
+    }
+    let note = intake::text("note", body.note, MAX_TEXT)?;
+    let step = wire::name(&body.step);
+    let hash = intake::request_hash(&StepHash {
+        person: id,
+        step: &step,
+        at: body.at,
+        note: &note,
+    });
+    let mut tx = state.db.begin().await?;
+    let inserted = sqlx::query(
+        "insert into tracing_steps (id, person_id, step, at, note, recorded_by, recorded_at, request_hash)
+         values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict (id) do nothing",
+    )
+    .bind(body.id)
+    .bind(id)
+    .bind(&step)
+    .bind(body.at)
+    .bind(&note)
+    .bind(user.id)
+    .bind(now)
+    .bind(&hash)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if inserted {
+        db::event(
+            &mut tx,
+            id,
+            "tracing",
+            Some(user.id),
+            now,
+            json!({ "step": step }),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    let row: Row = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} where k.id = $1")))
+        .bind(body.id)
+        .fetch_one(&state.db)
+        .await?;
+    let stored =
+        (!inserted).then(|| Fingerprint::new(row.recorded_by_id, row.request_hash.clone()));
+    let status = idempotent::status(
+        stored.as_ref(),
+        &Fingerprint::new(user.id, hash),
+        "tracing step",
+    )?;
+    Ok((status, ApiJson(to_wire(row)?)))
+}
