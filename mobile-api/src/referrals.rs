@@ -276,6 +276,9 @@ pub struct Referral {
     /// The primary referral of the case this one was linked into; it ends with that one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub case_of: Option<Uuid>,
+    /// The person record it is linked to (`POST /api/v1/referrals/{id}/person`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person_id: Option<Uuid>,
     /// Open referrals near in place and time, not yet in its case (in single-referral, create
     /// and queue answers).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -9,6 +9,7 @@ import { Reports } from './reports.js';
 import { CallForm } from './callform.js';
 import { Incidents } from './incidents.js';
 import { Proposals } from './proposals.js';
+import { PeoplePanel } from './people.js';
 import { disableNotifications, enableNotifications } from './notifications.js';
 
 const api = new Api('console');
@@ -39,10 +40,28 @@ async function start(user) {
   $('whoami').textContent = user.username;
   if ('serviceWorker' in navigator && 'PushManager' in window) $('notify').classList.remove('hidden');
 
+  const people = new PeoplePanel(api, $('people-panel'), user, toast);
+  people.refreshDue();
+  const showPerson = () => {
+    const match = /^#\/people\/([0-9a-f-]{36})$/.exec(location.hash);
+    if (match) people.show(match[1]);
+  };
+  window.addEventListener('hashchange', showPerson);
+  showPerson();
+  // A liaison's own menu: the township's revisits, roster and people, no station desk.
+  if (user.role === 'liaison') {
+    for (const id of ['queue-panel', 'detail-panel', 'map-panel', 'incidents-panel', 'call-panel']) $(id).classList.add('hidden');
+    document.body.dataset.menu = 'liaison';
+    return;
+  }
+
   const { stations } = await api.get('/api/v1/stations');
   const supervisor = user.role === 'supervisor';
   const station = supervisor ? pickStation(await followable(user, stations)) : user.station;
   const detail = new ReferralPanel(api, $('detail'), stations, toast);
+  detail.onPersonLinked = (id) => {
+    location.hash = `#/people/${id}`;
+  };
   const queue = new Queue(api, $('queue'), $('queue-empty'), $('live-state'), (id) => openReferral(id));
   const map = new MapView(api, $('map'), $('campaign'), $('coverage-summary'), (id) => openReferral(id));
 

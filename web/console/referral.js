@@ -3,6 +3,7 @@
 
 import { el } from '/assets/api.js';
 import { localTime, t } from '/assets/i18n.js';
+import { personBox } from './people.js';
 
 const OUTCOMES = [
   'admitted_to_station',
@@ -82,6 +83,7 @@ export class ReferralPanel {
       el('div', { class: 'actions' }, this.actions(r),
         el('button', { type: 'button', class: 'secondary', dataset: { incident: r.id }, onclick: () => this.onIncident?.(r) }, t('incident_form'))),
       this.duplicates(r),
+      personBox(this.api, r, this.toast, (id) => this.onPersonLinked?.(id)),
       el('h3', {}, t('timeline')),
       el('ol', { class: 'timeline' },
         (r.events ?? []).map((e) =>

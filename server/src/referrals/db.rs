@@ -212,6 +212,8 @@ pub async fn fingerprint(
 /// A referral as stored, with its area; the personal fields only when the reader may see them.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Row {
+    /// The person the referral is about, once linked.
+    pub person_id: Option<Uuid>,
     pub id: Uuid,
     pub channel: String,
     pub kind: String,
@@ -261,7 +263,7 @@ fn select(personal: bool) -> String {
             r.station_code, r.accountable_station, r.distance_m, r.area_code, a.name as area_name,
             a.station_code as area_station, r.accept_by, r.on_scene_by, r.sighting_id, r.pending_transfer,
             r.pre_transfer_status, r.outcome, r.accept_escalation, r.scene_escalation, r.redacted_at,
-            r.case_id
+            r.case_id, r.person_id
         from referrals r left join areas a on a.code = r.area_code"
     )
 }

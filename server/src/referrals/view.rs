@@ -75,6 +75,7 @@ pub fn to_wire(
         events,
         redacted_at: row.redacted_at,
         case_of: row.case_id,
+        person_id: row.person_id,
         possible_duplicates: None,
     })
 }
