@@ -209,6 +209,33 @@ async fn accounts_need_what_their_role_requires(pool: PgPool) {
         },
     )
     .await;
+    let liaison = |county: &str, township: Option<&str>| users::NewAccount {
+        username: format!("liaison-{county}-{}", township.unwrap_or("none")),
+        role: mobile_api::Role::Liaison,
+        county_code: Some(county.into()),
+        township_code: township.map(Into::into),
+        ..base.clone()
+    };
+    let liaison_without_township = users::add(&app.pool, liaison("370982", None)).await;
+    let township_of_another_county =
+        users::add(&app.pool, liaison("370983", Some("370982001"))).await;
+    let unknown_township = users::add(&app.pool, liaison("370982", Some("370982999"))).await;
+    let a_liaison = users::add(&app.pool, liaison("370982", Some("370982001"))).await;
+    let township_for_a_duty_officer = users::add(
+        &app.pool,
+        users::NewAccount {
+            station: Some("xintai".into()),
+            township_code: Some("370982001".into()),
+            username: "duty-with-township".into(),
+            ..base.clone()
+        },
+    )
+    .await;
+    assert!(liaison_without_township.is_err());
+    assert!(township_of_another_county.is_err());
+    assert!(unknown_township.is_err());
+    assert!(township_for_a_duty_officer.is_err());
+    assert!(a_liaison.is_ok(), "{a_liaison:?}");
     let first = users::add(
         &app.pool,
         users::NewAccount {
