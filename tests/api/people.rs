@@ -220,12 +220,40 @@ async fn linked_reports_make_a_repeat_case_and_open_the_person_to_the_stations_c
     let seen = app.get_as(&feicheng, &path).await;
     assert_eq!(seen.status, StatusCode::OK);
     assert_eq!(seen.body["reports"].as_array().unwrap().len(), 4);
+    assert!(
+        seen.body["reports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["kind"] == "referral")
+    );
     assert_eq!(
         app.get_as(&app.county_supervisor("370983").await, &path)
             .await
             .status,
         StatusCode::OK
     );
+
+    // A patrol's sighting links the same way, within the station's scope.
+    let patrol = app.patrol().await;
+    let seen_by_patrol = app
+        .post(
+            &patrol,
+            "/api/v1/sightings",
+            &crate::helpers::sighting(app.now(), XINTAI_CENTRE),
+        )
+        .await;
+    let sighting = seen_by_patrol.body["id"].as_str().unwrap().to_owned();
+    let path_s = format!("/api/v1/sightings/{sighting}/person");
+    assert_eq!(
+        app.post(&feicheng, &path_s, &json!({"person_id": id}))
+            .await
+            .error_code(),
+        "sighting_not_found"
+    );
+    let linked = app.post(&xintai, &path_s, &json!({"person_id": id})).await;
+    assert_eq!(linked.status, StatusCode::OK, "{:?}", linked.body);
+    assert_eq!(linked.body["reports_90d"], 5, "four referrals and the sighting");
 
     // Ninety days on, the old reports no longer make a repeat case.
     app.clock.advance(Duration::days(91));

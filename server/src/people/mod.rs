@@ -461,6 +461,47 @@ async fn linked(
     })
 }
 
+/// A report a person is linked to.
+#[derive(Debug, Clone, Copy)]
+enum Report {
+    Referral(Uuid),
+    Sighting(Uuid),
+}
+
+/// Link a report the user may read to an existing person, with an event on the person.
+async fn attach(
+    state: &AppState,
+    user: &CurrentUser,
+    report: Report,
+    person: Uuid,
+) -> Result<PersonLinked> {
+    person_exists(state, person).await?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let (id, event, detail) = match report {
+        Report::Referral(id) => {
+            sqlx::query("update referrals set person_id = $2, updated_at = $3 where id = $1")
+                .bind(id)
+                .bind(person)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            (id, "linked_referral", json!({ "referral_id": id }))
+        }
+        Report::Sighting(id) => {
+            sqlx::query("update sightings set person_id = $2 where id = $1")
+                .bind(id)
+                .bind(person)
+                .execute(&mut *tx)
+                .await?;
+            (id, "linked_sighting", json!({ "sighting_id": id }))
+        }
+    };
+    db::event(&mut tx, person, event, Some(user.id), now, detail).await?;
+    tx.commit().await?;
+    linked(state, user, id, person).await
+}
+
 async fn person_exists(state: &AppState, id: Uuid) -> Result<()> {
     let exists: bool = sqlx::query_scalar("select exists (select 1 from people where id = $1)")
         .bind(id)
@@ -492,26 +533,9 @@ pub async fn link_referral(
             "no referral with this id",
         ));
     }
-    person_exists(&state, body.person_id).await?;
-    let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
-    sqlx::query("update referrals set person_id = $2, updated_at = $3 where id = $1")
-        .bind(id)
-        .bind(body.person_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    db::event(
-        &mut tx,
-        body.person_id,
-        "linked_referral",
-        Some(user.id),
-        now,
-        json!({ "referral_id": id }),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(ApiJson(linked(&state, &user, id, body.person_id).await?))
+    Ok(ApiJson(
+        attach(&state, &user, Report::Referral(id), body.person_id).await?,
+    ))
 }
 
 /// Say that a patrol sighting is about this person (duty officers of its station, supervisors in
@@ -540,25 +564,9 @@ pub async fn link_sighting(
             "no sighting with this id",
         ));
     }
-    person_exists(&state, body.person_id).await?;
-    let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
-    sqlx::query("update sightings set person_id = $2 where id = $1")
-        .bind(id)
-        .bind(body.person_id)
-        .execute(&mut *tx)
-        .await?;
-    db::event(
-        &mut tx,
-        body.person_id,
-        "linked_sighting",
-        Some(user.id),
-        now,
-        json!({ "sighting_id": id }),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(ApiJson(linked(&state, &user, id, body.person_id).await?))
+    Ok(ApiJson(
+        attach(&state, &user, Report::Sighting(id), body.person_id).await?,
+    ))
 }
 
 /// The township-level units (乡镇/街道) of the six areas, by code.
