@@ -45,7 +45,7 @@ use crate::{
         people::link_referral, people::link_sighting, people::list_townships,
         people::register::register, people::register::end_register, people::register::record_revisit,
         people::register::due_revisits, people::register::roster_csv, people::register::roster_xlsx,
-        people::returns::record_return, people::returns::list_returns, people::tracing::record_step,
+        people::returns::record_return, people::returns::list_returns, people::returns::end_return, people::tracing::record_step,
         alerts::create_alert, alerts::list_alerts, alerts::get_alert, alerts::alert_coverage,
         heatmap::heatmap, heatmap::tiles::heatmap_tile, heatmap::picture::heatmap_png, reports::campaign_report,
     ),

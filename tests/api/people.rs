@@ -253,7 +253,10 @@ async fn linked_reports_make_a_repeat_case_and_open_the_person_to_the_stations_c
     );
     let linked = app.post(&xintai, &path_s, &json!({"person_id": id})).await;
     assert_eq!(linked.status, StatusCode::OK, "{:?}", linked.body);
-    assert_eq!(linked.body["reports_90d"], 5, "four referrals and the sighting");
+    assert_eq!(
+        linked.body["reports_90d"], 5,
+        "four referrals and the sighting"
+    );
 
     // Ninety days on, the old reports no longer make a repeat case.
     app.clock.advance(Duration::days(91));
@@ -550,6 +553,34 @@ async fn escorted_home_opens_a_ledger_entry_with_the_revisit_schedule(pool: PgPo
         .await
         .unwrap();
     assert!(csv.contains("其女儿") && csv.contains("370982001"), "{csv}");
+
+    // A supervisor ends the entry's revisits, but not within the year.
+    let entry = filled.body["id"].as_str().unwrap().to_owned();
+    let city = app.supervisor().await;
+    let end = format!("/api/v1/returns/{entry}/end");
+    assert_eq!(
+        app.post(&city, &end, &json!({"reason": "settled"}))
+            .await
+            .error_code(),
+        "too_early_to_end"
+    );
+    assert_eq!(
+        app.post(&liaison, &end, &json!({"reason": "settled"}))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    app.clock.advance(Duration::days(366));
+    let city = app.login(&city.username).await;
+    let ended = app.post(&city, &end, &json!({"reason": "settled"})).await;
+    assert_eq!(ended.status, StatusCode::OK, "{:?}", ended.body);
+    assert!(ended.body["next_revisit_due"].is_null());
+    assert_eq!(
+        app.post(&city, &end, &json!({"reason": "again"}))
+            .await
+            .error_code(),
+        "already_ended"
+    );
 }
 
 #[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]

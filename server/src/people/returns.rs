@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, NaiveDate, Utc};
-use mobile_api::{ReturnDetails, ReturnEntry, ReturnList, Role};
+use mobile_api::{EndSchedule, ReturnDetails, ReturnEntry, ReturnList, Role};
 use serde::Deserialize;
 use serde_json::json;
 use sqlx::PgConnection;
@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/people/{id}/returns", post(record_return))
         .route("/api/v1/returns", get(list_returns))
+        .route("/api/v1/returns/{id}/end", post(end_return))
 }
 
 /// The entry a resolution `escorted_home` opens, in the step's transaction; nothing when the
@@ -234,6 +235,73 @@ pub async fn record_return(
         .fetch_one(&state.db)
         .await?;
     Ok((status, ApiJson(to_wire(&state, row))))
+}
+
+/// End a ledger entry's revisits with a reason (supervisors in scope), once its period is over.
+#[utoipa::path(post, path = "/api/v1/returns/{id}/end", tag = "people", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = EndSchedule,
+    responses((status = 200, body = ReturnEntry), (status = 404, description = "return_not_found", body = mobile_api::ErrorBody),
+              (status = 409, description = "already_ended", body = mobile_api::ErrorBody),
+              (status = 422, description = "too_early_to_end, reason_required", body = mobile_api::ErrorBody)))]
+pub async fn end_return(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<EndSchedule>,
+) -> Result<ApiJson<ReturnEntry>> {
+    user.require(&[Role::Supervisor])?;
+    let reason = intake::text("reason", Some(body.reason), MAX_TEXT)?
+        .ok_or_else(|| ApiError::unprocessable("reason_required", "say why the entry ends"))?;
+    let missing = || ApiError::not_found("return_not_found", "no ledger entry with this id");
+    let row: Row = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} where x.id = $1")))
+        .bind(id)
+        .fetch_optional(&state.db)
+        .await?
+        .ok_or_else(missing)?;
+    // Out of the reader's scope, the entry is as absent as its person.
+    find(&state, &user, row.person_id)
+        .await
+        .map_err(|_| missing())?;
+    if row.ended_at.is_some() {
+        return Err(ApiError::conflict(
+            "already_ended",
+            "this entry's revisits have ended",
+        ));
+    }
+    let now = state.clock.now();
+    let start = crate::campaigns::season::local_midnight(row.returned_on);
+    if now < start + state.settings.revisit_period() {
+        return Err(ApiError::unprocessable(
+            "too_early_to_end",
+            format!(
+                "revisits run for at least {} days from the return",
+                state.settings.revisit_period_days
+            ),
+        ));
+    }
+    let mut tx = state.db.begin().await?;
+    sqlx::query("update returns set ended_at = $2, ended_by = $3, end_reason = $4 where id = $1 and ended_at is null")
+        .bind(id)
+        .bind(now)
+        .bind(user.id)
+        .bind(&reason)
+        .execute(&mut *tx)
+        .await?;
+    db::event(
+        &mut tx,
+        row.person_id,
+        "return_ended",
+        Some(user.id),
+        now,
+        json!({ "entry_id": id }),
+    )
+    .await?;
+    tx.commit().await?;
+    let row: Row = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} where x.id = $1")))
+        .bind(id)
+        .fetch_one(&state.db)
+        .await?;
+    Ok(ApiJson(to_wire(&state, row)))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
