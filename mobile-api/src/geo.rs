@@ -17,6 +17,24 @@ pub struct Location {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(example = 12, minimum = 0))]
     pub accuracy_m: Option<f64>,
+    /// The datum of `lat`/`lon` as sent: `wgs84` (the default), or `gcj02` (Amap, Tencent, most
+    /// location SDKs in China) or `bd09` (Baidu), converted to WGS84 on arrival. Answers are
+    /// always WGS84 and never carry it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crs: Option<Crs>,
+}
+
+/// A coordinate reference system of positions sent in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Crs {
+    Wgs84,
+    Gcj02,
+    Bd09,
+    /// Any other name, refused with 400 `invalid_crs`.
+    #[serde(other)]
+    Unknown,
 }
 
 /// A county-level area (区/县/市) and the station that answers for it (属地管理).

@@ -35,7 +35,7 @@ pub use campaigns::{
     RejectProposal,
 };
 pub use error::{ErrorBody, ErrorDetail};
-pub use geo::{AreaRef, Location};
+pub use geo::{AreaRef, Crs, Location};
 pub use incidents::{AcknowledgeIncident, Incident, IncidentKind, IncidentList, NewIncident};
 pub use intake::{Category, HotspotRef};
 pub use notify::{
@@ -60,5 +60,8 @@ pub use sightings::{
     ActionTaken, BatchItemResult, BatchItemStatus, BatchResult, NewSighting, Sighting,
     SightingBatch, SightingList,
 };
-pub use stations::{Route, Station, StationList};
+pub use stations::{
+    RerouteMove, ReroutePreview, Route, Station, StationChange, StationChangeRecord,
+    StationHistory, StationList,
+};
 pub use web::WebConfig;

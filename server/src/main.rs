@@ -406,6 +406,14 @@ async fn main() -> anyhow::Result<()> {
                 areas = report.areas,
                 "seed data loaded"
             );
+            if !report.kept_corrections.is_empty() {
+                use std::io::Write;
+                writeln!(
+                    std::io::stdout(),
+                    "kept the operators' corrections of station(s) {}: seed/stations.csv did not overwrite them",
+                    report.kept_corrections.join(", ")
+                )?;
+            }
             Ok(())
         }
     }

@@ -21,6 +21,7 @@ use crate::{
     paths(
         health::healthz,
         stations::list_stations, stations::stations_geojson, stations::areas_geojson,
+        stations::changes::patch_station, stations::changes::station_history, stations::changes::reroute_preview,
         routing::get_route,
         auth::login, auth::logout, auth::me,
         sightings::create_sighting, sightings::create_sighting_batch,

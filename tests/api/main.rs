@@ -24,6 +24,7 @@ mod open311;
 mod openapi;
 mod people;
 mod personal_data;
+mod positions;
 mod proposals;
 mod push;
 mod referrals;

@@ -52,8 +52,10 @@ test("one phone, two officers: each officer's reports go under their own name on
   await context.setOffline(true);
   await report(page, 4);
   assert.equal(await page.getAttribute('#outbox', 'data-unsent'), '1');
+  // Clicked from the page, not through page.click: a click that waits for navigations can
+  // wait on the confirm it opened (seen under load).
   const warned = page.waitForEvent('dialog');
-  await page.click('#logout');
+  await page.evaluate(() => document.querySelector('#logout').click());
   const warning = await warned;
   assert.equal(warning.type(), 'confirm');
   assert.match(warning.message(), /1/);

@@ -87,6 +87,7 @@ pub async fn create_checkin(
     let now = state.clock.now();
     let hotspot = place(&state, &user, hotspot_id).await?;
     let (point, accuracy_m) = intake::location(&req.location)?;
+    let original = intake::original(&req.location);
     let at = intake::event_time("at", req.at, now)?;
     if !(0..=200).contains(&req.people_found) {
         return Err(ApiError::unprocessable(
@@ -134,6 +135,9 @@ pub async fn create_checkin(
         },
     )
     .await?;
+    if inserted {
+        crate::routing::crs::keep(&mut tx, "checkin", req.id, original, now).await?;
+    }
     tx.commit().await?;
     let row = db::get_checkin(&state.db, req.id)
         .await?
@@ -158,6 +162,7 @@ fn checkin_to_wire(row: db::CheckinRow) -> anyhow::Result<Checkin> {
             lat: row.lat,
             lon: row.lon,
             accuracy_m: row.accuracy_m,
+            crs: None,
         },
         distance_m: row.distance_m,
         people_found: i64::from(row.people_found),

@@ -169,6 +169,8 @@ pub async fn create_hotspot(
     let county = county_of(&state, point)?;
     let id = Uuid::new_v4();
     let mut tx = state.db.begin().await?;
+    let original = intake::original(&req.location);
+    crate::routing::crs::keep(&mut tx, "hotspot", id, original, state.clock.now()).await?;
     db::upsert(
         &mut tx,
         id,
@@ -218,6 +220,8 @@ pub async fn update_hotspot(
     };
     let active = change.active.unwrap_or(current.active);
     let mut tx = state.db.begin().await?;
+    let original = change.location.as_ref().and_then(intake::original);
+    crate::routing::crs::keep(&mut tx, "hotspot", id, original, state.clock.now()).await?;
     db::upsert(&mut tx, id, &name, &kind, point, county.as_deref(), active).await?;
     tx.commit().await?;
     state.reload_directory().await?;

@@ -50,6 +50,7 @@ pub async fn create_proposal(
     let now = state.clock.now();
     let name = hotspot_name(req.name)?;
     let (point, _) = intake::location(&req.location)?;
+    let original = intake::original(&req.location);
     let county = county_of(&state, point)?;
     let note = intake::text("note", req.note, MAX_TEXT)?.unwrap_or_default();
     let kind = wire::name(&req.kind);
@@ -76,6 +77,8 @@ pub async fn create_proposal(
     )
     .await?;
     let stored = if inserted {
+        let mut conn = state.db.acquire().await?;
+        crate::routing::crs::keep(&mut conn, "proposal", req.id, original, now).await?;
         tracing::info!(proposal_id = %req.id, county = ?county, "hotspot proposed");
         None
     } else {

@@ -73,6 +73,7 @@ pub async fn create_incident(
     state.write_limiter.check(user.id)?;
     let now = state.clock.now();
     let (point, accuracy_m) = intake::location(&req.location)?;
+    let original = intake::original(&req.location);
     let occurred_at = intake::event_time("occurred_at", req.occurred_at, now)?;
     let description = intake::text("description", Some(req.description), MAX_TEXT)?
         .ok_or_else(|| ApiError::unprocessable("description_required", "say what happened"))?;
@@ -135,6 +136,7 @@ pub async fn create_incident(
                 .station(&req.station)
                 .map(|s| s.station.county_code.clone())
         });
+        crate::routing::crs::keep(&mut tx, "incident", req.id, original, now).await?;
         push(
             &mut tx,
             req.id,
@@ -340,6 +342,7 @@ fn to_wire(row: db::Row) -> anyhow::Result<Incident> {
             lat: row.lat,
             lon: row.lon,
             accuracy_m: row.accuracy_m,
+            crs: None,
         },
         station: row.station_code,
         county_code: row.county_code,

@@ -1,7 +1,7 @@
 //! Rules every report obeys, whether a patrol sighting or a hotline referral.
 
 use chrono::{DateTime, Duration, Utc};
-use mobile_api::{Category, ItemCount, Location, Priority};
+use mobile_api::{Category, Crs, ItemCount, Location, Priority};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -19,9 +19,10 @@ pub const MAX_TEXT: usize = 4000;
 /// Short fields (ticket numbers, phones, addresses), in characters.
 pub const MAX_SHORT_TEXT: usize = 200;
 
-/// A report's location: a valid point and a plausible accuracy.
+/// A report's location: a valid point, in WGS84 whatever datum it was sent in, and a plausible
+/// accuracy.
 pub fn location(loc: &Location) -> Result<(GeoPoint, Option<f64>), ApiError> {
-    let point = GeoPoint::new(loc.lat, loc.lon)?;
+    let point = position(loc.lat, loc.lon, loc.crs)?;
     if let Some(acc) = loc.accuracy_m
         && !(acc.is_finite() && (0.0..=100_000.0).contains(&acc))
     {
@@ -31,6 +32,28 @@ pub fn location(loc: &Location) -> Result<(GeoPoint, Option<f64>), ApiError> {
         ));
     }
     Ok((point, loc.accuracy_m))
+}
+
+/// A point sent in `crs` (WGS84 when absent), in WGS84; `400 invalid_crs` for an unknown datum.
+pub fn position(lat: f64, lon: f64, crs: Option<Crs>) -> Result<GeoPoint, ApiError> {
+    let sent = GeoPoint::new(lat, lon)?;
+    match crs {
+        None | Some(Crs::Wgs84) => Ok(sent),
+        Some(Crs::Unknown) => Err(invalid_crs()),
+        Some(crs) => {
+            let (lat, lon) = crate::routing::crs::to_wgs84(crs, lat, lon);
+            GeoPoint::new(lat, lon)
+        }
+    }
+}
+
+pub fn invalid_crs() -> ApiError {
+    ApiError::bad_request("invalid_crs", "crs is wgs84, gcj02 or bd09")
+}
+
+/// The position as sent, when it was not WGS84 (kept beside the stored point).
+pub fn original(loc: &Location) -> Option<crate::routing::crs::Original> {
+    crate::routing::crs::Original::of(loc.lat, loc.lon, loc.crs)
 }
 
 /// When something happened: not more than [`MAX_AGE`] ago, not more than [`MAX_AHEAD`] ahead.

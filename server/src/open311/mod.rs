@@ -547,15 +547,23 @@ async fn create_request(state: &AppState, p: &Params, format: Format) -> Answer 
     ))
 }
 
-/// `lat`/`long`, or an `address_string` that names a registered hotspot exactly.
+/// `lat`/`long` (in the datum `crs` names: `wgs84`, the default, `gcj02` or `bd09`), or an
+/// `address_string` that names a registered hotspot exactly.
 async fn location(state: &AppState, p: &Params) -> Result<GeoPoint, Failure> {
     let bad = |m: &str| fail(StatusCode::BAD_REQUEST, m);
+    let crs = match first(p, "crs") {
+        None => None,
+        Some(name) => Some(
+            crate::routing::crs::parse(name.trim())
+                .ok_or_else(|| bad("crs is wgs84, gcj02 or bd09"))?,
+        ),
+    };
     match (first(p, "lat"), first(p, "long")) {
         (Some(lat), Some(lon)) => {
             let (lat, lon) = (lat.trim().parse::<f64>(), lon.trim().parse::<f64>());
             match (lat, lon) {
-                (Ok(lat), Ok(lon)) => GeoPoint::new(lat, lon)
-                    .map_err(|_| bad("lat and long must be WGS84 degrees in range")),
+                (Ok(lat), Ok(lon)) => crate::intake::position(lat, lon, crs)
+                    .map_err(|_| bad("lat and long must be degrees in range")),
                 _ => Err(bad("lat and long must be numbers")),
             }
         }

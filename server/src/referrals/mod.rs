@@ -80,6 +80,7 @@ pub async fn create_referral(
     ])?;
     state.write_limiter.check(user.id)?;
     let now = state.clock.now();
+    let original = crate::intake::original(&req.location);
     let draft = ReferralDraft::parse(req, now)?;
     // The liaison channel is the liaisons' own, and theirs is only that one.
     if (user.role == Role::Liaison) != (draft.channel == mobile_api::Channel::Liaison) {
@@ -150,6 +151,9 @@ pub async fn create_referral(
     };
     let mut tx = state.db.begin().await?;
     let inserted = db::insert_new(&mut tx, creator, std::slice::from_ref(&row)).await?;
+    if !inserted.is_empty() {
+        crate::routing::crs::keep(&mut tx, "referral", draft.id, original, now).await?;
+    }
     tx.commit().await?;
 
     let stored = if inserted.is_empty() {

@@ -48,6 +48,7 @@ pub fn to_wire(
             lat: row.lat,
             lon: row.lon,
             accuracy_m: None,
+            crs: None,
         },
         address_text: row.address_text,
         caller_phone: row.caller_phone,

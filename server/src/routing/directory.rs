@@ -109,6 +109,19 @@ impl Directory {
         }
     }
 
+    /// This directory with one station standing at another point (a correction not yet saved).
+    pub fn with_station_at(&self, code: &str, lat: f64, lon: f64) -> Directory {
+        let mut moved = self.clone();
+        for s in &mut moved.stations {
+            if s.station.code == code {
+                s.point = Point::new(lon, lat);
+                s.station.lat = lat;
+                s.station.lon = lon;
+            }
+        }
+        moved
+    }
+
     /// The nearest active hotspot within `within_m` metres, with its distance.
     pub fn nearest_hotspot(&self, at: GeoPoint, within_m: f64) -> Option<(&HotspotEntry, f64)> {
         let point = Point::from(at);

@@ -1,5 +1,6 @@
 //! Nearest-station routing: every report and referral goes to the nearest rescue station.
 
+pub mod crs;
 pub mod db;
 pub mod directory;
 pub mod point;
@@ -28,6 +29,18 @@ pub struct RouteQuery {
     lat: Option<String>,
     /// Longitude, WGS84 degrees.
     lon: Option<String>,
+    /// The datum of `lat`/`lon`: `wgs84` (default), `gcj02` or `bd09`.
+    crs: Option<String>,
+}
+
+/// A `crs` query parameter: absent or empty is WGS84, an unknown name `400 invalid_crs`.
+pub fn crs_param(text: Option<&str>) -> Result<Option<crs::Crs>> {
+    match text.filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(name) => crs::parse(name)
+            .map(Some)
+            .ok_or_else(crate::intake::invalid_crs),
+    }
 }
 
 /// Find the nearest rescue station to a point, and the county-level area the point lies in.
@@ -35,7 +48,7 @@ pub struct RouteQuery {
     get, path = "/api/v1/route", tag = "stations", params(RouteQuery),
     responses(
         (status = 200, body = Route),
-        (status = 400, description = "invalid_coordinates", body = mobile_api::ErrorBody),
+        (status = 400, description = "invalid_coordinates, invalid_crs", body = mobile_api::ErrorBody),
         (status = 422, description = "outside_service_area", body = mobile_api::ErrorBody),
     )
 )]
@@ -43,7 +56,8 @@ pub async fn get_route(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<RouteQuery>,
 ) -> Result<ApiJson<Route>> {
-    let point = GeoPoint::parse(query.lat.as_deref(), query.lon.as_deref())?;
+    let sent = GeoPoint::parse(query.lat.as_deref(), query.lon.as_deref())?;
+    let point = crate::intake::position(sent.lat(), sent.lon(), crs_param(query.crs.as_deref())?)?;
     let directory = state.directory();
     Ok(ApiJson(directory.route(point)?.into()))
 }

@@ -58,12 +58,14 @@ struct AreaRecord {
 }
 
 /// What a seed run wrote.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeedReport {
     pub stations: usize,
     pub areas: usize,
     pub hotspots: usize,
     pub townships: usize,
+    /// Stations an operator corrected, left as they are.
+    pub kept_corrections: Vec<String>,
 }
 
 /// Upsert stations and areas and recompute the service area (the areas grown by `margin_m`),
@@ -73,6 +75,12 @@ pub async fn run(pool: &PgPool, margin_m: f64) -> anyhow::Result<SeedReport> {
     let areas: Vec<AreaRecord> = read_csv(AREAS_CSV).context("seed/areas.csv")?;
     let boundaries = boundaries_by_code().context("seed/counties.geojson")?;
     let hotspots: Vec<HotspotRecord> = read_csv(HOTSPOTS_CSV).context("seed/hotspots.csv")?;
+    // An operator's correction (PATCH /api/v1/stations/{code}) outranks the seed file.
+    let corrected: Vec<String> = sqlx::query_scalar(
+        "select code from stations where corrected_at is not null order by code",
+    )
+    .fetch_all(pool)
+    .await?;
     let townships: Vec<TownshipRecord> = read_csv(TOWNSHIPS_CSV).context("seed/townships.csv")?;
 
     let mut tx = pool.begin().await?;
@@ -84,7 +92,8 @@ pub async fn run(pool: &PgPool, margin_m: f64) -> anyhow::Result<SeedReport> {
                  name = excluded.name, address = excluded.address, phone = excluded.phone,
                  county_code = excluded.county_code, location = excluded.location,
                  position_note = excluded.position_note, position_error_m = excluded.position_error_m,
-                 source = excluded.source, updated_at = now()",
+                 source = excluded.source, updated_at = now()
+             where stations.corrected_at is null",
         )
         .bind(&s.code).bind(&s.name).bind(&s.address).bind(&s.phone).bind(&s.county_adcode)
         .bind(s.lon).bind(s.lat).bind(&s.position).bind(s.est_error_m).bind(STATION_SOURCE)
@@ -168,6 +177,7 @@ pub async fn run(pool: &PgPool, margin_m: f64) -> anyhow::Result<SeedReport> {
         areas: areas.len(),
         hotspots: hotspots.len(),
         townships: townships.len(),
+        kept_corrections: corrected,
     })
 }
 

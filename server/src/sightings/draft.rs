@@ -30,12 +30,17 @@ pub struct SightingDraft {
     /// The station a person escorted there is handed to; left out of the hash when not given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub escorted_to: Option<String>,
+    /// The position as sent, when it was GCJ-02 or BD-09 (the hash covers the WGS84 point).
+    #[serde(skip)]
+    pub original: Option<crate::routing::crs::Original>,
 }
 
 impl SightingDraft {
     pub fn parse(req: NewSighting, now: DateTime<Utc>) -> Result<Self, ApiError> {
         let (point, accuracy_m) = intake::location(&req.location)?;
+        let original = intake::original(&req.location);
         Ok(Self {
+            original,
             id: req.id,
             observed_at: intake::event_time("observed_at", req.observed_at, now)?,
             point,

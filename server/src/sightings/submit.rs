@@ -47,7 +47,7 @@ pub async fn submit(
     }
     let items: Vec<(SightingDraft, NewRow)> = routed.iter().map(|(_, it)| it.clone()).collect();
     let outcomes = match items.as_slice() {
-        [(draft, row)] if draft.referral_priority().is_none() => {
+        [(draft, row)] if draft.referral_priority().is_none() && draft.original.is_none() => {
             let insert = writer::Insert {
                 reporter: user.id,
                 received_at: state.clock.now(),
@@ -137,9 +137,10 @@ async fn store(
     let rows: Vec<NewRow> = unique.iter().map(|&i| items[i].1.clone()).collect();
 
     // Reports that raise no referral are one statement: no transaction to open and commit.
+    // Nor do those sent in WGS84; a GCJ-02 or BD-09 position is kept beside the row it made.
     if !unique
         .iter()
-        .any(|&i| items[i].0.referral_priority().is_some())
+        .any(|&i| items[i].0.referral_priority().is_some() || items[i].0.original.is_some())
     {
         let mut conn = state.db.acquire().await?;
         let inserted = db::insert_new(&mut conn, user.id, now, &rows).await?;
@@ -148,6 +149,12 @@ async fn store(
     }
     let mut tx = state.db.begin().await?;
     let inserted = db::insert_new(&mut tx, user.id, now, &rows).await?;
+    for &i in &unique {
+        if inserted.contains(&items[i].1.id) {
+            crate::routing::crs::keep(&mut tx, "sighting", items[i].1.id, items[i].0.original, now)
+                .await?;
+        }
+    }
     // Their heat-map shares go to `heat_inbox` by trigger, with the rows.
     let referral_rows: Vec<referrals::db::NewRow> = unique
         .iter()

@@ -39,6 +39,7 @@ pub fn to_wire(row: Row, directory: &Directory) -> anyhow::Result<Sighting> {
             lat: row.lat,
             lon: row.lon,
             accuracy_m: row.accuracy_m,
+            crs: None,
         },
         people_count: i64::from(row.people_count),
         categories: row

@@ -1,5 +1,6 @@
 //! The rescue-station directory (Annex 2) and the county-level areas.
 
+pub mod changes;
 pub mod db;
 
 use axum::Router;
@@ -18,6 +19,18 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/stations", get(list_stations))
         .route("/api/v1/stations.geojson", get(stations_geojson))
         .route("/api/v1/areas.geojson", get(areas_geojson))
+        .route(
+            "/api/v1/stations/{code}",
+            axum::routing::patch(changes::patch_station),
+        )
+        .route(
+            "/api/v1/stations/{code}/history",
+            get(changes::station_history),
+        )
+        .route(
+            "/api/v1/stations/{code}/reroute-preview",
+            get(changes::reroute_preview),
+        )
 }
 
 /// List the rescue stations with their addresses and phones.
