@@ -15,4 +15,13 @@ pub struct WebConfig {
     )]
     pub tile_url: Option<String>,
     pub tile_attribution: String,
+    /// The datum the tiles are drawn in (`XUNJIU_TILE_CRS`): `wgs84`, or `gcj02` for Amap or
+    /// Tencent tiles, under which the apps shift their own layers (and picked points back).
+    #[serde(default = "wgs84")]
+    #[cfg_attr(feature = "openapi", schema(example = "wgs84"))]
+    pub tile_crs: String,
+}
+
+fn wgs84() -> String {
+    "wgs84".to_owned()
 }

@@ -179,6 +179,10 @@ pub struct Settings {
     #[arg(long, env = "XUNJIU_TILE_URL")]
     pub tile_url: Option<String>,
 
+    /// The datum the base-map tiles are drawn in: `wgs84`, or `gcj02` (Amap, Tencent).
+    #[arg(long, env = "XUNJIU_TILE_CRS", default_value = "wgs84", value_parser = ["wgs84", "gcj02"])]
+    pub tile_crs: String,
+
     /// Attribution shown under the base map, as its provider requires.
     #[arg(long, env = "XUNJIU_TILE_ATTRIBUTION", default_value = "")]
     pub tile_attribution: String,

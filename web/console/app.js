@@ -10,6 +10,7 @@ import { CallForm } from './callform.js';
 import { Incidents } from './incidents.js';
 import { Proposals } from './proposals.js';
 import { PeoplePanel } from './people.js';
+import { StationEditor } from './stations.js';
 import { disableNotifications, enableNotifications } from './notifications.js';
 
 const api = new Api('console');
@@ -103,6 +104,14 @@ async function start(user) {
   if (supervisor) {
     new Reports(api, $('reports-panel'), () => $('campaign').value).start();
     new Proposals(api, $('proposals-panel'), map.layers.proposals, toast, () => map.refreshHotspots()).refresh();
+    if (!user.county_code) {
+      // City supervisors correct stations: their pins are draggable in a layer of their own.
+      map.layers.station_edit.addTo(map.map);
+      new StationEditor(api, map.map, map.layers.station_edit, toast, () => {
+        map.refreshReferrals();
+        map.refreshHotspots();
+      }).refresh();
+    }
   }
 }
 

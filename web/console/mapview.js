@@ -29,6 +29,7 @@ export class MapView {
       heat: L.layerGroup(),
       coverage: L.layerGroup(),
       proposals: L.layerGroup(),
+      station_edit: L.layerGroup(),
     };
     for (const name of ['heat', 'outlines', 'hotspots', 'referrals', 'stations', 'proposals']) this.layers[name].addTo(this.map);
     this.addLayerControl();

@@ -2,7 +2,7 @@
 // network. Pages and scripts come from the network when it answers (so updates arrive) and from
 // the cache when it does not; the API is never cached here (the outbox handles writes).
 
-const CACHE = 'xunjiu-patrol-v1';
+const CACHE = 'xunjiu-patrol-v2';
 const SHELL = [
   '/patrol/',
   '/patrol/app.js',
@@ -16,6 +16,7 @@ const SHELL = [
   '/assets/api.js',
   '/assets/i18n.js',
   '/assets/map.js',
+  '/assets/crs.js',
   '/assets/style.css',
   '/assets/leaflet/leaflet.js',
   '/assets/leaflet/leaflet.css',

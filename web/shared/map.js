@@ -2,6 +2,7 @@
 // own API, and a base map is drawn under them only when XUNJIU_TILE_URL names one.
 
 import { t } from './i18n.js';
+import { fromGcj02, toGcj02 } from './crs.js';
 
 const L = window.L;
 
@@ -18,15 +19,29 @@ export const KIND_COLOURS = {
   other: '#7f7f7f',
 };
 
+/**
+ * Web Mercator over GCJ-02: our layers stay in WGS84 and are drawn where GCJ-02 tiles (Amap,
+ * Tencent) show the place; a point picked on the map comes back in WGS84.
+ */
+const GCJ02_MERCATOR = L.extend({}, L.CRS.EPSG3857, {
+  projection: {
+    project: (latlng) => L.Projection.SphericalMercator.project(L.latLng(toGcj02(latlng))),
+    unproject: (point) => L.latLng(fromGcj02(L.Projection.SphericalMercator.unproject(point))),
+    bounds: L.Projection.SphericalMercator.bounds,
+  },
+});
+
 /** A map in `element`, with the configured base tiles if any. */
 export async function createMap(element, api, options = {}) {
-  const map = L.map(element, { zoomControl: true, ...options }).setView(TAIAN, 9);
-  let config = { tile_url: null, tile_attribution: '' };
+  let config = { tile_url: null, tile_attribution: '', tile_crs: 'wgs84' };
   try {
     config = await api.get('/api/v1/web-config');
   } catch {
     // Offline: outlines only.
   }
+  const crs = config.tile_url && config.tile_crs === 'gcj02' ? GCJ02_MERCATOR : L.CRS.EPSG3857;
+  element.dataset.tileCrs = crs === GCJ02_MERCATOR ? 'gcj02' : 'wgs84';
+  const map = L.map(element, { zoomControl: true, crs, ...options }).setView(TAIAN, 9);
   if (config.tile_url) {
     L.tileLayer(config.tile_url, { attribution: config.tile_attribution, maxZoom: 18 }).addTo(map);
   } else {

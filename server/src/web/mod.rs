@@ -41,5 +41,6 @@ pub async fn web_config(State(state): State<AppState>) -> ApiJson<WebConfig> {
     ApiJson(WebConfig {
         tile_url: state.settings.tile_url.clone().filter(|u| !u.is_empty()),
         tile_attribution: state.settings.tile_attribution.clone(),
+        tile_crs: state.settings.tile_crs.clone(),
     })
 }
