@@ -55,7 +55,10 @@ pub use referrals::{
     QueueEvent, QueueEventKind, Referral, ReferralEvent, ReferralKind, ReferralList, ReferralRef,
     RefuseTransferBody, ResolveBody, Status, StepBody, TransferBody,
 };
-pub use reports::{StageReport, StageRow};
+pub use reports::{
+    Annex1Cell, Annex1Column, Annex1Entries, Annex1FileRequest, Annex1Filing, Annex1Report,
+    Annex1Row, Annex1Status, Annex1UnitStatus, StageReport, StageRow,
+};
 pub use sightings::{
     ActionTaken, BatchItemResult, BatchItemStatus, BatchResult, NewSighting, Sighting,
     SightingBatch, SightingList,

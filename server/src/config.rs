@@ -149,6 +149,10 @@ pub struct Settings {
     #[arg(long, env = "XUNJIU_REVISIT_PERIOD_DAYS", default_value_t = 365)]
     pub revisit_period_days: u32,
 
+    /// Annex 1 filing dates (month-day, local): units are reminded three days before each.
+    #[arg(long, env = "XUNJIU_ANNEX1_DUE", default_value = "07-31,11-30,03-31")]
+    pub annex1_due: String,
+
     /// Minutes from arrival for staff to reach the person (normal referrals).
     #[arg(long, env = "XUNJIU_SCENE_MINUTES", default_value_t = 60)]
     pub scene_minutes: u32,

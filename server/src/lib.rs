@@ -4,6 +4,7 @@
 
 pub mod accountability;
 pub mod alerts;
+pub mod annex1;
 pub mod audit;
 pub mod auth;
 pub mod campaigns;
@@ -78,6 +79,7 @@ pub fn app(state: AppState) -> Router {
         .merge(heatmap::router())
         .merge(open311::router())
         .merge(reports::router())
+        .merge(annex1::router())
         .merge(accountability::router())
         .merge(audit::router())
         .merge(push::router())

@@ -50,6 +50,13 @@ enum Command {
         #[command(subcommand)]
         command: NotifyCommand,
     },
+    /// Annex 1 filing units beside the counties and the city station: functional zones (功能区).
+    Units {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(subcommand)]
+        command: UnitsCommand,
+    },
     /// Web push keys.
     Vapid {
         #[command(flatten)]
@@ -134,6 +141,20 @@ enum NotifyCommand {
     Remove { name: String },
     /// Send a test message through a channel and print the service's answer.
     Test { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum UnitsCommand {
+    /// Register a functional zone (高新区 …); its code (`fz1` …) is printed.
+    Add {
+        #[arg(long)]
+        name: String,
+        /// functional_zone (the only kind that is added; counties and the city station are built in).
+        #[arg(long, value_parser = ["functional_zone"])]
+        kind: String,
+    },
+    /// List the filing units.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -361,6 +382,33 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Users { db: args, command } => users_command(args, command).await,
         Command::Partners { db: args, command } => partners_command(args, command).await,
+        Command::Units { db: args, command } => {
+            use std::io::Write;
+            let pool = db::pool(&args)?;
+            db::migrate(&pool).await?;
+            let mut out = std::io::stdout();
+            match command {
+                UnitsCommand::Add { name, kind: _ } => {
+                    let name = name.trim();
+                    anyhow::ensure!(!name.is_empty(), "--name must not be empty");
+                    let code: String = sqlx::query_scalar(
+                        "insert into functional_zones (code, name, created_at)
+                         values ('fz' || nextval('functional_zones_seq'), $1, now()) returning code",
+                    )
+                    .bind(name)
+                    .fetch_one(&pool)
+                    .await
+                    .with_context(|| format!("a unit named {name:?} exists already"))?;
+                    writeln!(out, "functional zone {name} added as {code}")?;
+                }
+                UnitsCommand::List => {
+                    for unit in xunjiu_server::annex1::compute::units(&pool).await? {
+                        writeln!(out, "{}\t{}\t{}", unit.code(), unit.kind(), unit.name())?;
+                    }
+                }
+            }
+            Ok(())
+        }
         Command::Notify {
             db: args,
             settings,

@@ -7,8 +7,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::{
-    accountability, alerts, audit, auth, campaigns, health, heatmap, hotspots, incidents, live,
-    notify, people, push, referrals, reports, routing, sightings, stations, web,
+    accountability, alerts, annex1, audit, auth, campaigns, health, heatmap, hotspots, incidents,
+    live, notify, people, push, referrals, reports, routing, sightings, stations, web,
 };
 
 #[derive(OpenApi)]
@@ -49,6 +49,7 @@ use crate::{
         people::returns::record_return, people::returns::list_returns, people::returns::end_return, people::tracing::record_step,
         alerts::create_alert, alerts::list_alerts, alerts::get_alert, alerts::alert_coverage,
         heatmap::heatmap, heatmap::tiles::heatmap_tile, heatmap::picture::heatmap_png, reports::campaign_report,
+        annex1::annex1, annex1::status, annex1::enter, annex1::file,
     ),
     modifiers(&BearerAuth),
     tags(

@@ -270,6 +270,19 @@ impl TestApp {
         .await
     }
 
+    pub async fn put(&self, who: &Account, path: &str, body: &Value) -> Reply {
+        reply(
+            self.client
+                .put(self.url(path))
+                .bearer_auth(&who.token)
+                .json(body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
     pub async fn patch(&self, who: &Account, path: &str, body: &Value) -> Reply {
         reply(
             self.client

@@ -9,6 +9,7 @@ mod web;
 mod access;
 mod accountability;
 mod accountability_walk;
+mod annex1;
 mod auth;
 mod batch;
 mod batch_order;

@@ -209,7 +209,7 @@ fn logged<T>(pass: &str, result: anyhow::Result<T>) {
 }
 
 /// Run passes forever, `escalation_interval_s` apart: escalations, then the other timed pushes
-/// (an alert's half-way check, unacknowledged incidents, overdue revisits).
+/// (an alert's half-way check, unacknowledged incidents, overdue revisits, Annex 1 reminders).
 pub async fn run(state: AppState) {
     let interval = StdDuration::from_secs(state.settings.escalation_interval_s.max(1));
     loop {
@@ -225,6 +225,10 @@ pub async fn run(state: AppState) {
         logged(
             "overdue revisits",
             crate::people::register::push_overdue(&state).await,
+        );
+        logged(
+            "annex 1 reminders",
+            crate::annex1::reminders::run_once(&state).await,
         );
         tokio::time::sleep(interval).await;
     }
