@@ -94,6 +94,15 @@ async fn computed_columns_follow_the_records(pool: PgPool) {
         &json!({"reason": "x", "township_code": "370982001"}),
     )
     .await;
+    // 新泰's station keeps the returnee ledger too.
+    let ret = app
+        .post(
+            &duty,
+            &format!("/api/v1/people/{}/returns", people[1]),
+            &json!({"destination_county_code": "370982"}),
+        )
+        .await;
+    assert_eq!(ret.status, StatusCode::CREATED, "{:?}", ret.body);
     // Every township of 泰山区 has a liaison: the four-level network is built there.
     let townships: Vec<String> =
         sqlx::query_scalar("select code from townships where county_code = '370902'")
