@@ -320,3 +320,23 @@ mod tests {
         assert!(d.tile_url.is_none() && !d.push_allow_loopback);
     }
 }
+
+#[cfg(test)]
+mod env_file_tests {
+    /// `deploy/xunjiu.env` names every setting the server reads from the environment.
+    #[test]
+    fn the_deploy_environment_file_names_every_setting() {
+        let env_file = include_str!("../../deploy/xunjiu.env");
+        let source = include_str!("config.rs");
+        let names: Vec<&str> = source
+            .split("env = \"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .filter(|name| name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
+            .collect();
+        assert!(names.len() > 30, "{names:?}");
+        for name in names {
+            assert!(env_file.contains(&format!("{name}=")), "deploy/xunjiu.env lacks {name}");
+        }
+    }
+}
