@@ -239,6 +239,15 @@ pub struct Settings {
     #[arg(long, env = "XUNJIU_SMS_TEMPLATE")]
     pub sms_template: Option<String>,
 
+    /// A streaming replica for heavy reads (maps, tiles, reports, accountability); unset: the
+    /// primary serves them.
+    #[arg(long, env = "XUNJIU_READ_DATABASE_URL")]
+    pub read_database_url: Option<String>,
+
+    /// Seconds of replay lag beyond which the replica is skipped and reads go to the primary.
+    #[arg(long, env = "XUNJIU_REPLICA_MAX_LAG_S", default_value_t = 10)]
+    pub replica_max_lag_s: u64,
+
     /// Days after a referral ends (or a sighting is made) before its personal fields are
     /// redacted (PIPL art. 19); counts, times, places and outcomes stay.
     #[arg(long, env = "XUNJIU_RETENTION_DAYS", default_value_t = 365, value_parser = clap::value_parser!(u32).range(1..))]
@@ -332,11 +341,17 @@ mod env_file_tests {
             .split("env = \"")
             .skip(1)
             .filter_map(|rest| rest.split('"').next())
-            .filter(|name| name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
+            .filter(|name| {
+                name.chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            })
             .collect();
         assert!(names.len() > 30, "{names:?}");
         for name in names {
-            assert!(env_file.contains(&format!("{name}=")), "deploy/xunjiu.env lacks {name}");
+            assert!(
+                env_file.contains(&format!("{name}=")),
+                "deploy/xunjiu.env lacks {name}"
+            );
         }
     }
 }

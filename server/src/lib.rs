@@ -33,6 +33,7 @@ pub mod people;
 pub mod push;
 pub mod ratelimit;
 pub mod referrals;
+pub mod replica;
 pub mod reports;
 pub mod retention;
 pub mod routing;

@@ -501,6 +501,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tokio::spawn(xunjiu_server::notify::sender::run(state.clone()));
     tokio::spawn(xunjiu_server::heatmap::rollup::run(state.db.clone()));
     tokio::spawn(xunjiu_server::retention::run(state.clone()));
+    if let Some(replica) = state.replica.clone() {
+        tokio::spawn(replica.run());
+    }
 
     let listener = std::net::TcpListener::bind(args.listen)
         .with_context(|| format!("binding {}", args.listen))?;

@@ -36,6 +36,8 @@ pub struct AppState {
     pub shutdown: tokio::sync::watch::Sender<bool>,
     /// One permit per core: password hashes running at once.
     pub password_hashing: Arc<tokio::sync::Semaphore>,
+    /// The read replica for heavy reads, if one is configured.
+    pub replica: Option<Arc<crate::replica::Replica>>,
     directory: Arc<ArcSwap<Directory>>,
 }
 
@@ -48,6 +50,18 @@ impl AppState {
     ) -> anyhow::Result<Self> {
         let directory = routing::db::load(&db).await?;
         let vapid = Arc::new(crate::push::vapid::load_or_create(&db).await?);
+        let replica = match settings
+            .read_database_url
+            .as_deref()
+            .filter(|u| !u.is_empty())
+        {
+            Some(url) => {
+                let replica = crate::replica::Replica::new(url, 8, settings.replica_max_lag_s)?;
+                replica.check().await;
+                Some(replica)
+            }
+            None => None,
+        };
         Ok(Self {
             vapid,
             live: Feed::default(),
@@ -72,8 +86,18 @@ impl AppState {
                 settings.partner_writes_per_minute,
             ),
             settings: Arc::new(settings),
+            replica,
             directory: Arc::new(ArcSwap::from_pointee(directory)),
         })
+    }
+
+    /// The pool for heavy reads that need not see the caller's own write (maps, reports): the
+    /// replica's while it is healthy, else the primary's.
+    pub fn reads(&self) -> &PgPool {
+        match &self.replica {
+            Some(r) => r.reads(&self.db),
+            None => &self.db,
+        }
     }
 
     /// Resolves once the server begins to shut down.

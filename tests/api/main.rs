@@ -29,6 +29,7 @@ mod positions;
 mod proposals;
 mod push;
 mod referrals;
+mod replica;
 mod routing;
 mod seed;
 mod sightings;

@@ -172,7 +172,7 @@ async fn report(
     };
     let now = state.clock.now();
     let facts = db::facts(
-        &state.db,
+        state.reads(),
         from,
         to,
         only_station.as_deref(),
@@ -183,7 +183,7 @@ async fn report(
     if group_by == "station" {
         // Every station in view gets a row, so a quiet station shows as zero rather than missing.
         let county_stations = match &county {
-            Some(c) => Some(db::stations_of_county(&state.db, c).await?),
+            Some(c) => Some(db::stations_of_county(state.reads(), c).await?),
             None => None,
         };
         for s in state.directory().stations() {
@@ -211,7 +211,7 @@ async fn report(
         .map(|(key, fs)| stats::row(key, &fs, &state.settings, now))
         .collect();
     if group_by == "station" {
-        for (out, into) in db::transfers(&state.db, from, to, county.as_deref()).await? {
+        for (out, into) in db::transfers(state.reads(), from, to, county.as_deref()).await? {
             for row in &mut rows {
                 row.transfers_out += u64::from(row.group == out);
                 row.transfers_in += u64::from(row.group == into);

@@ -182,7 +182,7 @@ pub async fn aggregate(state: &AppState, spec: &MapSpec) -> Result<Vec<Cell>> {
     };
     // One snapshot for every query: the rollup worker moves shares from the inbox to the
     // rollups meanwhile, and each must be counted in exactly one of them.
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.reads().begin().await?;
     sqlx::query("set transaction isolation level repeatable read, read only")
         .execute(&mut *tx)
         .await?;

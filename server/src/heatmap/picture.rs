@@ -79,7 +79,7 @@ pub async fn heatmap_png(
 }
 
 async fn gather(state: &AppState, spec: &MapSpec) -> Result<Scene> {
-    let outlines = super::db::outlines(&state.db).await?;
+    let outlines = super::db::outlines(state.reads()).await?;
     let outlines = outlines
         .iter()
         .filter_map(|g| {
@@ -87,7 +87,7 @@ async fn gather(state: &AppState, spec: &MapSpec) -> Result<Scene> {
         })
         .flatten()
         .collect();
-    let hotspots = super::db::active_hotspots(&state.db).await?;
+    let hotspots = super::db::active_hotspots(state.reads()).await?;
     let cells = aggregate(state, spec).await?;
     let total: i64 = cells.iter().map(|c| c.reports).sum();
     let period = match &spec.campaign {

@@ -82,7 +82,7 @@ pub async fn heatmap_tile(
             })
         })
         .collect();
-    let tile = super::db::tile((z, x, y), spec.layer, &cells, !spec.coarse, &state.db).await?;
+    let tile = super::db::tile((z, x, y), spec.layer, &cells, !spec.coarse, state.reads()).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/vnd.mapbox-vector-tile"),

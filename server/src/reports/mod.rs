@@ -116,7 +116,7 @@ async fn build(
     only: Option<&str>,
 ) -> Result<StageReport> {
     let w = (from, to);
-    let counties = db::counties(&state.db, only).await?;
+    let counties = db::counties(state.reads(), only).await?;
     let city = only
         .is_none()
         .then(|| (CITY.0.to_owned(), CITY.1.to_owned()));
@@ -125,40 +125,40 @@ async fn build(
         .chain(city.iter())
         .map(|(code, name)| (code.clone(), empty(code, name)))
         .collect();
-    for (county, n, people, special) in db::sightings(&state.db, w, only).await? {
+    for (county, n, people, special) in db::sightings(state.reads(), w, only).await? {
         add_to(&mut rows, &county, |r| {
             r.sightings += n;
             r.people_found += people;
             r.special_targets += special;
         });
     }
-    for (county, channel, n) in db::referrals_by_channel(&state.db, w, only).await? {
+    for (county, channel, n) in db::referrals_by_channel(state.reads(), w, only).await? {
         add_to(&mut rows, &county, |r| {
             *r.referrals_by_channel.entry(channel.clone()).or_default() += n;
             r.referrals += n;
         });
     }
-    for (county, item, n) in db::supplies(&state.db, w, only).await? {
+    for (county, item, n) in db::supplies(state.reads(), w, only).await? {
         add_to(&mut rows, &county, |r| {
             *r.supplies.entry(item.clone()).or_default() += n
         });
     }
-    for (county, n) in db::hotspots_registered(&state.db, only).await? {
+    for (county, n) in db::hotspots_registered(state.reads(), only).await? {
         add_to(&mut rows, &county, |r| r.hotspots_registered += n);
     }
-    for (county, n) in db::hotspots_checked_in_alerts(&state.db, w, only).await? {
+    for (county, n) in db::hotspots_checked_in_alerts(state.reads(), w, only).await? {
         add_to(&mut rows, &county, |r| {
             r.hotspots_checked_during_alerts += n
         });
     }
-    for (county, kind, n) in crate::incidents::db::counts_by_kind(&state.db, w, only).await? {
+    for (county, kind, n) in crate::incidents::db::counts_by_kind(state.reads(), w, only).await? {
         add_to(&mut rows, &county, |r| {
             *r.incidents.entry(kind.clone()).or_default() += n
         });
     }
     // Acceptance and outcomes come from the event log, as in the accountability report.
     let now = state.clock.now();
-    let facts = facts_db::facts(&state.db, Some(from), Some(to), None, only).await?;
+    let facts = facts_db::facts(state.reads(), Some(from), Some(to), None, only).await?;
     for (key, row) in &mut rows {
         let mine: Vec<&facts_db::Facts> = facts
             .iter()
