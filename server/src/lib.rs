@@ -5,6 +5,7 @@
 pub mod accountability;
 pub mod alerts;
 pub mod annex1;
+pub mod audience;
 pub mod audit;
 pub mod auth;
 pub mod campaigns;

@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
-use xunjiu_server::people::register;
+use xunjiu_server::people::schedule;
 use xunjiu_server::users;
 
 use crate::duty::act;
@@ -347,7 +347,7 @@ async fn revisits_fall_due_are_pushed_once_when_overdue_and_end_after_the_period
             .body["revisits"],
         json!([])
     );
-    assert_eq!(register::push_overdue(&app.state).await.unwrap(), 0);
+    assert_eq!(schedule::push_overdue(&app.state).await.unwrap(), 0);
 
     app.clock.advance(Duration::days(61));
     let (liaison, county) = (
@@ -357,12 +357,12 @@ async fn revisits_fall_due_are_pushed_once_when_overdue_and_end_after_the_period
     let due = app.get_as(&county, "/api/v1/revisits/due").await;
     assert_eq!(due.body["revisits"][0]["overdue"], true);
     assert_eq!(
-        register::push_overdue(&app.state).await.unwrap(),
+        schedule::push_overdue(&app.state).await.unwrap(),
         2,
         "the liaison and the county"
     );
     assert_eq!(
-        register::push_overdue(&app.state).await.unwrap(),
+        schedule::push_overdue(&app.state).await.unwrap(),
         0,
         "once per due date"
     );

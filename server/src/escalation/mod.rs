@@ -224,7 +224,7 @@ pub async fn run(state: AppState) {
         );
         logged(
             "overdue revisits",
-            crate::people::register::push_overdue(&state).await,
+            crate::people::schedule::push_overdue(&state).await,
         );
         logged(
             "annex 1 reminders",

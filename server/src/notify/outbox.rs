@@ -6,7 +6,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::message::{self, Message, ReferralFacts};
-use crate::push::outbox::Audience;
+use crate::audience::Audience;
 
 /// The channels that reach `audience`, as a condition on `c` over `$1` (stations), `$2` (a
 /// county) and `$3` (the city).

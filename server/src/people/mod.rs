@@ -9,6 +9,9 @@ pub mod db;
 pub mod id_number;
 pub mod register;
 pub mod returns;
+pub mod revisits;
+pub mod roster;
+pub mod schedule;
 pub mod tracing;
 
 use axum::Router;
@@ -336,7 +339,7 @@ async fn detail(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<Person
     );
     person.register = Some(register::entries(state, id).await?);
     person.returns = Some(returns::of_person(state, id).await?);
-    person.revisits = Some(register::revisits_of(state, id).await?);
+    person.revisits = Some(revisits::revisits_of(state, id).await?);
     person.tracing = Some(tracing::steps_of(state, id).await?);
     let events: Vec<(
         String,

@@ -10,18 +10,7 @@ use uuid::Uuid;
 
 use crate::notify::outbox as notify;
 
-/// Who is told.
-#[derive(Debug, Clone, Default)]
-pub struct Audience {
-    /// Duty officers of these stations.
-    pub duty_stations: Vec<String>,
-    /// Supervisors of this county (six-digit code).
-    pub county_supervisors_of: Option<String>,
-    /// City-level supervisors (no county).
-    pub city_supervisors: bool,
-    /// Liaisons of this township (nine-digit code).
-    pub liaisons_of: Option<String>,
-}
+pub use crate::audience::Audience;
 
 /// A notification's content: what the service worker shows, and where a click leads.
 pub fn payload(

@@ -1,0 +1,235 @@
+//! Revisits of registered and returned people, by the township's liaisons or duty officers. A
+//! revisit that finds the person wandering again raises a referral.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use mobile_api::{NewRevisit, Revisit, RevisitOutcome, Role};
+use serde::Serialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::db::{self};
+use super::find;
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, Result};
+use crate::extract::{ApiJson, ApiPath};
+use crate::idempotent::{self, Fingerprint};
+use crate::intake::{self, MAX_TEXT};
+use crate::referrals::db as referral_db;
+use crate::routing::GeoPoint;
+use crate::state::AppState;
+use crate::wire;
+
+#[derive(Debug, sqlx::FromRow)]
+struct RevisitRow {
+    id: Uuid,
+    person_id: Uuid,
+    at: DateTime<Utc>,
+    outcome: String,
+    note: Option<String>,
+    recorded_by: String,
+    recorded_by_id: Uuid,
+    referral_id: Option<Uuid>,
+    request_hash: Vec<u8>,
+}
+
+const REVISIT_SELECT: &str =
+    "select v.id, v.person_id, v.at, v.outcome, v.note, u.username as recorded_by,
+        v.recorded_by as recorded_by_id, v.referral_id, v.request_hash
+    from revisits v join users u on u.id = v.recorded_by";
+
+fn revisit_to_wire(r: RevisitRow) -> anyhow::Result<Revisit> {
+    Ok(Revisit {
+        id: r.id,
+        person_id: r.person_id,
+        at: r.at,
+        outcome: wire::parse(&r.outcome)?,
+        note: r.note,
+        recorded_by: r.recorded_by,
+        referral_id: r.referral_id,
+    })
+}
+
+pub async fn revisits_of(state: &AppState, person: Uuid) -> Result<Vec<Revisit>> {
+    let rows: Vec<RevisitRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{REVISIT_SELECT} where v.person_id = $1 order by v.at, v.id"
+    )))
+    .bind(person)
+    .fetch_all(&state.db)
+    .await?;
+    rows.into_iter()
+        .map(|r| revisit_to_wire(r).map_err(ApiError::from))
+        .collect()
+}
+
+#[derive(Serialize)]
+struct RevisitHash<'a> {
+    person: Uuid,
+    at: DateTime<Utc>,
+    outcome: &'a str,
+    note: &'a Option<String>,
+}
+
+/// Record a revisit (the township's liaisons, duty officers in scope). Idempotent by `id`;
+/// `wandering_again` raises a referral at the station of the person's township.
+#[utoipa::path(post, path = "/api/v1/people/{id}/revisits", tag = "people", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = NewRevisit,
+    responses((status = 201, body = Revisit), (status = 200, description = "the same id and body again", body = Revisit),
+              (status = 404, description = "person_not_found", body = mobile_api::ErrorBody),
+              (status = 409, description = "id_conflict", body = mobile_api::ErrorBody),
+              (status = 422, description = "time_in_future, time_too_old, text_too_long, no_township", body = mobile_api::ErrorBody)))]
+pub async fn record_revisit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<NewRevisit>,
+) -> Result<(StatusCode, ApiJson<Revisit>)> {
+    user.require(&[Role::Liaison, Role::Duty])?;
+    state.write_limiter.check(user.id)?;
+    find(&state, &user, id).await?;
+    let now = state.clock.now();
+    let at = intake::event_time("at", body.at, now)?;
+    let note = intake::text("note", body.note, MAX_TEXT)?;
+    let outcome = wire::name(&body.outcome);
+    let hash = intake::request_hash(&RevisitHash {
+        person: id,
+        at,
+        outcome: &outcome,
+        note: &note,
+    });
+    let mut tx = state.db.begin().await?;
+    let inserted = sqlx::query(
+        "insert into revisits (id, person_id, at, outcome, note, recorded_by, recorded_at, request_hash)
+         values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict (id) do nothing",
+    )
+    .bind(body.id)
+    .bind(id)
+    .bind(at)
+    .bind(&outcome)
+    .bind(&note)
+    .bind(user.id)
+    .bind(now)
+    .bind(&hash)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if inserted {
+        db::event(
+            &mut tx,
+            id,
+            "revisit",
+            Some(user.id),
+            now,
+            json!({ "outcome": outcome }),
+        )
+        .await?;
+        if body.outcome == RevisitOutcome::WanderingAgain {
+            let referral = raise_referral(&state, &mut tx, &user, id, body.id, at, now).await?;
+            sqlx::query("update revisits set referral_id = $2 where id = $1")
+                .bind(body.id)
+                .bind(referral)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    tx.commit().await?;
+    let row: RevisitRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{REVISIT_SELECT} where v.id = $1"
+    )))
+    .bind(body.id)
+    .fetch_one(&state.db)
+    .await?;
+    // The hash covers the person: the same id for another person is a conflict.
+    let stored =
+        (!inserted).then(|| Fingerprint::new(row.recorded_by_id, row.request_hash.clone()));
+    let status = idempotent::status(stored.as_ref(), &Fingerprint::new(user.id, hash), "revisit")?;
+    Ok((status, ApiJson(revisit_to_wire(row)?)))
+}
+
+/// A normal referral about a person found wandering again, held by the station of the county
+/// their township lies in (townships have no boundaries here: the county's interior point
+/// stands for the place). Its id derives from the revisit's, so a retry raises nothing more.
+async fn raise_referral(
+    state: &AppState,
+    tx: &mut sqlx::PgConnection,
+    user: &CurrentUser,
+    person: Uuid,
+    revisit: Uuid,
+    at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Uuid> {
+    let place: Option<(String, String, Option<String>, f64, f64)> = sqlx::query_as(
+        "select t.code, t.name, e.village, st_y(p.pt), st_x(p.pt)
+         from (select township_code, village, registered_at as at from register_entries
+               where person_id = $1 and ended_at is null
+               union all
+               select township_code, null, created_at from returns
+               where person_id = $1 and ended_at is null and township_code is not null) e
+         join townships t on t.code = e.township_code
+         join areas a on a.code = t.county_code,
+         lateral (select st_pointonsurface(a.boundary) as pt) p
+         order by e.at desc limit 1",
+    )
+    .bind(person)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (_, township, village, lat, lon) = place.ok_or_else(|| {
+        ApiError::unprocessable(
+            "no_township",
+            "the person has no open register or ledger entry with a township",
+        )
+    })?;
+    let point = GeoPoint::new(lat, lon)?;
+    let directory = state.directory();
+    let routed = directory.route(point)?;
+    let id = Uuid::new_v5(&Uuid::NAMESPACE_OID, revisit.as_bytes());
+    let report = referral_db::Report {
+        id,
+        channel: wire::name(&mobile_api::Channel::Liaison),
+        kind: wire::name(&mobile_api::ReferralKind::Report),
+        external_ref: None,
+        reported_at: at,
+        point,
+        address_text: format!("{township}{}", village.unwrap_or_default()),
+        caller_phone: None,
+        people_count: 1,
+        categories: Vec::new(),
+        description: "回访发现再次流浪 found wandering again at a revisit".to_owned(),
+        sighting_id: None,
+        request_hash: intake::request_hash(&revisit),
+        open311_service_code: None,
+    };
+    let row = referral_db::NewRow::routed(
+        report,
+        mobile_api::Priority::Normal,
+        routed.placement(),
+        &state.settings,
+        now,
+    );
+    let role = wire::name(&user.role);
+    let creator = referral_db::Creator {
+        user_id: Some(user.id),
+        partner_id: None,
+        role: &role,
+        received_at: now,
+    };
+    referral_db::insert_new(&mut *tx, creator, std::slice::from_ref(&row)).await?;
+    sqlx::query("update referrals set person_id = $2 where id = $1")
+        .bind(id)
+        .bind(person)
+        .execute(&mut *tx)
+        .await?;
+    db::event(
+        &mut *tx,
+        person,
+        "linked_referral",
+        Some(user.id),
+        now,
+        json!({ "referral_id": id }),
+    )
+    .await?;
+    ::tracing::info!(referral_id = %id, station = %row.station_code, "revisit: wandering again, referral raised");
+    Ok(id)
+}

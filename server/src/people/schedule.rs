@@ -1,0 +1,183 @@
+//! The revisit schedule of register and ledger entries: what is due and overdue, and the push of
+//! a revisit overdue to the township's liaisons and the county's supervisors, once per due date.
+
+use axum::extract::State;
+use chrono::{DateTime, NaiveDate, Utc};
+use mobile_api::{DueRevisit, DueRevisitList};
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::db::{self, Reader};
+use crate::audit::{self, db::Kind};
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, Result};
+use crate::extract::{ApiJson, ApiQuery};
+use crate::push::outbox::{self, Audience};
+use crate::state::AppState;
+
+/// Every schedule of revisits (open register and ledger entries) with its next due time, as
+/// `schedule, entry_id, person_id, township_code, starts_at, last_at, due_at, pushed_for`;
+/// `$5` is the interval in days.
+pub(crate) const SCHEDULES: &str = "with sc as (
+        select 'register' as schedule, e.id as entry_id, e.person_id, e.township_code,
+               e.registered_at as starts_at, e.overdue_pushed_for as pushed_for
+        from register_entries e where e.ended_at is null
+        union all
+        select 'return', x.id, x.person_id, x.township_code,
+               (x.returned_on::timestamp at time zone 'Asia/Shanghai'), x.overdue_pushed_for
+        from returns x where x.ended_at is null
+    ), last as (
+        select sc.*, (select max(v.at) from revisits v where v.person_id = sc.person_id and v.at >= sc.starts_at) as last_at
+        from sc
+    )
+    select last.*, coalesce(last.last_at, last.starts_at) + make_interval(days => $5) as due_at from last";
+
+#[derive(Debug, sqlx::FromRow)]
+struct DueRow {
+    schedule: String,
+    entry_id: Uuid,
+    person_id: Uuid,
+    name: Option<String>,
+    township_code: Option<String>,
+    township: Option<String>,
+    last_at: Option<DateTime<Utc>>,
+    due_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct DueQuery {
+    /// A local date (YYYY-MM-DD): revisits due before its end; default: overdue now.
+    before: Option<String>,
+}
+
+/// Revisits overdue, and due before `before`, in the reader's scope (a liaison's township, a
+/// county, a station's people, the city), soonest first.
+#[utoipa::path(get, path = "/api/v1/revisits/due", tag = "people", security(("bearer" = [])), params(DueQuery),
+    responses((status = 200, body = DueRevisitList), (status = 400, description = "invalid_date", body = mobile_api::ErrorBody)))]
+pub async fn due_revisits(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(query): ApiQuery<DueQuery>,
+) -> Result<ApiJson<DueRevisitList>> {
+    let now = state.clock.now();
+    let before = match query.before.as_deref().filter(|s| !s.is_empty()) {
+        None => now,
+        Some(d) => {
+            let day = NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+                ApiError::bad_request("invalid_date", "before is a date, YYYY-MM-DD")
+            })?;
+            crate::campaigns::season::local_midnight(day + chrono::Duration::days(1))
+        }
+    };
+    let reader = Reader::of(&user);
+    let township_only = match &reader.scope {
+        db::PersonScope::Township(_) => "and s.township_code = $3",
+        _ => "",
+    };
+    let sql = format!(
+        "select s.schedule, s.entry_id, s.person_id, p.name, s.township_code, t.name as township, s.last_at, s.due_at
+         from ({SCHEDULES}) s join people p on p.id = s.person_id left join townships t on t.code = s.township_code
+         where s.due_at < $6 and {} {township_only}
+         order by s.due_at, s.entry_id",
+        reader.condition()
+    );
+    let rows: Vec<DueRow> = reader
+        .bind(sqlx::query_as(sqlx::AssertSqlSafe(sql)), now)
+        .bind(i32::try_from(state.settings.revisit_days).unwrap_or(60))
+        .bind(before)
+        .fetch_all(&state.db)
+        .await?;
+    audit::shown_to(
+        &state,
+        &user,
+        Kind::Person,
+        rows.iter().map(|r| r.person_id),
+        "/api/v1/revisits/due",
+    )
+    .await?;
+    Ok(ApiJson(DueRevisitList {
+        revisits: rows
+            .into_iter()
+            .map(|r| DueRevisit {
+                overdue: r.due_at < now,
+                person_id: r.person_id,
+                name: r.name,
+                schedule: r.schedule,
+                entry_id: r.entry_id,
+                township_code: r.township_code,
+                township: r.township,
+                due_at: r.due_at,
+                last_revisit_at: r.last_at,
+            })
+            .collect(),
+    }))
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct Overdue {
+    schedule: String,
+    entry_id: Uuid,
+    person_id: Uuid,
+    township_code: Option<String>,
+    township: Option<String>,
+    county: Option<String>,
+    due_at: DateTime<Utc>,
+}
+
+/// Push each revisit that became overdue to the township's liaisons and the county's
+/// supervisors, once per due date. Returns the notifications queued.
+pub async fn push_overdue(state: &AppState) -> anyhow::Result<u64> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let due: Vec<Overdue> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select s.schedule, s.entry_id, s.person_id, s.township_code, t.name as township,
+                t.county_code as county, s.due_at
+         from ({}) s left join townships t on t.code = s.township_code
+         where s.due_at < $1 and s.pushed_for is distinct from s.due_at
+         order by s.due_at limit 200",
+        SCHEDULES.replace("$5", "$2")
+    )))
+    .bind(now)
+    .bind(i32::try_from(state.settings.revisit_days).unwrap_or(60))
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut queued = 0;
+    for d in &due {
+        let table = if d.schedule == "register" {
+            "register_entries"
+        } else {
+            "returns"
+        };
+        // Taken under a row lock: a second server skips what this one is pushing.
+        let claimed = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "update {table} set overdue_pushed_for = $2 where id = $1
+               and overdue_pushed_for is distinct from $2
+               and id in (select id from {table} where id = $1 for update skip locked)"
+        )))
+        .bind(d.entry_id)
+        .bind(d.due_at)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if claimed == 0 {
+            continue;
+        }
+        let local = d.due_at.with_timezone(&chrono_tz::Asia::Shanghai);
+        let payload = json!({
+            "type": "revisit_overdue", "person_id": d.person_id,
+            "title": "回访逾期 Revisit overdue",
+            "body": format!("{} · 应于 {} 前回访", d.township.as_deref().unwrap_or("-"), local.format("%Y-%m-%d")),
+            "url": format!("/console/#/people/{}", d.person_id),
+        });
+        let audience = Audience {
+            liaisons_of: d.township_code.clone(),
+            county_supervisors_of: d.county.clone(),
+            ..Audience::default()
+        };
+        queued += outbox::enqueue_untied(&mut tx, &audience, &payload, now).await?;
+        ::tracing::info!(entry_id = %d.entry_id, schedule = %d.schedule, "revisit overdue: pushed");
+    }
+    tx.commit().await?;
+    Ok(queued)
+}
