@@ -312,6 +312,9 @@ pub struct Queue {
     pub station: String,
     pub generated_at: DateTime<Utc>,
     pub entries: Vec<QueueEntry>,
+    /// Where the next page starts (`?cursor=`), when this page is full.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
 /// What a queue's event stream announces.

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 
 use crate::helpers::places::*;
-use crate::helpers::{Account, TestApp, referral};
+use crate::helpers::{Account, TestApp, referral, with};
 
 pub async fn routed_referral(app: &TestApp, at: (f64, f64)) -> String {
     let hotline = app.hotline().await;
@@ -346,4 +346,76 @@ async fn steps_accept_no_body_at_all(pool: PgPool) {
 
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.body["status"], "accepted");
+}
+
+#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+async fn a_queue_comes_in_pages_that_join_up_to_the_whole_queue(pool: PgPool) {
+    let app = TestApp::unlimited(pool).await;
+    let hotline = app.hotline().await;
+    for i in 0..7 {
+        let body = if i % 3 == 0 {
+            with(
+                referral(app.now(), XINTAI_CENTRE),
+                "categories",
+                json!(["minor"]),
+            )
+        } else {
+            referral(app.now(), XINTAI_CENTRE)
+        };
+        assert_eq!(
+            app.post(&hotline, "/api/v1/referrals", &body).await.status,
+            StatusCode::CREATED
+        );
+    }
+    let duty = app.duty("xintai").await;
+    let ids = |q: &crate::helpers::Reply| -> Vec<String> {
+        q.body["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["referral"]["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let whole = app.get_as(&duty, "/api/v1/stations/xintai/queue").await;
+    assert_eq!(ids(&whole).len(), 7);
+    assert!(
+        whole.body.get("next_cursor").is_none(),
+        "one page holds it all"
+    );
+
+    let mut paged = Vec::new();
+    let mut path = "/api/v1/stations/xintai/queue?limit=3".to_owned();
+    let mut pages = 0;
+    loop {
+        let page = app.get_as(&duty, &path).await;
+        assert_eq!(page.status, StatusCode::OK, "{:?}", page.body);
+        paged.extend(ids(&page));
+        pages += 1;
+        match page.body["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/api/v1/stations/xintai/queue?limit=3&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3, "3 + 3 + 1");
+    assert_eq!(
+        paged,
+        ids(&whole),
+        "the pages join up in the queue's order, nothing twice"
+    );
+    let first = app
+        .get_as(&duty, "/api/v1/stations/xintai/queue?limit=3")
+        .await;
+    assert_eq!(first.body["entries"][0]["referral"]["priority"], "urgent");
+
+    for (query, code) in [
+        ("limit=0", "invalid_page"),
+        ("limit=x", "invalid_page"),
+        ("cursor=zzz", "invalid_cursor"),
+    ] {
+        let bad = app
+            .get_as(&duty, &format!("/api/v1/stations/xintai/queue?{query}"))
+            .await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{query}");
+        assert_eq!(bad.error_code(), code, "{query}");
+    }
 }

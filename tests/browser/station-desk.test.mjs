@@ -35,6 +35,7 @@ before(async () => {
     ['hotline.12345', 'hotline', '--channel', '12345'],
     ['patrol.li', 'patrol', '--agency', 'urban_management', '--unit', '新泰市城管局'],
     ['supervisor.city', 'supervisor'],
+    ['duty.ningyang', 'duty', '--station', 'ningyang'],
   ], {}, [['notify', 'add', '--name', 'feicheng-wecom', '--kind', 'wecom', '--station', 'feicheng', '--webhook', webhook]]);
   browser = await launchBrowser();
 });
@@ -165,4 +166,23 @@ test('a patrol proposes a new spot and a supervisor approves it into the hotspot
   const made = hotspots.find((h) => h.name === '新汶河桥洞');
   assert.ok(made, 'the approved place is a hotspot');
   assert.equal(made.county_code, '370982');
+});
+
+test('a long queue comes in pages of 50 with 更多 for the rest', async () => {
+  const hotline = await server.login('hotline.12345');
+  for (let i = 0; i < 52; i++) {
+    await server.api('POST', '/api/v1/referrals', hotline, {
+      id: crypto.randomUUID(),
+      channel: '12345',
+      reported_at: new Date(START.getTime() - 60_000).toISOString(),
+      location: { lat: 35.7857, lon: 116.7923 },
+      people_count: 1,
+      categories: [],
+    });
+  }
+  const page = await desk('duty.ningyang');
+  await page.waitForFunction(() => document.querySelectorAll('#queue .entry').length === 50);
+  await page.click('#queue-more');
+  await page.waitForFunction(() => document.querySelectorAll('#queue .entry').length === 52);
+  assert.equal(await page.locator('#queue-more').count(), 0, 'nothing more');
 });

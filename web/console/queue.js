@@ -1,5 +1,8 @@
 // A station's queue, kept current by the server's event stream: every committed change to a
-// referral of the station makes the queue be read again, so nobody has to reload.
+// referral of the station makes the queue be read again, so nobody has to reload. It comes in
+// pages of PAGE; "更多" reads the next, and a refresh reads as many as are shown.
+
+const PAGE = 50;
 
 import { duration, t } from '/assets/i18n.js';
 import { el } from '/assets/api.js';
@@ -13,6 +16,8 @@ export class Queue {
     this.onOpen = onOpen;
     this.onChange = () => {};
     this.entries = [];
+    this.pages = 1;
+    this.nextCursor = null;
     this.selected = null;
     this.fetchedAt = performance.now();
     setInterval(() => this.tick(), 1000);
@@ -23,6 +28,7 @@ export class Queue {
     this.station = station;
     this.stream?.abort();
     this.stream = new AbortController();
+    this.pages = 1;
     this.listen(station, this.stream.signal);
     this.refresh();
   }
@@ -36,14 +42,30 @@ export class Queue {
     if (!this.station) return;
     const station = this.station;
     try {
-      const queue = await this.api.get(`/api/v1/stations/${encodeURIComponent(station)}/queue`);
+      const queue = await this.api.get(`/api/v1/stations/${encodeURIComponent(station)}/queue?limit=${PAGE * this.pages}`);
       if (station !== this.station) return;
       this.entries = queue.entries;
+      this.nextCursor = queue.next_cursor ?? null;
       this.fetchedAt = performance.now();
       this.render();
     } catch (err) {
       if (err.status === 401) location.reload();
     }
+  }
+
+  /** The next page, after what is shown. */
+  async more() {
+    if (!this.nextCursor) return;
+    const station = this.station;
+    const queue = await this.api.get(
+      `/api/v1/stations/${encodeURIComponent(station)}/queue?limit=${PAGE}&cursor=${encodeURIComponent(this.nextCursor)}`,
+    );
+    if (station !== this.station) return;
+    this.pages += 1;
+    const seen = new Set(this.entries.map((e) => e.referral.id));
+    this.entries = this.entries.concat(queue.entries.filter((e) => !seen.has(e.referral.id)));
+    this.nextCursor = queue.next_cursor ?? null;
+    this.render();
   }
 
   /** Read the event stream with fetch, since EventSource cannot send the bearer token. */
@@ -155,6 +177,9 @@ export class Queue {
         this.paintClock(row.querySelector('.clock'), row, entry);
         return row;
       }),
+      ...(this.nextCursor
+        ? [el('li', { class: 'more' }, el('button', { type: 'button', class: 'secondary', id: 'queue-more', onclick: () => this.more() }, t('more')))]
+        : []),
     );
   }
 }

@@ -466,27 +466,52 @@ pub async fn append_event(conn: &mut PgConnection, e: &NewEvent<'_>) -> sqlx::Re
     Ok(())
 }
 
+/// A place in a queue's order (urgent first, then the soonest deadline, then arrival): the
+/// queue continues after it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct QueueKey {
+    /// 0 urgent, 1 normal.
+    pub rank: i32,
+    /// The deadline now running; none sorts last.
+    pub deadline: Option<DateTime<Utc>>,
+    pub received_at: DateTime<Utc>,
+    pub id: Uuid,
+}
+
+/// The order as SQL: rank, deadline (none as infinity), arrival, id, all ascending, so a row
+/// comparison continues after a [`QueueKey`].
+const QUEUE_ORDER: &str = "(case when r.priority = 'urgent' then 0 else 1 end),
+     coalesce(case when r.status = 'routed' then r.accept_by
+                   when r.status in ('accepted', 'en_route') then r.on_scene_by end, 'infinity'::timestamptz),
+     r.received_at, r.id";
+
 /// Open referrals a station holds or answers for, of those the reader may see: urgent first,
-/// then the soonest deadline.
+/// then the soonest deadline; at most `limit`, after `after` when given.
 pub async fn queue(
     db: impl PgExecutor<'_>,
     station: &str,
     reader: Reader<'_>,
+    after: Option<&QueueKey>,
+    limit: i64,
 ) -> sqlx::Result<Vec<Row>> {
     let sql = format!(
         "{}
          where r.status not in ('resolved', 'closed') and (r.station_code = $1 or r.accountable_station = $1)
            and r.case_id is null
+           and ($2::int is null or ({QUEUE_ORDER}) > ($2, coalesce($3, 'infinity'::timestamptz), $4, $5))
            and {}
-         order by r.priority = 'urgent' desc,
-                  case when r.status = 'routed' then r.accept_by
-                       when r.status in ('accepted', 'en_route') then r.on_scene_by end asc nulls last,
-                  r.received_at, r.id
-         limit 1000",
+         order by {QUEUE_ORDER}
+         limit $6",
         select(reader.personal),
-        reader.scope.referral_condition(2)
+        reader.scope.referral_condition(7)
     );
-    let query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(station);
+    let query = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(station)
+        .bind(after.map(|k| k.rank))
+        .bind(after.and_then(|k| k.deadline))
+        .bind(after.map(|k| k.received_at))
+        .bind(after.map(|k| k.id))
+        .bind(limit);
     scope::bind(query, reader.scope).fetch_all(db).await
 }
 

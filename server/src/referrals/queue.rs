@@ -1,27 +1,80 @@
 //! A station's queue: what its duty officers must act on next.
 
 use axum::extract::State;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use mobile_api::{Queue, QueueEntry, Role, Status};
+use serde::Deserialize;
 
 use super::{db, view};
 use crate::audit::{self, db::Kind};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, Result};
-use crate::extract::{ApiJson, ApiPath};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::scope::{self, Scope};
 use crate::state::AppState;
 
-/// Open referrals of a station, urgent first, then soonest deadline, with the time left.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct QueueQuery {
+    /// Entries a page, 1 to 1000 (default 1000).
+    limit: Option<String>,
+    /// The `next_cursor` of the page before.
+    cursor: Option<String>,
+}
+
+fn cursor_of(row: &db::Row) -> String {
+    let deadline = match row.status.as_str() {
+        "routed" => Some(row.accept_by),
+        "accepted" | "en_route" => Some(row.on_scene_by),
+        _ => None,
+    };
+    let key = db::QueueKey {
+        rank: if row.priority == "urgent" { 0 } else { 1 },
+        deadline,
+        received_at: row.received_at,
+        id: row.id,
+    };
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&key).unwrap_or_default())
+}
+
+fn parse_cursor(text: &str) -> Result<db::QueueKey> {
+    URL_SAFE_NO_PAD
+        .decode(text)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .ok_or_else(|| {
+            ApiError::bad_request("invalid_cursor", "cursor is not one this server gave")
+        })
+}
+
+/// Open referrals of a station, urgent first, then soonest deadline, with the time left; in
+/// pages of `limit`, each naming the `next_cursor` while more follow.
 #[utoipa::path(get, path = "/api/v1/stations/{code}/queue", tag = "duty", security(("bearer" = [])),
-    params(("code" = String, Path, description = "station code")),
+    params(("code" = String, Path, description = "station code"), QueueQuery),
     responses((status = 200, body = Queue),
+              (status = 400, description = "invalid_page, invalid_cursor", body = mobile_api::ErrorBody),
               (status = 403, description = "not this station's duty officer nor a supervisor", body = mobile_api::ErrorBody),
               (status = 404, description = "station_not_found", body = mobile_api::ErrorBody)))]
 pub async fn station_queue(
     State(state): State<AppState>,
     user: CurrentUser,
     ApiPath(code): ApiPath<String>,
+    ApiQuery(query): ApiQuery<QueueQuery>,
 ) -> Result<ApiJson<Queue>> {
+    let limit = match query.limit.as_deref().filter(|s| !s.is_empty()) {
+        None => 1000,
+        Some(l) => l
+            .parse::<i64>()
+            .ok()
+            .filter(|l| (1..=1000).contains(l))
+            .ok_or_else(|| ApiError::bad_request("invalid_page", "limit is 1 to 1000"))?,
+    };
+    let after = query
+        .cursor
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(parse_cursor)
+        .transpose()?;
     let directory = state.directory();
     if directory.station(&code).is_none() {
         return Err(ApiError::not_found(
@@ -36,7 +89,10 @@ pub async fn station_queue(
         scope: &scope,
         personal: scope::sees_personal_referral_fields(&user),
     };
-    let rows = db::queue(&state.db, &code, reader).await?;
+    let rows = db::queue(&state.db, &code, reader, after.as_ref(), limit).await?;
+    let next_cursor = (rows.len() as i64 == limit)
+        .then(|| rows.last().map(cursor_of))
+        .flatten();
     let shown = rows
         .iter()
         .filter(|r| view::carries_personal(r))
@@ -74,6 +130,7 @@ pub async fn station_queue(
         station: code,
         generated_at: now,
         entries,
+        next_cursor,
     }))
 }
 
