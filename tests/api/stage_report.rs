@@ -263,7 +263,8 @@ async fn the_report_downloads_as_csv_and_as_xlsx_with_chinese_headings(pool: PgP
             .map(|v| v.to_string())
             .unwrap_or_default()
     };
-    assert!(text_at(0, 0).starts_with("街面巡查专项行动情况汇总表"));
+    // Not the notice's 汇总表 (Annex 1, `/reports/annex1`): the campaign's own figures.
+    assert!(text_at(0, 0).starts_with("街面巡查专项行动统计表"));
     assert_eq!(text_at(3, 1), "县（市、区）");
     assert_eq!(text_at(3, 2), "街面巡查发现报告数");
     let xintai_row = (4..11).find(|r| text_at(*r, 0) == "370982").unwrap();

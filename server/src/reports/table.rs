@@ -1,5 +1,5 @@
-//! The stage report as a table: one column list serves CSV (English keys) and XLSX (Chinese
-//! headings in the manner of the notice's 汇总表).
+//! The street-patrol campaign report (the stage report) as a table: one column list serves CSV
+//! (English keys) and XLSX (Chinese headings). Annex 1's own table is `crate::annex1`.
 
 use mobile_api::{StageReport, StageRow};
 use rust_xlsxwriter::{Format, Workbook};
@@ -154,8 +154,8 @@ pub fn xlsx(report: &StageReport) -> anyhow::Result<Vec<u8>> {
     sheet.set_name("街面巡查")?;
     let bold = Format::new().set_bold();
     let title = match &report.campaign {
-        Some(c) => format!("街面巡查专项行动情况汇总表（{c}）"),
-        None => "街面巡查专项行动情况汇总表".to_owned(),
+        Some(c) => format!("街面巡查专项行动统计表（{c}）"),
+        None => "街面巡查专项行动统计表".to_owned(),
     };
     sheet.write_string_with_format(0, 0, &title, &Format::new().set_bold().set_font_size(14))?;
     let period = format!(
