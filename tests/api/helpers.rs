@@ -257,10 +257,17 @@ impl TestApp {
         .await
     }
 
-    pub async fn post(&self, who: &Account, path: &str, body: &Value) -> Reply {
+    /// A JSON body sent with `method` as `who`.
+    async fn send_json(
+        &self,
+        method: reqwest::Method,
+        who: &Account,
+        path: &str,
+        body: &Value,
+    ) -> Reply {
+        let request = self.client.request(method, self.url(path));
         reply(
-            self.client
-                .post(self.url(path))
+            request
                 .bearer_auth(&who.token)
                 .json(body)
                 .send()
@@ -268,32 +275,19 @@ impl TestApp {
                 .unwrap(),
         )
         .await
+    }
+
+    pub async fn post(&self, who: &Account, path: &str, body: &Value) -> Reply {
+        self.send_json(reqwest::Method::POST, who, path, body).await
     }
 
     pub async fn put(&self, who: &Account, path: &str, body: &Value) -> Reply {
-        reply(
-            self.client
-                .put(self.url(path))
-                .bearer_auth(&who.token)
-                .json(body)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
+        self.send_json(reqwest::Method::PUT, who, path, body).await
     }
 
     pub async fn patch(&self, who: &Account, path: &str, body: &Value) -> Reply {
-        reply(
-            self.client
-                .patch(self.url(path))
-                .bearer_auth(&who.token)
-                .json(body)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
+        self.send_json(reqwest::Method::PATCH, who, path, body)
+            .await
     }
 
     pub async fn post_anon(&self, path: &str, body: &Value) -> Reply {
