@@ -542,6 +542,17 @@ async fn escorted_home_opens_a_ledger_entry_with_the_revisit_schedule(pool: PgPo
         .get_as(&liaison, "/api/v1/revisits/due?before=2027-02-14")
         .await;
     assert_eq!(due.body["revisits"][0]["schedule"], "return");
+    // The ledger names people and their families: others' liaisons and stations see none of it.
+    for outsider in [liaison_other(&app).await, app.duty("feicheng").await] {
+        let theirs = app.get_as(&outsider, "/api/v1/returns").await;
+        assert_eq!(theirs.status, StatusCode::OK);
+        assert_eq!(theirs.body["returns"], json!([]), "{}", outsider.username);
+    }
+    let patrol = app.patrol().await;
+    assert_eq!(
+        app.get_as(&patrol, "/api/v1/returns").await.body["returns"],
+        json!([])
+    );
 
     let csv = reqwest::Client::new()
         .get(app.url("/api/v1/returns?format=csv"))
