@@ -348,3 +348,80 @@ async fn the_png_is_a_valid_image_of_the_requested_size_with_shaded_cells(pool: 
     assert!(shaded > 2_000, "cells are shaded ({shaded} warm pixels)");
     assert_eq!(bad.error_code(), "invalid_size");
 }
+
+#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+async fn a_tile_zoomed_in_reads_its_own_cells_with_the_maps_counts(pool: PgPool) {
+    use xunjiu_server::heatmap::tiles::tile_bounds;
+    let app = TestApp::unlimited(pool).await;
+    let officer = app.patrol().await;
+    random_reports(&app, &officer).await;
+    let supervisor = app.supervisor().await;
+    // Zoom 10 uses resolution 7, the map's cells at cell_m=2500.
+    let map = app
+        .get_as(
+            &supervisor,
+            "/api/v1/heatmap?campaign=winter-2026&cell_m=2500",
+        )
+        .await;
+    assert_eq!(map.body["resolution"], 7);
+    let on_map: std::collections::HashMap<String, (i64, (f64, f64))> = map.body["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let ring = f["geometry"]["coordinates"][0].as_array().unwrap();
+            let corners = &ring[..ring.len() - 1];
+            let mean = |k: usize| {
+                corners.iter().map(|p| p[k].as_f64().unwrap()).sum::<f64>() / corners.len() as f64
+            };
+            (
+                f["properties"]["cell"].as_str().unwrap().to_owned(),
+                (
+                    f["properties"]["count"].as_i64().unwrap(),
+                    (mean(0), mean(1)),
+                ),
+            )
+        })
+        .collect();
+    // Tai'an's centre (117.1 E, 36.2 N) is in z10 tile 845/401; the tiles around it.
+    let mut seen = 0;
+    for (x, y) in (844..=846).flat_map(|x| (400..=404).map(move |y| (x, y))) {
+        let reply = reqwest::Client::new()
+            .get(app.url(&format!(
+                "/tiles/sightings/10/{x}/{y}.mvt?campaign=winter-2026"
+            )))
+            .bearer_auth(&supervisor.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status(), StatusCode::OK);
+        let bytes = reply.bytes().await.unwrap().to_vec();
+        let mut in_tile = std::collections::HashMap::new();
+        if !bytes.is_empty() {
+            let reader = mvt_reader::Reader::new(bytes).unwrap();
+            for f in reader.get_features(0).unwrap() {
+                let props = f.properties.as_ref().unwrap();
+                let mvt_reader::feature::Value::String(cell) = &props["cell"] else {
+                    panic!("cell is a string");
+                };
+                let count = match props["count"] {
+                    mvt_reader::feature::Value::Int(n) | mvt_reader::feature::Value::SInt(n) => n,
+                    mvt_reader::feature::Value::UInt(n) => n as i64,
+                    ref other => panic!("count is {other:?}"),
+                };
+                in_tile.insert(cell.clone(), count);
+            }
+        }
+        for (cell, count) in &in_tile {
+            assert_eq!(on_map.get(cell).map(|c| c.0), Some(*count), "{cell}");
+        }
+        let (w, s, e, n) = tile_bounds(10, x, y);
+        for (cell, (_, (lon, lat))) in &on_map {
+            if w + 1e-3 < *lon && *lon < e - 1e-3 && s + 1e-3 < *lat && *lat < n - 1e-3 {
+                assert!(in_tile.contains_key(cell), "{cell} lies in 10/{x}/{y}");
+                seen += 1;
+            }
+        }
+    }
+    assert!(seen > 20, "the tiles hold many of the map's cells, {seen}");
+}

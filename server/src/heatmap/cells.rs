@@ -2,6 +2,7 @@
 
 use h3o::{CellIndex, LatLng, Resolution};
 
+use crate::listing::BBox;
 use crate::routing::GeoPoint;
 
 /// The resolutions kept in the rollup, coarse to fine.
@@ -42,6 +43,61 @@ pub fn resolution_for(cell_m: f64) -> Resolution {
                 .total_cmp(&(width_m(*b) / cell_m).ln().abs())
         })
         .unwrap_or(Resolution::Eight)
+}
+
+/// The cells at `resolution` that may reach into the box `(west, south, east, north)`: every
+/// cell whose centre lies within a cell's width of it, sorted. Found by walking out from the cell
+/// at the box's centre; `None` when that walk would pass `most` cells (a tile zoomed far out,
+/// which is cheaper to read whole).
+pub fn covering(
+    resolution: Resolution,
+    (w, s, e, n): (f64, f64, f64, f64),
+    most: usize,
+) -> Option<Vec<i64>> {
+    let width = width_m(resolution);
+    let margin_lat = width / 111_320.0;
+    let margin_lon = margin_lat / s.abs().max(n.abs()).to_radians().cos().max(0.01);
+    let centre = LatLng::new((s + n) / 2.0, (w + e) / 2.0).ok()?;
+    let corner = LatLng::new(s - margin_lat, w - margin_lon).ok()?;
+    // Neighbouring centres are about a width apart; a cell of the far corner lies within this
+    // many steps, with room for cells smaller than the average.
+    let steps = (centre.distance_m(corner) / (0.8 * width)).ceil() + 2.0;
+    let k = u32::try_from(steps as i64).ok()?;
+    // A disk of k rings holds 3k(k+1)+1 cells.
+    if 3 * u64::from(k) * (u64::from(k) + 1) + 1 > most as u64 {
+        return None;
+    }
+    let inside = |c: &CellIndex| {
+        let p = LatLng::from(*c);
+        (s - margin_lat..=n + margin_lat).contains(&p.lat())
+            && (w - margin_lon..=e + margin_lon).contains(&p.lng())
+    };
+    let mut cells: Vec<i64> = centre
+        .to_cell(resolution)
+        .grid_disk::<Vec<_>>(k)
+        .into_iter()
+        .filter(inside)
+        .filter_map(|c| i64::try_from(u64::from(c)).ok())
+        .collect();
+    cells.sort_unstable();
+    Some(cells)
+}
+
+/// The smallest box holding the outlines of `cells`.
+pub fn envelope(cells: &[i64]) -> BBox {
+    let mut b = BBox {
+        min_lon: 180.0,
+        min_lat: 90.0,
+        max_lon: -180.0,
+        max_lat: -90.0,
+    };
+    for [lon, lat] in cells.iter().flat_map(|c| ring(*c)) {
+        b.min_lon = b.min_lon.min(lon);
+        b.min_lat = b.min_lat.min(lat);
+        b.max_lon = b.max_lon.max(lon);
+        b.max_lat = b.max_lat.max(lat);
+    }
+    b
 }
 
 /// The cell's outline as a closed GeoJSON ring, `[lon, lat]` pairs.
@@ -87,5 +143,35 @@ mod tests {
             Some(r7)
         );
         assert_eq!(ring(c).len(), 7);
+    }
+
+    #[test]
+    fn the_cover_of_a_box_holds_every_cell_that_reaches_into_it() {
+        // A zoom-14 tile over Tai'an, and a box of a few kilometres at 1 km cells.
+        for (res, bbox) in [
+            (Resolution::Nine, (117.070, 36.175, 117.092, 36.193)),
+            (Resolution::Eight, (117.0, 36.1, 117.2, 36.3)),
+        ] {
+            let cover = covering(res, bbox, 100_000).unwrap();
+            let (w, s, e, n) = bbox;
+            // Points on a fine grid over the box: the cell of each is in the cover.
+            for i in 0..=40 {
+                for j in 0..=40 {
+                    let lat = s + (n - s) * f64::from(i) / 40.0;
+                    let lon = w + (e - w) * f64::from(j) / 40.0;
+                    let cell = LatLng::new(lat, lon).unwrap().to_cell(res);
+                    let cell = i64::try_from(u64::from(cell)).unwrap();
+                    assert!(cover.binary_search(&cell).is_ok(), "{lat},{lon} at {res:?}");
+                }
+            }
+            // And it is not the whole disk: cells far from the box are left out.
+            let far = LatLng::new(n + 1.0, e + 1.0).unwrap().to_cell(res);
+            assert!(!cover.contains(&i64::try_from(u64::from(far)).unwrap()));
+        }
+        // Zoomed far out, the walk is refused rather than made.
+        assert_eq!(
+            covering(Resolution::Six, (100.0, 20.0, 130.0, 45.0), 50_000),
+            None
+        );
     }
 }

@@ -34,13 +34,14 @@ impl Layer {
 pub type Sums = Vec<(i64, i64, i64, i64)>;
 
 /// Sums over `[first, end)` from the daily rollup, or with `monthly` from the monthly one
-/// (then both ends are first days of months).
+/// (then both ends are first days of months); of the `cells` given, else of all.
 pub async fn rollup(
     db: impl PgExecutor<'_>,
     layer: Layer,
     resolution: i16,
     days: (NaiveDate, NaiveDate),
     monthly: bool,
+    cells: Option<&[i64]>,
 ) -> sqlx::Result<Sums> {
     let (table, period) = if monthly {
         ("heat_cells_month", "month")
@@ -49,12 +50,15 @@ pub async fn rollup(
     };
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select cell, sum(reports)::int8, sum(people)::int8, sum(special)::int8 from {table}
-         where layer = $1 and resolution = $2 and {period} >= $3 and {period} < $4 group by cell"
+         where layer = $1 and resolution = $2 and {period} >= $3 and {period} < $4
+           and ($5::int8[] is null or cell = any($5))
+         group by cell"
     )))
     .bind(layer.name())
     .bind(resolution)
     .bind(days.0)
     .bind(days.1)
+    .bind(cells)
     .fetch_all(db)
     .await
 }

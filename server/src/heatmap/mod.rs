@@ -63,6 +63,9 @@ pub struct MapSpec {
     pub campaign: Option<String>,
     pub resolution: Resolution,
     pub bbox: Option<BBox>,
+    /// Only these cells (sorted), as a tile asks: the rollups are read for them alone, and raw
+    /// rows only around them, so a tile costs the same whatever the size of the city.
+    pub cells: Option<Vec<i64>>,
     /// The records counted: a duty officer's station, a county supervisor's county, or the city.
     pub scope: Scope,
     /// For roles that do not act on individual reports: no cell with fewer than
@@ -141,6 +144,7 @@ impl MapSpec {
             campaign,
             resolution: cells::resolution_for(cell_m),
             bbox: listing::bbox(q.bbox.as_deref())?,
+            cells: None,
             scope: Scope::City,
             coarse: true,
         })
@@ -168,8 +172,12 @@ impl MapSpec {
 
 /// Cells with data, exact: each record counts in the one cell its point falls in.
 pub async fn aggregate(state: &AppState, spec: &MapSpec) -> Result<Vec<Cell>> {
+    let wanted = spec.cells.as_deref();
     let mut sums: HashMap<i64, Cell> = HashMap::new();
     let mut add = |cell: i64, reports: i64, people: i64, special: i64| {
+        if wanted.is_some_and(|w| w.binary_search(&cell).is_err()) {
+            return;
+        }
         let e = sums.entry(cell).or_insert(Cell {
             cell,
             reports: 0,
@@ -209,7 +217,7 @@ pub async fn aggregate(state: &AppState, spec: &MapSpec) -> Result<Vec<Cell>> {
             };
             for (span, monthly) in spans.into_iter().filter(|((a, b), _)| a < b) {
                 for (cell, reports, people, special) in
-                    db::rollup(&mut *tx, spec.layer, res, span, monthly).await?
+                    db::rollup(&mut *tx, spec.layer, res, span, monthly, wanted).await?
                 {
                     add(cell, reports, people, special);
                 }
@@ -224,9 +232,11 @@ pub async fn aggregate(state: &AppState, spec: &MapSpec) -> Result<Vec<Cell>> {
         }
         _ => raw_ranges.push((spec.from, spec.to)),
     }
+    // Raw rows of the wanted cells lie inside the cells' outlines.
+    let bbox = spec.bbox.or_else(|| wanted.map(cells::envelope));
     for (from, to) in raw_ranges.into_iter().filter(|(f, t)| f < t) {
         for (r9, people, special) in
-            db::raw(&mut *tx, spec.layer, from, to, spec.bbox, &spec.scope).await?
+            db::raw(&mut *tx, spec.layer, from, to, bbox, &spec.scope).await?
         {
             if let Some(cell) = cells::parent(r9, spec.resolution) {
                 add(cell, 1, i64::from(people), i64::from(special));

@@ -1,6 +1,6 @@
 //! `GET /tiles/{layer}/{z}/{x}/{y}.mvt`: the heat-map as Mapbox Vector Tiles, encoded by
-//! PostGIS (`ST_AsMVT`). The cells are aggregated city-wide, so a cell cut by a tile edge
-//! carries the same count in every tile it touches.
+//! PostGIS (`ST_AsMVT`). A tile reads only the cells that reach into it, each counted whole, so
+//! a cell cut by a tile edge carries the same count in every tile it touches.
 
 use std::f64::consts::PI;
 
@@ -69,19 +69,9 @@ pub async fn heatmap_tile(
     query.cell_m = None;
     let mut spec = MapSpec::for_reader(&query, state.clock.now(), &user)?;
     spec.resolution = resolution_for_zoom(z);
-    let (w, s, e, n) = tile_bounds(z, x, y);
-    // A cell reaches at most one cell width past the tile; keep those whose centre is that close.
-    let margin = cells::width_m(spec.resolution) / 111_000.0;
-    let cells: Vec<Cell> = aggregate(&state, &spec)
-        .await?
-        .into_iter()
-        .filter(|c| {
-            let ring = cells::ring(c.cell);
-            ring.iter().any(|[lon, lat]| {
-                (w - margin..=e + margin).contains(lon) && (s - margin..=n + margin).contains(lat)
-            })
-        })
-        .collect();
+    // Tiles zoomed out past this many cells read the whole map, as cheap as walking them.
+    spec.cells = cells::covering(spec.resolution, tile_bounds(z, x, y), 20_000);
+    let cells: Vec<Cell> = aggregate(&state, &spec).await?;
     let tile = super::db::tile((z, x, y), spec.layer, &cells, !spec.coarse, state.reads()).await?;
     Ok((
         [
