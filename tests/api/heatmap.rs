@@ -118,6 +118,57 @@ async fn cell_counts_add_up_to_the_records_for_any_window_box_and_size(pool: PgP
     let in_box =
         "st_intersects(location::geometry, st_makeenvelope(116.9, 35.8, 117.5, 36.3, 4326))";
     assert_eq!(sums(&boxed.body), expected(&app, in_box).await);
+    // A boxed city map takes its inner cells from the rollups and the rest from raw rows: each
+    // cell wholly inside the box has the whole map's count, and the sums are the box's records.
+    for cell_m in [1000, 2500, 5000] {
+        let whole = app
+            .get_as(
+                &supervisor,
+                &format!("/api/v1/heatmap?campaign=winter-2026&cell_m={cell_m}"),
+            )
+            .await;
+        let boxed = app
+            .get_as(
+                &supervisor,
+                &format!(
+                    "/api/v1/heatmap?campaign=winter-2026&bbox=116.9,35.8,117.5,36.3&cell_m={cell_m}"
+                ),
+            )
+            .await;
+        assert_eq!(sums(&boxed.body), expected(&app, in_box).await, "{cell_m}");
+        let counts = |map: &Value| -> std::collections::HashMap<String, (i64, bool)> {
+            map["features"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| {
+                    let inside = f["geometry"]["coordinates"][0]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .all(|p| {
+                            let (lon, lat) = (p[0].as_f64().unwrap(), p[1].as_f64().unwrap());
+                            (116.9..=117.5).contains(&lon) && (35.8..=36.3).contains(&lat)
+                        });
+                    let pr = &f["properties"];
+                    (
+                        pr["cell"].as_str().unwrap().to_owned(),
+                        (pr["count"].as_i64().unwrap(), inside),
+                    )
+                })
+                .collect()
+        };
+        let (whole, boxed) = (counts(&whole.body), counts(&boxed.body));
+        let mut wholly_inside = 0;
+        for (cell, (n, inside)) in &whole {
+            if *inside {
+                wholly_inside += 1;
+                assert_eq!(boxed.get(cell).map(|c| c.0), Some(*n), "{cell} at {cell_m}");
+            }
+        }
+        assert!(wholly_inside > 0, "{cell_m}");
+        assert!(boxed.iter().all(|(c, (n, _))| whole[c].0 >= *n));
+    }
     for cell_m in [250, 600, 1000, 2500, 5000] {
         let map = app
             .get_as(

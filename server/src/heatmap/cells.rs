@@ -46,41 +46,148 @@ pub fn resolution_for(cell_m: f64) -> Resolution {
 }
 
 /// The cells at `resolution` that may reach into the box `(west, south, east, north)`: every
-/// cell whose centre lies within a cell's width of it, sorted. Found by walking out from the cell
-/// at the box's centre; `None` when that walk would pass `most` cells (a tile zoomed far out,
-/// which is cheaper to read whole).
+/// cell whose centre lies within a cell's width of it, sorted. `None` when that is over `most`
+/// cells (a tile zoomed far out, which is cheaper to read whole).
 pub fn covering(
     resolution: Resolution,
-    (w, s, e, n): (f64, f64, f64, f64),
+    bbox: (f64, f64, f64, f64),
     most: usize,
 ) -> Option<Vec<i64>> {
-    let width = width_m(resolution);
-    let margin_lat = width / 111_320.0;
-    let margin_lon = margin_lat / s.abs().max(n.abs()).to_radians().cos().max(0.01);
+    centred(resolution, bbox, width_m(resolution), most)
+}
+
+/// The cells at `resolution` wholly inside the box, sorted (some near its edge may be left
+/// out, none outside is taken in); `None` when there are none or over `most`.
+pub fn inside(resolution: Resolution, bbox: BBox, most: usize) -> Option<Vec<i64>> {
+    let bbox = (bbox.min_lon, bbox.min_lat, bbox.max_lon, bbox.max_lat);
+    centred(
+        resolution,
+        bbox,
+        -INSIDE_EDGES * resolution.edge_length_m(),
+        most,
+    )
+    .filter(|c| !c.is_empty())
+}
+
+/// A cell's points lie within about an edge's length of its centre (cells far from the
+/// average are smaller or larger by a few percent in China); with this many edges of room
+/// nothing is missed.
+const INSIDE_EDGES: f64 = 1.5;
+
+/// Strips along the inside of the box's four sides, wide enough to hold every point of every
+/// cell that [`inside`] leaves out.
+pub fn edge_strips(resolution: Resolution, b: BBox) -> [BBox; 4] {
+    let (d_lat, d_lon) = degrees(
+        2.0 * INSIDE_EDGES * resolution.edge_length_m(),
+        (b.min_lat, b.max_lat),
+    );
+    let strip = |min_lon, min_lat, max_lon, max_lat| BBox {
+        min_lon,
+        min_lat,
+        max_lon,
+        max_lat,
+    };
+    [
+        strip(
+            b.min_lon,
+            (b.max_lat - d_lat).max(b.min_lat),
+            b.max_lon,
+            b.max_lat,
+        ),
+        strip(
+            b.min_lon,
+            b.min_lat,
+            b.max_lon,
+            (b.min_lat + d_lat).min(b.max_lat),
+        ),
+        strip(
+            b.min_lon,
+            b.min_lat,
+            (b.min_lon + d_lon).min(b.max_lon),
+            b.max_lat,
+        ),
+        strip(
+            (b.max_lon - d_lon).max(b.min_lon),
+            b.min_lat,
+            b.max_lon,
+            b.max_lat,
+        ),
+    ]
+}
+
+/// `metres` as degrees of latitude and of longitude between these latitudes.
+fn degrees(metres: f64, (s, n): (f64, f64)) -> (f64, f64) {
+    let lat = metres / 111_320.0;
+    (lat, lat / s.abs().max(n.abs()).to_radians().cos().max(0.01))
+}
+
+/// The cells whose centre lies in the box grown by `margin_m` (shrunk, if negative), found by
+/// walking out from the cell at the box's centre.
+fn centred(
+    resolution: Resolution,
+    (w, s, e, n): (f64, f64, f64, f64),
+    margin_m: f64,
+    most: usize,
+) -> Option<Vec<i64>> {
+    let (margin_lat, margin_lon) = degrees(margin_m, (s, n));
+    let (w, s, e, n) = (
+        w - margin_lon,
+        s - margin_lat,
+        e + margin_lon,
+        n + margin_lat,
+    );
+    if w > e || s > n {
+        return Some(Vec::new());
+    }
     let centre = LatLng::new((s + n) / 2.0, (w + e) / 2.0).ok()?;
-    let corner = LatLng::new(s - margin_lat, w - margin_lon).ok()?;
-    // Neighbouring centres are about a width apart; a cell of the far corner lies within this
-    // many steps, with room for cells smaller than the average.
-    let steps = (centre.distance_m(corner) / (0.8 * width)).ceil() + 2.0;
+    let corner = LatLng::new(s, w).ok()?;
+    // A step between neighbours covers a width (less towards a corner of the hexagon, and the
+    // width h3o gives is the average of the whole globe: Tai'an's cells are 13 % smaller); a
+    // cell of the far corner lies within this many steps.
+    let width = width_m(resolution);
+    let steps = (centre.distance_m(corner) / (0.6 * width)).ceil() + 2.0;
     let k = u32::try_from(steps as i64).ok()?;
     // A disk of k rings holds 3k(k+1)+1 cells.
     if 3 * u64::from(k) * (u64::from(k) + 1) + 1 > most as u64 {
         return None;
     }
-    let inside = |c: &CellIndex| {
-        let p = LatLng::from(*c);
-        (s - margin_lat..=n + margin_lat).contains(&p.lat())
-            && (w - margin_lon..=e + margin_lon).contains(&p.lng())
-    };
     let mut cells: Vec<i64> = centre
         .to_cell(resolution)
         .grid_disk::<Vec<_>>(k)
         .into_iter()
-        .filter(inside)
+        .filter(|c| {
+            let p = LatLng::from(*c);
+            (s..=n).contains(&p.lat()) && (w..=e).contains(&p.lng())
+        })
         .filter_map(|c| i64::try_from(u64::from(c)).ok())
         .collect();
     cells.sort_unstable();
     Some(cells)
+}
+
+/// Runs of cell ids that hold `cells` (sorted) and few others: for each ancestor two
+/// resolutions up, the ids of all its descendants at the cells' resolution, which H3 numbers
+/// one after another. A rollup read by runs is a handful of range scans instead of a probe
+/// per cell.
+pub fn ranges(cells: &[i64]) -> Vec<(i64, i64)> {
+    let mut runs: Vec<(i64, i64)> = cells
+        .iter()
+        .filter_map(|c| CellIndex::try_from(u64::try_from(*c).ok()?).ok())
+        .filter_map(|c| {
+            let res = c.resolution();
+            let up = Resolution::try_from(u8::from(res).saturating_sub(2)).ok()?;
+            let parent = c.parent(up)?;
+            let first = parent.center_child(res)?;
+            let last = parent.child_at(parent.children_count(res) - 1, res)?;
+            Some((
+                i64::try_from(u64::from(first)).ok()?,
+                i64::try_from(u64::from(last)).ok()?,
+            ))
+        })
+        .collect();
+    runs.sort_unstable();
+    runs.dedup();
+    runs
 }
 
 /// The smallest box holding the outlines of `cells`.
@@ -146,6 +253,50 @@ mod tests {
     }
 
     #[test]
+    fn cells_inside_a_box_are_inside_and_the_strips_hold_the_rest() {
+        let b = BBox {
+            min_lon: 117.0,
+            min_lat: 36.1,
+            max_lon: 117.2,
+            max_lat: 36.3,
+        };
+        for res in RESOLUTIONS {
+            let inner = inside(res, b, 1_000_000).unwrap_or_default();
+            let strips = edge_strips(res, b);
+            let within = |b: &BBox, lon: f64, lat: f64| {
+                (b.min_lon..=b.max_lon).contains(&lon) && (b.min_lat..=b.max_lat).contains(&lat)
+            };
+            for cell in &inner {
+                assert!(ring(*cell).iter().all(|[lon, lat]| within(&b, *lon, *lat)));
+            }
+            for i in 0..=60 {
+                for j in 0..=60 {
+                    let lat = b.min_lat + (b.max_lat - b.min_lat) * f64::from(i) / 60.0;
+                    let lon = b.min_lon + (b.max_lon - b.min_lon) * f64::from(j) / 60.0;
+                    let cell =
+                        i64::try_from(u64::from(LatLng::new(lat, lon).unwrap().to_cell(res)))
+                            .unwrap();
+                    assert!(
+                        inner.binary_search(&cell).is_ok()
+                            || strips.iter().any(|s| within(s, lon, lat)),
+                        "{lat},{lon} at {res:?} is in no inner cell and no strip"
+                    );
+                }
+            }
+        }
+        assert!(inside(Resolution::Eight, b, 1_000_000).unwrap().len() > 300);
+        let small = BBox {
+            max_lon: 117.02,
+            max_lat: 36.12,
+            ..b
+        };
+        assert!(
+            inside(Resolution::Six, small, 1_000_000).is_none(),
+            "no 6 km cell fits in 2 km"
+        );
+    }
+
+    #[test]
     fn the_cover_of_a_box_holds_every_cell_that_reaches_into_it() {
         // A zoom-14 tile over Tai'an, and a box of a few kilometres at 1 km cells.
         for (res, bbox) in [
@@ -169,6 +320,9 @@ mod tests {
             assert!(!cover.contains(&i64::try_from(u64::from(far)).unwrap()));
         }
         // Zoomed far out, the walk is refused rather than made.
+        let runs =
+            ranges(&covering(Resolution::Nine, (117.070, 36.175, 117.092, 36.193), 1000).unwrap());
+        assert!(runs.len() < 20, "a tile is a few runs, {}", runs.len());
         assert_eq!(
             covering(Resolution::Six, (100.0, 20.0, 130.0, 45.0), 50_000),
             None

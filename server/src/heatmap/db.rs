@@ -34,42 +34,52 @@ impl Layer {
 pub type Sums = Vec<(i64, i64, i64, i64)>;
 
 /// Sums over `[first, end)` from the daily rollup, or with `monthly` from the monthly one
-/// (then both ends are first days of months); of the `cells` given, else of all.
+/// (then both ends are first days of months); with `ranges`, of the cells inside them alone
+/// (each `(first, last)` a run of cell ids, see [`super::cells::ranges`]).
 pub async fn rollup(
     db: impl PgExecutor<'_>,
     layer: Layer,
     resolution: i16,
     days: (NaiveDate, NaiveDate),
     monthly: bool,
-    cells: Option<&[i64]>,
+    ranges: Option<&[(i64, i64)]>,
 ) -> sqlx::Result<Sums> {
     let (table, period) = if monthly {
         ("heat_cells_month", "month")
     } else {
         ("heat_cells", "day")
     };
+    let (firsts, lasts): (Vec<i64>, Vec<i64>) = ranges.unwrap_or_default().iter().copied().unzip();
+    // A run is a range scan on the key (layer, resolution, period, cell) per period.
+    let cells = if ranges.is_some() {
+        "and exists (select 1 from unnest($5::int8[], $6::int8[]) r(lo, hi) where cell between r.lo and r.hi)"
+    } else {
+        ""
+    };
+    let ranges_bound = ranges.map(|_| (firsts, lasts));
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select cell, sum(reports)::int8, sum(people)::int8, sum(special)::int8 from {table}
-         where layer = $1 and resolution = $2 and {period} >= $3 and {period} < $4
-           and ($5::int8[] is null or cell = any($5))
+         where layer = $1 and resolution = $2 and {period} >= $3 and {period} < $4 {cells}
          group by cell"
     )))
     .bind(layer.name())
     .bind(resolution)
     .bind(days.0)
     .bind(days.1)
-    .bind(cells)
+    .bind(ranges_bound.as_ref().map(|r| &r.0))
+    .bind(ranges_bound.as_ref().map(|r| &r.1))
     .fetch_all(db)
     .await
 }
 
-/// Raw records of `scope` in `[from, to)` (and the box): `(r9 cell, people, special)` each.
+/// Raw records of `scope` in `[from, to)` and, unless `boxes` is empty, inside one of them:
+/// `(r9 cell, people, special)` each.
 pub async fn raw(
     db: impl PgExecutor<'_>,
     layer: Layer,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-    bbox: Option<BBox>,
+    boxes: &[BBox],
     scope: &Scope,
 ) -> sqlx::Result<Vec<(i64, i32, bool)>> {
     let (table, alias, time) = layer.source();
@@ -77,20 +87,33 @@ pub async fn raw(
         Layer::Sightings => scope.sighting_condition(7),
         Layer::Referrals => scope.referral_condition(7),
     };
+    // One `&&` per box, joined by `or`: each can use the geometry index on its own (a bitmap
+    // of several index scans), which a test against an array of boxes could not.
+    let place = if boxes.is_empty() {
+        "true".to_owned()
+    } else {
+        (1..=boxes.len())
+            .map(|i| {
+                format!("{alias}.location::geometry && st_makeenvelope($3[{i}], $4[{i}], $5[{i}], $6[{i}], 4326)")
+            })
+            .collect::<Vec<_>>()
+            .join(" or ")
+    };
+    let side = |f: fn(&BBox) -> f64| boxes.iter().map(f).collect::<Vec<f64>>();
     // `table`, `alias` and `time` come from the match above, never from input.
     let query = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select {alias}.h3_r9, {alias}.people_count,
                 is_special({alias}.categories) from {table} {alias}
          where {alias}.{time} >= $1 and {alias}.{time} < $2 and {alias}.h3_r9 is not null
-           and ($3::float8 is null or st_intersects({alias}.location::geometry, st_makeenvelope($3, $4, $5, $6, 4326)))
+           and ({place})
            and {in_scope}"
     )))
     .bind(from)
     .bind(to)
-    .bind(bbox.map(|b| b.min_lon))
-    .bind(bbox.map(|b| b.min_lat))
-    .bind(bbox.map(|b| b.max_lon))
-    .bind(bbox.map(|b| b.max_lat));
+    .bind(side(|b| b.min_lon))
+    .bind(side(|b| b.min_lat))
+    .bind(side(|b| b.max_lon))
+    .bind(side(|b| b.max_lat));
     scope::bind(query, scope).fetch_all(db).await
 }
 

@@ -73,6 +73,10 @@ pub struct MapSpec {
     pub coarse: bool,
 }
 
+/// Past this many cells to walk (a box over a province at 250 m), a boxed map reads raw rows
+/// instead.
+const MOST_INNER_CELLS: usize = 500_000;
+
 /// Fewer reports than this in a cell would point at a person, for coarse maps.
 pub const COARSE_MIN_REPORTS: i64 = 3;
 /// The shortest window a coarse map covers.
@@ -200,43 +204,71 @@ pub async fn aggregate(state: &AppState, spec: &MapSpec) -> Result<Vec<Cell>> {
     sqlx::query("set local plan_cache_mode = force_custom_plan")
         .execute(&mut *tx)
         .await?;
+    // On a city map with a box, the cells wholly inside it come from the rollups and the
+    // records of the rest from raw rows in strips along the box's sides.
+    let inner = match (spec.bbox, &spec.scope, wanted) {
+        (Some(b), Scope::City, None) => cells::inside(spec.resolution, b, MOST_INNER_CELLS),
+        _ => None,
+    };
+    let from_rollups = wanted.or(inner.as_deref());
     let mut raw_ranges = Vec::new();
     // The rollups are city-wide: a map of one station or county counts its raw rows.
     let whole = match spec.scope {
-        Scope::City => whole_days(spec.from, spec.to),
+        Scope::City if spec.bbox.is_none() || inner.is_some() => whole_days(spec.from, spec.to),
         _ => None,
     };
-    match (spec.bbox, whole) {
+    match whole {
         // Whole local months from the monthly rollup, the other whole days from the daily
         // one, the ragged ends from raw rows.
-        (None, Some((first, end))) => {
+        Some((first, end)) => {
             let res = i16::from(u8::from(spec.resolution));
             let spans = match whole_months(first, end) {
                 Some((m0, m1)) => vec![((m0, m1), true), ((first, m0), false), ((m1, end), false)],
                 None => vec![((first, end), false)],
             };
+            let runs = from_rollups.map(cells::ranges);
+            let taken = |cell: i64| from_rollups.is_none_or(|c| c.binary_search(&cell).is_ok());
             for (span, monthly) in spans.into_iter().filter(|((a, b), _)| a < b) {
                 for (cell, reports, people, special) in
-                    db::rollup(&mut *tx, spec.layer, res, span, monthly, wanted).await?
+                    db::rollup(&mut *tx, spec.layer, res, span, monthly, runs.as_deref()).await?
                 {
-                    add(cell, reports, people, special);
+                    if taken(cell) {
+                        add(cell, reports, people, special);
+                    }
                 }
             }
             for (r9, people, special) in db::inbox(&mut *tx, spec.layer, (first, end)).await? {
-                if let Some(cell) = cells::parent(r9, spec.resolution) {
+                if let Some(cell) = cells::parent(r9, spec.resolution).filter(|c| taken(*c)) {
                     add(cell, 1, i64::from(people), i64::from(special));
                 }
             }
-            raw_ranges.push((spec.from, season::local_midnight(first)));
-            raw_ranges.push((season::local_midnight(end), spec.to));
+            let (start, stop) = (season::local_midnight(first), season::local_midnight(end));
+            if let (Some(b), Some(inner)) = (spec.bbox, &inner) {
+                let strips = cells::edge_strips(spec.resolution, b);
+                for (r9, people, special) in
+                    db::raw(&mut *tx, spec.layer, start, stop, &strips, &spec.scope).await?
+                {
+                    // The strips lie inside the box; the inner cells are counted already.
+                    let cell = cells::parent(r9, spec.resolution);
+                    if let Some(cell) = cell.filter(|c| inner.binary_search(c).is_err()) {
+                        add(cell, 1, i64::from(people), i64::from(special));
+                    }
+                }
+            }
+            raw_ranges.push((spec.from, start));
+            raw_ranges.push((stop, spec.to));
         }
-        _ => raw_ranges.push((spec.from, spec.to)),
+        None => raw_ranges.push((spec.from, spec.to)),
     }
     // Raw rows of the wanted cells lie inside the cells' outlines.
-    let bbox = spec.bbox.or_else(|| wanted.map(cells::envelope));
+    let boxes: Vec<BBox> = spec
+        .bbox
+        .or_else(|| wanted.map(cells::envelope))
+        .into_iter()
+        .collect();
     for (from, to) in raw_ranges.into_iter().filter(|(f, t)| f < t) {
         for (r9, people, special) in
-            db::raw(&mut *tx, spec.layer, from, to, bbox, &spec.scope).await?
+            db::raw(&mut *tx, spec.layer, from, to, &boxes, &spec.scope).await?
         {
             if let Some(cell) = cells::parent(r9, spec.resolution) {
                 add(cell, 1, i64::from(people), i64::from(special));
