@@ -1,6 +1,8 @@
 //! Benchmarks live in `src/bin/`; see docs/benchmarks.md. What they share: a fresh, seeded
 //! database of their own and the accounts they act as.
 
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use sqlx::{Connection, PgConnection, PgPool};
 use xunjiu_server::config::Settings;
 use xunjiu_server::{db, seed, users};
@@ -111,4 +113,27 @@ pub fn account(username: &str, role: mobile_api::Role, station: Option<&str>) ->
         township_code: None,
         village: None,
     }
+}
+
+/// Synthetic stations spread over Shandong, so the directory holds `total` in all.
+pub async fn add_province_stations(pool: &PgPool, total: usize) -> anyhow::Result<()> {
+    let mut rng = StdRng::seed_from_u64(37);
+    for i in 5..total {
+        sqlx::query(
+            "insert into stations (code, name, address, phone, county_code, location, source)
+             values ($1, $2, 'synthetic', '0531-0000000', '370000',
+                     st_setsrid(st_makepoint($3, $4), 4326)::geography, 'bench')
+             on conflict (code) do nothing",
+        )
+        .bind(format!("bench_{i:03}"))
+        .bind(format!("bench station {i}"))
+        .bind(rng.random_range(115.0..122.5))
+        .bind(rng.random_range(34.4..38.3))
+        .execute(pool)
+        .await?;
+    }
+    sqlx::query("select pg_notify('xunjiu_directory', 'bench')")
+        .execute(pool)
+        .await?;
+    Ok(())
 }

@@ -3,6 +3,13 @@
 //! (`ST_HexagonGrid` joined to the raw points), with and without a usable index. Prints ratios.
 //!
 //! `cargo run --release -p xunjiu-bench --bin heatmap -- --rows 1000000`
+//!
+//! With `--province`, the sightings are spread over sixteen copies of Tai'an laid side by side
+//! (a province's area, about Shandong's) with 200 stations, and the figures are those a province
+//! deployment needs: one city's 1 km map (a box around it), zoom-14 tiles, and the 5 km map of
+//! the whole province.
+//!
+//! `cargo run --release -p xunjiu-bench --bin heatmap -- --province --rows 10000000 --keep`
 
 #![allow(clippy::print_stdout)] // a benchmark reports on stdout
 
@@ -44,6 +51,9 @@ struct Args {
     /// instead of loading afresh.
     #[arg(long)]
     reuse: bool,
+    /// Sixteen cities' worth of area and 200 stations; the province's figures.
+    #[arg(long)]
+    province: bool,
     /// Server URL whose maintenance database creates the bench database.
     #[arg(
         long,
@@ -54,17 +64,43 @@ struct Args {
 }
 
 const BENCH_DB: &str = "xunjiu_bench_heatmap";
+const PROVINCE_DB: &str = "xunjiu_bench_province";
+
+/// Tai'an's extent, where the sightings of city 0 fall; the others are copies of it shifted by
+/// [`city_offset`].
+const TAIAN: (f64, f64, f64, f64) = (116.05, 35.55, 118.15, 36.55);
+
+/// How far city `c` of 16 lies from Tai'an, in degrees of longitude and latitude: a 4 × 4 grid
+/// from 113.95 to 122.35 E and 34.55 to 38.55 N (Shandong is 114.8–122.7 E, 34.4–38.4 N), with
+/// city 0 Tai'an itself.
+fn city_offset(c: usize) -> (f64, f64) {
+    const STEPS: [f64; 4] = [0.0, -1.0, 1.0, 2.0];
+    (STEPS[c % 4] * 2.1, STEPS[(c / 4) % 4])
+}
+
+impl Args {
+    fn database(&self) -> &'static str {
+        if self.province { PROVINCE_DB } else { BENCH_DB }
+    }
+
+    fn cities(&self) -> usize {
+        if self.province { 16 } else { 1 }
+    }
+}
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let bench = match reused(&args).await? {
         Some(bench) => {
-            println!("reusing the {} sightings in {BENCH_DB}", args.rows);
+            println!("reusing the {} sightings in {}", args.rows, args.database());
             bench
         }
         None => {
-            let bench = BenchDatabase::create(&args.database_url, BENCH_DB, 8).await?;
+            let bench = BenchDatabase::create(&args.database_url, args.database(), 8).await?;
+            if args.province {
+                xunjiu_bench::add_province_stations(&bench.pool, 200).await?;
+            }
             let reporter = users::add(
                 &bench.pool,
                 account("bench-patrol", mobile_api::Role::Patrol, None),
@@ -76,7 +112,7 @@ async fn main() -> anyhow::Result<()> {
             )
             .await?;
             let t = Instant::now();
-            load(&bench.pool, reporter, args.rows).await?;
+            load(&bench.pool, reporter, args.rows, args.cities()).await?;
             println!(
                 "loaded {} sightings and their rollup in {:.1} s",
                 args.rows,
@@ -107,6 +143,15 @@ async fn main() -> anyhow::Result<()> {
         .await?;
     let token = login["token"].as_str().context("login")?.to_owned();
 
+    if args.province {
+        let report = province(&args, &pool, &client, &format!("http://{addr}"), &token).await?;
+        println!("{report}");
+        if !args.keep {
+            drop(pool);
+            bench.drop_database().await?;
+        }
+        return Ok(());
+    }
     let mut report = String::new();
     writeln!(report, "| measurement | median | runs |")?;
     writeln!(report, "| --- | --- | --- |")?;
@@ -193,7 +238,7 @@ async fn main() -> anyhow::Result<()> {
         sqlx::query("drop index sightings_mercator_gist")
             .execute(&pool)
             .await?;
-        println!("kept {BENCH_DB} for --reuse");
+        println!("kept {} for --reuse", args.database());
     } else {
         drop(pool);
         bench.drop_database().await?;
@@ -206,7 +251,7 @@ async fn reused(args: &Args) -> anyhow::Result<Option<BenchDatabase>> {
     if !args.reuse {
         return Ok(None);
     }
-    let Some(bench) = BenchDatabase::reopen(&args.database_url, BENCH_DB, 8).await? else {
+    let Some(bench) = BenchDatabase::reopen(&args.database_url, args.database(), 8).await? else {
         return Ok(None);
     };
     let rows: i64 = sqlx::query_scalar("select count(*) from sightings")
@@ -230,7 +275,7 @@ fn median(times: &mut [Duration]) -> Duration {
 
 async fn time_naive(
     pool: &PgPool,
-    sql: &'static str,
+    sql: impl Into<String>,
     from: chrono::DateTime<Utc>,
     to: chrono::DateTime<Utc>,
     timeout_s: u64,
@@ -242,7 +287,7 @@ async fn time_naive(
     .execute(&mut *conn)
     .await?;
     let t = Instant::now();
-    let result: Result<(i64, i64), _> = sqlx::query_as(sql)
+    let result: Result<(i64, i64), _> = sqlx::query_as(sqlx::AssertSqlSafe(sql.into()))
         .bind(from)
         .bind(to)
         .fetch_one(&mut *conn)
@@ -264,9 +309,14 @@ async fn time_naive(
     }
 }
 
-/// Random points inside Tai'an's counties, random times in the winter campaign, loaded with
+/// Random points inside Tai'an's counties (or copies of them, one of `cities` each), random times in the winter campaign, loaded with
 /// COPY, and the rollup computed the way the server computes it.
-async fn load(pool: &PgPool, reporter: uuid::Uuid, rows: usize) -> anyhow::Result<()> {
+async fn load(
+    pool: &PgPool,
+    reporter: uuid::Uuid,
+    rows: usize,
+    cities: usize,
+) -> anyhow::Result<()> {
     let directory = xunjiu_server::routing::db::load(pool).await?;
     let campaign = season::parse("winter-2026").context("campaign")?;
     let span = (campaign.ends_at - campaign.starts_at).num_seconds();
@@ -290,6 +340,12 @@ async fn load(pool: &PgPool, reporter: uuid::Uuid, rows: usize) -> anyhow::Resul
                 continue;
             };
             let Some(area) = routed.area else { continue };
+            // Another city is Tai'an shifted; its records keep the routing of the original point.
+            let (dx, dy) = city_offset(rng.random_range(0..cities));
+            let (lat, lon) = (lat + dy, lon + dx);
+            let Ok(point) = GeoPoint::new(lat, lon) else {
+                continue;
+            };
             let Some(r9) = cells::r9(point) else { continue };
             let at = campaign.starts_at + chrono::Duration::seconds(rng.random_range(0..span));
             let people: i64 = rng.random_range(1..4);
@@ -359,4 +415,192 @@ async fn load(pool: &PgPool, reporter: uuid::Uuid, rows: usize) -> anyhow::Resul
     // Flush what the load dirtied now, or the checkpointer writes it out during the timed runs.
     sqlx::query("checkpoint").execute(&mut *conn).await?;
     Ok(())
+}
+
+/// The province's figures: one city's 1 km map, zoom-14 tiles, the 5 km province map; and in
+/// the same run the naive forms of the first two.
+async fn province(
+    args: &Args,
+    pool: &PgPool,
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+) -> anyhow::Result<String> {
+    let (w, s, e, n) = TAIAN;
+    let (from, to) = (
+        season::parse("winter-2026").context("campaign")?.starts_at,
+        season::parse("winter-2026").context("campaign")?.ends_at,
+    );
+    let in_city: i64 = sqlx::query_scalar(
+        "select count(*) from sightings
+         where location::geometry && st_makeenvelope($1, $2, $3, $4, 4326)
+           and observed_at >= $5 and observed_at < $6",
+    )
+    .bind(w)
+    .bind(s)
+    .bind(e)
+    .bind(n)
+    .bind(from)
+    .bind(to)
+    .fetch_one(pool)
+    .await?;
+    let get = |path: String| async move {
+        let t = Instant::now();
+        let bytes = client
+            .get(format!("{base}{path}"))
+            .bearer_auth(token)
+            .send()
+            .await?
+            .error_for_status()?
+            .bytes()
+            .await?;
+        anyhow::Ok((t.elapsed(), bytes))
+    };
+    let mut report = String::new();
+    writeln!(report, "| measurement | median | slowest | runs |")?;
+    writeln!(report, "| --- | --- | --- | --- |")?;
+    let mut city_1km = Duration::ZERO;
+    for (name, path, total) in [
+        (
+            "one city's map, 1 km cells (a box around Tai'an)",
+            format!("/api/v1/heatmap?campaign=winter-2026&cell_m=1000&bbox={w},{s},{e},{n}"),
+            in_city,
+        ),
+        (
+            "the province's map, 5 km cells",
+            "/api/v1/heatmap?campaign=winter-2026&cell_m=5000".to_owned(),
+            args.rows as i64,
+        ),
+    ] {
+        let (mut times, mut cells) = (Vec::new(), 0);
+        for _ in 0..args.runs {
+            let (took, bytes) = get(path.clone()).await?;
+            times.push(took);
+            let body: serde_json::Value = serde_json::from_slice(&bytes)?;
+            anyhow::ensure!(
+                body["total"].as_i64() == Some(total),
+                "{name}: {} counted, {total} expected",
+                body["total"]
+            );
+            cells = body["features"].as_array().map_or(0, Vec::len);
+        }
+        let median = median(&mut times);
+        if city_1km.is_zero() {
+            city_1km = median;
+        }
+        writeln!(
+            report,
+            "| {name} ({cells} cells, {total} sightings) | {:.1} ms | {:.1} ms | {} |",
+            ms(median),
+            ms(*times.last().context("runs")?),
+            args.runs
+        )?;
+    }
+    // Zoom-14 tiles over the centres of four cities, each asked `runs` times.
+    let mut tiles = Vec::new();
+    for c in [0, 5, 10, 15] {
+        let (dx, dy) = city_offset(c);
+        let (lon, lat) = (117.09 + dx, 36.19 + dy);
+        let scale = f64::from(1u32 << 14);
+        let x = ((lon + 180.0) / 360.0 * scale) as u32;
+        let y =
+            ((1.0 - lat.to_radians().tan().asinh() / std::f64::consts::PI) / 2.0 * scale) as u32;
+        for (x, y) in [(x, y), (x + 1, y), (x, y + 1), (x + 1, y + 1)] {
+            tiles.push((x, y));
+        }
+    }
+    let mut times = Vec::new();
+    let mut empty = 0;
+    for _ in 0..args.runs {
+        for (x, y) in &tiles {
+            let (took, bytes) = get(format!(
+                "/tiles/sightings/14/{x}/{y}.mvt?campaign=winter-2026"
+            ))
+            .await?;
+            times.push(took);
+            empty += usize::from(bytes.is_empty());
+        }
+    }
+    let tile_median = median(&mut times);
+    writeln!(
+        report,
+        "| a zoom-14 tile ({} tiles over four cities' centres, {empty} answers empty) | {:.1} ms | {:.1} ms | {} |",
+        tiles.len(),
+        ms(tile_median),
+        ms(*times.last().context("runs")?),
+        times.len()
+    )?;
+
+    // The naive forms, on a GiST index of the projected points built for them.
+    let t = Instant::now();
+    sqlx::query("create index if not exists sightings_mercator_gist on sightings using gist (st_transform(location::geometry, 3857))")
+        .execute(pool)
+        .await?;
+    sqlx::query("analyze sightings").execute(pool).await?;
+    let index_s = t.elapsed().as_secs_f64();
+    let naive_city = format!(
+        "select count(*), coalesce(sum(n), 0)::int8 from (
+            select count(*) as n
+            from st_hexagongrid(1000, st_transform(st_makeenvelope({w}, {s}, {e}, {n}, 4326), 3857)) g
+            join sightings s on st_intersects(g.geom, st_transform(s.location::geometry, 3857))
+            where s.observed_at >= $1 and s.observed_at < $2
+              and s.location::geometry && st_makeenvelope({w}, {s}, {e}, {n}, 4326)
+            group by g.i, g.j) x"
+    );
+    let naive = time_naive(pool, naive_city, from, to, args.naive_timeout_s).await?;
+    let (x, y) = tiles[0];
+    let naive_tile = format!(
+        "select count(*), coalesce(sum(length(t)), 0)::int8 from (
+            select st_asmvt(m, 'sightings', 4096, 'geom') as t from (
+                select st_asmvtgeom(g.geom, st_tileenvelope(14, {x}, {y}), 4096, 64, true) as geom, count(*) as count
+                from st_hexagongrid(300, st_tileenvelope(14, {x}, {y})) g
+                join sightings s on st_intersects(g.geom, st_transform(s.location::geometry, 3857))
+                where s.observed_at >= $1 and s.observed_at < $2
+                group by g.geom) m) x"
+    );
+    let mut naive_tiles = Vec::new();
+    for _ in 0..args.runs {
+        if let Some(d) =
+            time_naive(pool, naive_tile.clone(), from, to, args.naive_timeout_s).await?
+        {
+            naive_tiles.push(d);
+        }
+    }
+    for (name, result, service) in [
+        (
+            "naive city map (ST_HexagonGrid 1000 m join)",
+            naive,
+            city_1km,
+        ),
+        (
+            "naive zoom-14 tile (ST_HexagonGrid 300 m in the tile, joined, ST_AsMVT)",
+            (!naive_tiles.is_empty()).then(|| median(&mut naive_tiles)),
+            tile_median,
+        ),
+    ] {
+        match result {
+            Some(d) => writeln!(
+                report,
+                "| {name} | {:.1} ms | | |\n| ratio naive / service | {:.1}× | | |",
+                ms(d),
+                d.as_secs_f64() / service.as_secs_f64()
+            )?,
+            None => writeln!(
+                report,
+                "| {name} | > {} s (timed out) | | |",
+                args.naive_timeout_s
+            )?,
+        }
+    }
+    writeln!(
+        report,
+        "\n(index build for the naive runs: {index_s:.1} s; {} stations in the directory)",
+        sqlx::query_scalar::<_, i64>("select count(*) from stations")
+            .fetch_one(pool)
+            .await?
+    )?;
+    sqlx::query("drop index sightings_mercator_gist")
+        .execute(pool)
+        .await?;
+    Ok(report)
 }

@@ -447,29 +447,6 @@ async fn raw_nearest(pool: &PgPool, lat: f64, lon: f64) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Synthetic stations spread over Shandong, so the directory holds `total` in all.
-async fn add_province_stations(pool: &PgPool, total: usize) -> anyhow::Result<()> {
-    let mut rng = StdRng::seed_from_u64(37);
-    for i in 5..total {
-        sqlx::query(
-            "insert into stations (code, name, address, phone, county_code, location, source)
-             values ($1, $2, 'synthetic', '0531-0000000', '370000',
-                     st_setsrid(st_makepoint($3, $4), 4326)::geography, 'bench')
-             on conflict (code) do nothing",
-        )
-        .bind(format!("bench_{i:03}"))
-        .bind(format!("bench station {i}"))
-        .bind(rng.random_range(115.0..122.5))
-        .bind(rng.random_range(34.4..38.3))
-        .execute(pool)
-        .await?;
-    }
-    sqlx::query("select pg_notify('xunjiu_directory', 'bench')")
-        .execute(pool)
-        .await?;
-    Ok(())
-}
-
 struct Row {
     name: &'static str,
     unit: &'static str,
@@ -758,7 +735,7 @@ async fn route_lookups(b: &Bench) -> anyhow::Result<Vec<Row>> {
     let mut rows = Vec::new();
     for stations in [5, b.args.province_stations] {
         if stations > 5 {
-            add_province_stations(&b.pool, stations).await?;
+            xunjiu_bench::add_province_stations(&b.pool, stations).await?;
             // The server reloads its directory on the notification; wait until it has.
             for _ in 0..100 {
                 let list: StationList = b

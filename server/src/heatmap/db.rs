@@ -49,25 +49,45 @@ pub async fn rollup(
     } else {
         ("heat_cells", "day")
     };
-    let (firsts, lasts): (Vec<i64>, Vec<i64>) = ranges.unwrap_or_default().iter().copied().unzip();
-    // A run is a range scan on the key (layer, resolution, period, cell) per period.
-    let cells = if ranges.is_some() {
-        "and exists (select 1 from unnest($5::int8[], $6::int8[]) r(lo, hi) where cell between r.lo and r.hi)"
-    } else {
-        ""
+    let Some(ranges) = ranges else {
+        return sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "select cell, sum(reports)::int8, sum(people)::int8, sum(special)::int8 from {table}
+             where layer = $1 and resolution = $2 and {period} >= $3 and {period} < $4
+             group by cell"
+        )))
+        .bind(layer.name())
+        .bind(resolution)
+        .bind(days.0)
+        .bind(days.1)
+        .fetch_all(db)
+        .await;
     };
-    let ranges_bound = ranges.map(|_| (firsts, lasts));
+    // Each period named, so that for each run the key (layer, resolution, period, cell) is
+    // searched for the run's first cell and read to its last: a range scan per period and run.
+    let mut periods = Vec::new();
+    let mut at = days.0;
+    while at < days.1 {
+        periods.push(at);
+        at = if monthly {
+            at.checked_add_months(chrono::Months::new(1))
+        } else {
+            at.succ_opt()
+        }
+        .unwrap_or(days.1);
+    }
+    let (firsts, lasts): (Vec<i64>, Vec<i64>) = ranges.iter().copied().unzip();
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select cell, sum(reports)::int8, sum(people)::int8, sum(special)::int8 from {table}
-         where layer = $1 and resolution = $2 and {period} >= $3 and {period} < $4 {cells}
-         group by cell"
+        "select h.cell, sum(h.reports)::int8, sum(h.people)::int8, sum(h.special)::int8
+         from unnest($4::int8[], $5::int8[]) r(lo, hi)
+         join {table} h on h.layer = $1 and h.resolution = $2 and h.{period} = any($3)
+                       and h.cell between r.lo and r.hi
+         group by h.cell"
     )))
     .bind(layer.name())
     .bind(resolution)
-    .bind(days.0)
-    .bind(days.1)
-    .bind(ranges_bound.as_ref().map(|r| &r.0))
-    .bind(ranges_bound.as_ref().map(|r| &r.1))
+    .bind(periods)
+    .bind(firsts)
+    .bind(lasts)
     .fetch_all(db)
     .await
 }
