@@ -352,7 +352,23 @@ async fn steps_accept_no_body_at_all(pool: PgPool) {
 async fn a_queue_comes_in_pages_that_join_up_to_the_whole_queue(pool: PgPool) {
     let app = TestApp::unlimited(pool).await;
     let hotline = app.hotline().await;
-    for i in 0..7 {
+    let duty = app.duty("xintai").await;
+    // Two that 新泰 handed to 肥城 and answers for until 肥城 accepts: the queue's other half.
+    let mut handed = Vec::new();
+    for _ in 0..2 {
+        let id = routed_referral(&app, XINTAI_CENTRE).await;
+        let moved = act(
+            &app,
+            &duty,
+            &id,
+            "transfer",
+            json!({"to_station": "feicheng", "reason": "moved west"}),
+        )
+        .await;
+        assert_eq!(moved.status, StatusCode::OK);
+        handed.push(id);
+    }
+    for i in 0..6 {
         let body = if i % 3 == 0 {
             with(
                 referral(app.now(), XINTAI_CENTRE),
@@ -367,7 +383,6 @@ async fn a_queue_comes_in_pages_that_join_up_to_the_whole_queue(pool: PgPool) {
             StatusCode::CREATED
         );
     }
-    let duty = app.duty("xintai").await;
     let ids = |q: &crate::helpers::Reply| -> Vec<String> {
         q.body["entries"]
             .as_array()
@@ -377,7 +392,8 @@ async fn a_queue_comes_in_pages_that_join_up_to_the_whole_queue(pool: PgPool) {
             .collect()
     };
     let whole = app.get_as(&duty, "/api/v1/stations/xintai/queue").await;
-    assert_eq!(ids(&whole).len(), 7);
+    assert_eq!(ids(&whole).len(), 8);
+    assert!(handed.iter().all(|id| ids(&whole).contains(id)));
     assert!(
         whole.body.get("next_cursor").is_none(),
         "one page holds it all"
@@ -396,7 +412,7 @@ async fn a_queue_comes_in_pages_that_join_up_to_the_whole_queue(pool: PgPool) {
             None => break,
         }
     }
-    assert_eq!(pages, 3, "3 + 3 + 1");
+    assert_eq!(pages, 3, "3 + 3 + 2");
     assert_eq!(
         paged,
         ids(&whole),

@@ -494,16 +494,34 @@ pub async fn queue(
     after: Option<&QueueKey>,
     limit: i64,
 ) -> sqlx::Result<Vec<Row>> {
+    // Held here, or answered for here while another station holds it: two disjoint halves, each
+    // read in queue order from an index of its own (migration 26) and merged, so a page costs
+    // the same however long the queue is. Without a cursor there is no comparison at all, so a
+    // reused plan never carries one that cannot use the index.
+    let after_key = if after.is_some() {
+        format!("and ({QUEUE_ORDER}) > ($2, coalesce($3, 'infinity'::timestamptz), $4, $5)")
+    } else {
+        "and $2::int is null and $3::timestamptz is null and $4::timestamptz is null and $5::uuid is null".to_owned()
+    };
+    let in_scope = reader.scope.referral_condition(7);
+    let half = |whose: &str| {
+        format!(
+            "(select r.id, r.priority, r.status, r.accept_by, r.on_scene_by, r.received_at
+              from referrals r
+              where r.status not in ('resolved', 'closed') and r.case_id is null and {whose}
+                {after_key} and {in_scope}
+              order by {QUEUE_ORDER} limit $6)"
+        )
+    };
     let sql = format!(
-        "{}
-         where r.status not in ('resolved', 'closed') and (r.station_code = $1 or r.accountable_station = $1)
-           and r.case_id is null
-           and ($2::int is null or ({QUEUE_ORDER}) > ($2, coalesce($3, 'infinity'::timestamptz), $4, $5))
-           and {}
-         order by {QUEUE_ORDER}
-         limit $6",
+        "with page as (
+             select r.id from ({} union all {}) r order by {QUEUE_ORDER} limit $6
+         )
+         {} join page on page.id = r.id
+         order by {QUEUE_ORDER}",
+        half("r.station_code = $1"),
+        half("r.accountable_station = $1 and r.accountable_station <> r.station_code"),
         select(reader.personal),
-        reader.scope.referral_condition(7)
     );
     let query = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(station)
