@@ -58,6 +58,33 @@ async fn maps_and_reports_read_from_the_replica_and_fall_back_when_it_is_down(po
         "writes go to the primary"
     );
     let supervisor = app.supervisor().await;
+    let standby = PgPool::connect(&replica_url).await.unwrap();
+    // Lists read the replica too: the standby's own statistics count their scans.
+    let scans = |table: &'static str| {
+        let standby = standby.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "select coalesce(seq_scan, 0) + coalesce(idx_scan, 0) from pg_stat_user_tables where relname = $1",
+            )
+            .bind(table)
+            .fetch_one(&standby)
+            .await
+            .unwrap()
+        }
+    };
+    let before = (scans("referrals").await, scans("sightings").await);
+    for path in ["/api/v1/referrals", "/api/v1/sightings"] {
+        let reply = app.get_as(&supervisor, path).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}: {:?}", reply.body);
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while scans("referrals").await == before.0 || scans("sightings").await == before.1 {
+        assert!(
+            Instant::now() < deadline,
+            "the lists scanned referrals and sightings on the standby"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     for path in [
         "/api/v1/heatmap?campaign=winter-2026&layer=referrals",
         "/api/v1/reports/campaign?campaign=winter-2026",
@@ -66,7 +93,6 @@ async fn maps_and_reports_read_from_the_replica_and_fall_back_when_it_is_down(po
         let reply = app.get_as(&supervisor, path).await;
         assert_eq!(reply.status, StatusCode::OK, "{path}: {:?}", reply.body);
     }
-    let standby = PgPool::connect(&replica_url).await.unwrap();
     let seen: Vec<String> = sqlx::query_scalar(
         "select query from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()",
     )

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use chrono::Utc;
 use clap::Parser;
+use futures::StreamExt;
 use mobile_api::{
     ActionTaken, BatchResult, Channel, Location, LoginRequest, LoginResponse, NewReferral,
     NewSighting, Role, SightingBatch, StationList,
@@ -39,6 +40,15 @@ struct Args {
     /// Clients working at once (closed loop), for the service and the floor alike.
     #[arg(long, default_value_t = 16)]
     concurrency: usize,
+    /// Open referrals in the taian queue for the paged reads.
+    #[arg(long, default_value_t = 50_000)]
+    queue_depth: i64,
+    /// Consoles holding the queue's event stream at once.
+    #[arg(long, default_value_t = 1000)]
+    consoles: usize,
+    /// Changes sent to the consoles (each one's arrival is timed at every console).
+    #[arg(long, default_value_t = 20)]
+    changes: usize,
     /// Route look-ups per second (open loop: requests leave on schedule whatever the answers).
     #[arg(long, default_value_t = 500)]
     route_rps: u64,
@@ -49,7 +59,7 @@ struct Args {
     #[arg(long, default_value = "target/release/xunjiu")]
     server: PathBuf,
     /// Run only these measurements (comma-separated): single, batch, referral, route,
-    /// queue, heatmap. All of them by default.
+    /// queue, pages, streams, heatmap. All of them by default.
     #[arg(long, value_delimiter = ',', value_enum)]
     only: Vec<Measurement>,
     #[arg(
@@ -67,6 +77,8 @@ enum Measurement {
     Referral,
     Route,
     Queue,
+    Pages,
+    Streams,
     Heatmap,
 }
 
@@ -552,6 +564,7 @@ struct Bench {
     floor: Arc<Vec<tokio::sync::Mutex<PgConnection>>>,
     floor_patrol: Uuid,
     hotline_id: Uuid,
+    server_pid: u32,
 }
 
 impl Bench {
@@ -818,6 +831,247 @@ async fn queue_reads(b: &Bench) -> anyhow::Result<Row> {
     })
 }
 
+/// Open referrals in the taian queue, written straight into the table, up to `depth`.
+async fn fill_queue(pool: &PgPool, creator: Uuid, depth: i64) -> anyhow::Result<i64> {
+    let open: i64 = sqlx::query_scalar(
+        "select count(*) from referrals where station_code = 'taian' and status = 'routed'",
+    )
+    .fetch_one(pool)
+    .await?;
+    let missing = (depth - open).max(0);
+    // Arrivals spread over the last day, deadlines over the next, one in fifty urgent: the
+    // queue's order has something to sort.
+    sqlx::query(
+        "insert into referrals (id, channel, reported_at, received_at, created_by, location,
+                                caller_phone, people_count, categories, description, priority,
+                                status, station_code, accountable_station, distance_m, area_code,
+                                accept_by, on_scene_by, request_hash, updated_at, h3_r9)
+         select gen_random_uuid(), '12345', now() - g * interval '1 second', now() - g * interval '1 second',
+                $1, st_setsrid(st_makepoint(117.1032, 36.1866), 4326)::geography, '13800138000', 1, '{}',
+                'bench', case when g % 50 = 0 then 'urgent' else 'normal' end, 'routed', 'taian', 'taian',
+                1234.5, '370902', now() + (g % 86400) * interval '1 second', now() + interval '1 day',
+                decode(md5(g::text || random()::text), 'hex'), now(), 1
+         from generate_series(1, $2) g",
+    )
+    .bind(creator)
+    .bind(missing)
+    .execute(pool)
+    .await?;
+    sqlx::query("analyze referrals").execute(pool).await?;
+    Ok(open + missing)
+}
+
+/// Pages of 50 from a deep queue, each from a cursor picked at random along it; the floor is
+/// the same page's rows read straight from PostgreSQL by the page query's own indexes.
+async fn queue_pages(b: &Bench) -> anyhow::Result<Row> {
+    let depth = fill_queue(&b.pool, b.hotline_id, b.args.queue_depth).await?;
+    eprintln!("queue pages: the taian queue holds {depth} open referrals; walking it once");
+    let mut cursors = vec![String::new()];
+    loop {
+        let last = cursors.last().cloned().unwrap_or_default();
+        let page: serde_json::Value = b
+            .client
+            .get(format!(
+                "{}/api/v1/stations/taian/queue?limit=50&cursor={last}",
+                b.base
+            ))
+            .bearer_auth(&*b.duty)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        match page["next_cursor"].as_str() {
+            Some(next) => cursors.push(next.to_owned()),
+            None => break,
+        }
+    }
+    anyhow::ensure!(
+        cursors.len() as i64 >= depth / 50,
+        "{} pages for {depth} referrals",
+        cursors.len()
+    );
+    let mark = CpuMark::now();
+    let (cursors, token) = (Arc::new(cursors), b.duty.clone());
+    let (floor, service) = b
+        .compare(
+            |conn| {
+                Box::pin(async move {
+                    let rows: Vec<(Uuid,)> = sqlx::query_as(
+                        "select r.id from referrals r
+                         where r.status not in ('resolved', 'closed') and r.case_id is null and r.station_code = 'taian'
+                           and ((case when r.priority = 'urgent' then 0 else 1 end),
+                                coalesce(case when r.status = 'routed' then r.accept_by
+                                              when r.status in ('accepted', 'en_route') then r.on_scene_by end, 'infinity'::timestamptz),
+                                r.received_at, r.id) > (1, now() + random() * interval '1 day', now(), gen_random_uuid())
+                         order by (case when r.priority = 'urgent' then 0 else 1 end),
+                                  coalesce(case when r.status = 'routed' then r.accept_by
+                                                when r.status in ('accepted', 'en_route') then r.on_scene_by end, 'infinity'::timestamptz),
+                                  r.received_at, r.id
+                         limit 50",
+                    )
+                    .fetch_all(&mut *conn)
+                    .await?;
+                    Ok(rows.len().min(1) as u64)
+                })
+            },
+            200,
+            move |cl, base, _| {
+                let cursor = &cursors[rand::rng().random_range(0..cursors.len())];
+                cl.get(format!(
+                    "{base}/api/v1/stations/taian/queue?limit=50&cursor={cursor}"
+                ))
+                .bearer_auth(&*token)
+            },
+            |_| Ok(1),
+        )
+        .await;
+    Ok(Row {
+        name: "queue page of 50 (taian, 50,000 open, random cursor)",
+        unit: "req/s",
+        service,
+        floor: Some(floor),
+        stolen: mark.stolen(),
+    })
+}
+
+/// The server's resident memory now, in MiB.
+fn rss_mib(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<f64>().ok())
+        })
+        .unwrap_or(0.0)
+        / 1024.0
+}
+
+/// Consoles holding the taian queue's event stream: one, then `consoles` at once; for each of
+/// `changes` referrals filed, the time from the filing's start until each console has it.
+async fn queue_streams(b: &Bench) -> anyhow::Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    let before = rss_mib(b.server_pid);
+    for consoles in [1, b.args.consoles] {
+        eprintln!("queue streams: {consoles} consoles");
+        let mark = CpuMark::now();
+        let (tx, _) = tokio::sync::broadcast::channel::<(String, Instant)>(64);
+        let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel::<()>(consoles);
+        let (seen_tx, mut seen_rx) = tokio::sync::mpsc::unbounded_channel::<Duration>();
+        let mut tasks = Vec::new();
+        for _ in 0..consoles {
+            // A client each: every console is a browser with its own connection.
+            let client = reqwest::Client::new();
+            let (url, token) = (
+                format!("{}/api/v1/stations/taian/queue/events", b.base),
+                b.duty.clone(),
+            );
+            let (mut filed, ready, seen) = (tx.subscribe(), ready_tx.clone(), seen_tx.clone());
+            tasks.push(tokio::spawn(async move {
+                let res = client.get(url).bearer_auth(&*token).send().await?;
+                anyhow::ensure!(res.status() == 200, "status {}", res.status());
+                let mut body = res.bytes_stream();
+                let mut text = String::new();
+                let mut told = false;
+                let mut waiting: Vec<(String, Instant)> = Vec::new();
+                loop {
+                    tokio::select! {
+                        chunk = body.next() => {
+                            let Some(chunk) = chunk else { break };
+                            text.push_str(&String::from_utf8_lossy(&chunk?));
+                            if !told && text.contains("event: ready") {
+                                told = true;
+                                let _ = ready.send(()).await;
+                            }
+                        }
+                        change = filed.recv() => match change {
+                            Ok(change) => waiting.push(change),
+                            Err(_) => break,
+                        },
+                    }
+                    waiting.retain(|(id, started)| {
+                        let arrived = text.contains(id.as_str());
+                        if arrived {
+                            let _ = seen.send(started.elapsed());
+                        }
+                        !arrived
+                    });
+                    if text.len() > 1 << 16 {
+                        text.drain(..text.len() - 4096);
+                    }
+                }
+                anyhow::Ok(())
+            }));
+        }
+        drop((ready_tx, seen_tx));
+        for _ in 0..consoles {
+            tokio::time::timeout(Duration::from_secs(60), ready_rx.recv())
+                .await
+                .context("consoles connecting")?;
+        }
+        let held = rss_mib(b.server_pid);
+        let mut latencies = Vec::new();
+        let mut rng = rand::rng();
+        for _ in 0..b.args.changes {
+            let mut body = referral_body(&mut rng);
+            body.location.lat = 36.1866;
+            body.location.lon = 117.1032;
+            let id = body.id.to_string();
+            let started = Instant::now();
+            let _ = tx.send((id.clone(), started));
+            let res = b
+                .client
+                .post(format!("{}/api/v1/referrals", b.base))
+                .bearer_auth(&*b.hotline)
+                .json(&body)
+                .send()
+                .await?;
+            anyhow::ensure!(res.status() == 201, "filing: {}", res.status());
+            // Every console's arrival of this change, or 10 s.
+            let deadline = Instant::now() + Duration::from_secs(10);
+            for _ in 0..consoles {
+                match tokio::time::timeout_at(deadline.into(), seen_rx.recv()).await {
+                    Ok(Some(d)) => latencies.push(d),
+                    _ => break,
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        while let Ok(d) = seen_rx.try_recv() {
+            latencies.push(d);
+        }
+        let expected = consoles * b.args.changes;
+        let missed = expected.saturating_sub(latencies.len()) as u64;
+        drop(tx);
+        for t in tasks {
+            t.abort();
+        }
+        eprintln!(
+            "{consoles} consoles: server memory {before:.0} MiB before, {held:.0} MiB holding them; {missed} arrivals missed"
+        );
+        rows.push(Row {
+            name: if consoles == 1 {
+                "a change reaching 1 console (baseline)"
+            } else {
+                "a change reaching every console (1,000 streams)"
+            },
+            unit: "arrivals/s",
+            service: Sample {
+                items: latencies.len() as u64,
+                failures: missed,
+                elapsed: Duration::from_secs(1),
+                latencies,
+            },
+            floor: None,
+            stolen: mark.stolen(),
+        });
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    Ok(rows)
+}
+
 async fn heatmap_reads(b: &Bench) -> Row {
     let mark = CpuMark::now();
     eprintln!("heat-map reads");
@@ -881,6 +1135,7 @@ async fn main() -> anyhow::Result<()> {
         floor: Arc::new(floor),
         floor_patrol,
         hotline_id,
+        server_pid: server.child.id(),
         args,
     };
 
@@ -903,6 +1158,14 @@ async fn main() -> anyhow::Result<()> {
     if b.args.runs(Measurement::Queue) {
         settle(&pool).await?;
         rows.push(queue_reads(&b).await?);
+    }
+    if b.args.runs(Measurement::Pages) {
+        settle(&pool).await?;
+        rows.push(queue_pages(&b).await?);
+    }
+    if b.args.runs(Measurement::Streams) {
+        settle(&pool).await?;
+        rows.extend(queue_streams(&b).await?);
     }
     if b.args.runs(Measurement::Heatmap) {
         settle(&pool).await?;

@@ -372,7 +372,9 @@ async fn list(
         scope: &scope,
         personal: scope::sees_personal_referral_fields(user),
     };
-    let rows = db::list(&state.db, &filter, reader).await?;
+    // Lists may trail the primary by the replica's lag; a referral just filed is answered by
+    // its own write, and the queue (which must show it) reads the primary.
+    let rows = db::list(state.reads(), &filter, reader).await?;
     let shown = rows
         .iter()
         .filter(|r| view::carries_personal(r))

@@ -274,7 +274,7 @@ async fn list(
         }
         Role::Supervisor | Role::Patrol => {}
     }
-    let rows = db::list(&state.db, &filter, &Scope::sightings(user)).await?;
+    let rows = db::list(state.reads(), &filter, &Scope::sightings(user)).await?;
     let shown = rows
         .iter()
         .filter(|r| view::carries_personal(r))
