@@ -840,14 +840,16 @@ async fn fill_queue(pool: &PgPool, creator: Uuid, depth: i64) -> anyhow::Result<
     .await?;
     let missing = (depth - open).max(0);
     // Arrivals spread over the last day, deadlines over the next, one in fifty urgent: the
-    // queue's order has something to sort.
+    // queue's order has something to sort. Places spread over the station's district, as calls
+    // are: all in one spot, every referral would be every other's possible duplicate.
     sqlx::query(
         "insert into referrals (id, channel, reported_at, received_at, created_by, location,
                                 caller_phone, people_count, categories, description, priority,
                                 status, station_code, accountable_station, distance_m, area_code,
                                 accept_by, on_scene_by, request_hash, updated_at, h3_r9)
          select gen_random_uuid(), '12345', now() - g * interval '1 second', now() - g * interval '1 second',
-                $1, st_setsrid(st_makepoint(117.1032, 36.1866), 4326)::geography, '13800138000', 1, '{}',
+                $1, st_setsrid(st_makepoint(117.0 + random() * 0.3, 36.05 + random() * 0.25), 4326)::geography,
+                '13800138000', 1, '{}',
                 'bench', case when g % 50 = 0 then 'urgent' else 'normal' end, 'routed', 'taian', 'taian',
                 1234.5, '370902', now() + (g % 86400) * interval '1 second', now() + interval '1 day',
                 decode(md5(g::text || random()::text), 'hex'), now(), 1

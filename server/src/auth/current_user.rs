@@ -101,19 +101,29 @@ impl FromRequestParts<AppState> for CurrentUser {
                 )
             })?;
         let token_hash = token::digest(token);
-        let now = state.clock.now();
-        if let Some(session) = state.sessions.get(&token_hash, now) {
-            return Ok(CurrentUser::try_from((session.user, token_hash))?);
-        }
-        let generation = state.sessions.generation();
-        let session = db::session_user(&state.db, &token_hash, now)
-            .await?
-            .ok_or_else(|| {
-                ApiError::unauthorized("the token is unknown, expired or revoked: log in again")
-            })?;
-        state
-            .sessions
-            .put(token_hash.clone(), session.clone(), now, generation);
+        let session = live_session(state, &token_hash).await?.ok_or_else(|| {
+            ApiError::unauthorized("the token is unknown, expired or revoked: log in again")
+        })?;
         Ok(CurrentUser::try_from((session.user, token_hash))?)
     }
+}
+
+/// The live session of a token: from the session cache when it holds it, else from the
+/// database (and then cached).
+pub async fn live_session(
+    state: &AppState,
+    token_hash: &[u8],
+) -> sqlx::Result<Option<db::SessionRow>> {
+    let now = state.clock.now();
+    if let Some(session) = state.sessions.get(token_hash, now) {
+        return Ok(Some(session));
+    }
+    let generation = state.sessions.generation();
+    let session = db::session_user(&state.db, token_hash, now).await?;
+    if let Some(session) = &session {
+        state
+            .sessions
+            .put(token_hash.to_vec(), session.clone(), now, generation);
+    }
+    Ok(session)
 }
