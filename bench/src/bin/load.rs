@@ -898,6 +898,9 @@ async fn queue_pages(b: &Bench) -> anyhow::Result<Row> {
     let (floor, service) = b
         .compare(
             |conn| {
+                // A key somewhere along the queue, fixed before the statement so the index
+                // can seek to it (a volatile expression in the comparison could not).
+                let deadline = Utc::now() + chrono::Duration::seconds(rand::rng().random_range(0..86_400));
                 Box::pin(async move {
                     let rows: Vec<(Uuid,)> = sqlx::query_as(
                         "select r.id from referrals r
@@ -905,13 +908,15 @@ async fn queue_pages(b: &Bench) -> anyhow::Result<Row> {
                            and ((case when r.priority = 'urgent' then 0 else 1 end),
                                 coalesce(case when r.status = 'routed' then r.accept_by
                                               when r.status in ('accepted', 'en_route') then r.on_scene_by end, 'infinity'::timestamptz),
-                                r.received_at, r.id) > (1, now() + random() * interval '1 day', now(), gen_random_uuid())
+                                r.received_at, r.id) > (1, $1, $2, '00000000-0000-0000-0000-000000000000'::uuid)
                          order by (case when r.priority = 'urgent' then 0 else 1 end),
                                   coalesce(case when r.status = 'routed' then r.accept_by
                                                 when r.status in ('accepted', 'en_route') then r.on_scene_by end, 'infinity'::timestamptz),
                                   r.received_at, r.id
                          limit 50",
                     )
+                    .bind(deadline)
+                    .bind(deadline)
                     .fetch_all(&mut *conn)
                     .await?;
                     Ok(rows.len().min(1) as u64)
