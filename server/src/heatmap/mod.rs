@@ -264,13 +264,18 @@ pub async fn aggregate(state: &AppState, spec: &MapSpec) -> Result<Vec<Cell>> {
         }
         None => raw_ranges.push((spec.from, spec.to)),
     }
-    // Raw rows of the wanted cells lie inside the cells' outlines.
-    let boxes: Vec<BBox> = spec
-        .bbox
-        .or_else(|| wanted.map(cells::envelope))
-        .into_iter()
-        .collect();
-    for (from, to) in raw_ranges.into_iter().filter(|(f, t)| f < t) {
+    let raw_ranges: Vec<_> = raw_ranges.into_iter().filter(|(f, t)| f < t).collect();
+    // Raw rows of the wanted cells lie inside the cells' outlines (drawn only when read: a
+    // campaign's tile has no ragged ends).
+    let boxes: Vec<BBox> = if raw_ranges.is_empty() {
+        Vec::new()
+    } else {
+        spec.bbox
+            .or_else(|| wanted.map(cells::envelope))
+            .into_iter()
+            .collect()
+    };
+    for (from, to) in raw_ranges {
         for (r9, people, special) in
             db::raw(&mut *tx, spec.layer, from, to, &boxes, &spec.scope).await?
         {
