@@ -522,13 +522,19 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
     });
     let router = app(state);
+    // Answers leave at once: with Nagle's algorithm a response written in two pieces waited for
+    // the client's delayed acknowledgement, up to 40 ms.
+    use axum_server::accept::NoDelayAcceptor;
     match (args.tls_cert, args.tls_key) {
         (Some(cert), Some(key)) => {
             let tls = xunjiu_server::tls::server_config(&cert, &key).await?;
             tracing::info!(%addr, "listening on https://{addr}");
             let service = xunjiu_server::tls::with_hsts(router)
                 .into_make_service_with_connect_info::<SocketAddr>();
-            axum_server::from_tcp_rustls(listener, tls)?
+            let acceptor =
+                axum_server::tls_rustls::RustlsAcceptor::new(tls).acceptor(NoDelayAcceptor);
+            axum_server::from_tcp(listener)?
+                .acceptor(acceptor)
                 .handle(handle)
                 .serve(service)
                 .await?;
@@ -540,6 +546,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             );
             let service = router.into_make_service_with_connect_info::<SocketAddr>();
             axum_server::from_tcp(listener)?
+                .acceptor(NoDelayAcceptor)
                 .handle(handle)
                 .serve(service)
                 .await?;

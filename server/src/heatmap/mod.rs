@@ -3,12 +3,12 @@
 pub mod backfill;
 pub mod cells;
 pub mod db;
+pub mod features;
 pub mod picture;
 pub mod rollup;
 pub mod tiles;
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 
 use axum::Router;
 use axum::extract::State;
@@ -347,39 +347,11 @@ pub async fn heatmap(
         "coarse": spec.coarse,
     })
     .to_string();
-    // Tens of thousands of small features: written straight into the body rather than built as
-    // a tree of JSON values first. Coordinates go through ryu: the standard library's float
-    // formatting was a third of the 1 km city map's CPU time.
-    let mut num = ryu::Buffer::new();
-    let mut body = String::with_capacity(head.len() + cells.len() * 430);
+    let features = features::write(cells, spec.coarse).await?;
+    let mut body = String::with_capacity(head.len() + features.len() + 16);
     body.push_str(head.trim_end_matches('}'));
     body.push_str(",\"features\":[");
-    for (i, c) in cells.iter().enumerate() {
-        if i > 0 {
-            body.push(',');
-        }
-        body.push_str(
-            "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[",
-        );
-        for (j, [lon, lat]) in cells::ring(c.cell).iter().enumerate() {
-            body.push_str(if j > 0 { ",[" } else { "[" });
-            body.push_str(num.format(*lon));
-            body.push(',');
-            body.push_str(num.format(*lat));
-            body.push(']');
-        }
-        let _ = write!(
-            body,
-            "]]}},\"properties\":{{\"cell\":\"{}\",\"count\":{},\"people\":{}",
-            cells::hex(c.cell),
-            c.reports,
-            c.people,
-        );
-        if !spec.coarse {
-            let _ = write!(body, ",\"special_count\":{}", c.special);
-        }
-        body.push_str("}}");
-    }
+    body.push_str(&features);
     body.push_str("]}");
     Ok(GeoJsonText(body))
 }

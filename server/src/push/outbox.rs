@@ -106,13 +106,12 @@ async fn enqueue_for(
     Ok(queued)
 }
 
-/// New referrals ring at their station's duty officers.
-pub async fn enqueue_routed(
-    conn: &mut PgConnection,
-    referral_ids: &[Uuid],
-    now: DateTime<Utc>,
-) -> sqlx::Result<u64> {
-    let queued = sqlx::query(
+/// New referrals ring at their station's duty officers: the insert that queues a push for each
+/// referral of `source` (a relation with the referral's id, station_code, priority,
+/// people_count, area_code and categories), `$1` the time. Its caller queues the other channels
+/// (`notify::outbox::routed`).
+pub fn routed_insert(source: &str) -> String {
+    format!(
         "insert into push_outbox (subscription_id, referral_id, payload, next_attempt_at, created_at)
          select s.id, r.id,
                 jsonb_build_object(
@@ -122,18 +121,10 @@ pub async fn enqueue_routed(
                     'body', r.people_count || ' 人 · ' || coalesce(a.name, '') || ' · '
                             || coalesce(nullif(array_to_string(r.categories, ', '), ''), '-'),
                     'url', '/console/#/referrals/' || r.id),
-                $2, $2
-         from referrals r
+                $1, $1
+         from {source} r
          left join areas a on a.code = r.area_code
          join users u on u.role = 'duty' and u.station_code = r.station_code and u.disabled_at is null
-         join push_subscriptions s on s.user_id = u.id
-         where r.id = any($1)",
+         join push_subscriptions s on s.user_id = u.id"
     )
-    .bind(referral_ids)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    notify::routed(conn, referral_ids, now).await?;
-    Ok(queued)
 }

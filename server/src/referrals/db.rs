@@ -1,6 +1,8 @@
 //! Referral queries. Inserts take many rows at once (`unnest`), so a batch of sightings that
 //! raises many referrals costs a few statements, not one per row.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
@@ -98,20 +100,9 @@ pub struct Creator<'a> {
     pub received_at: DateTime<Utc>,
 }
 
-/// Insert the rows whose id is new, with their `created` and `routed` events; returns the ids
-/// inserted. Rows whose id exists already are left alone (the caller tells replays from conflicts).
-pub async fn insert_new(
-    conn: &mut PgConnection,
-    creator: Creator<'_>,
-    rows: &[NewRow],
-) -> sqlx::Result<Vec<Uuid>> {
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    let col = |f: fn(&NewRow) -> String| rows.iter().map(f).collect::<Vec<_>>();
-    let report = |f: fn(&Report) -> String| rows.iter().map(|r| f(&r.report)).collect::<Vec<_>>();
-    let inserted: Vec<Uuid> = sqlx::query_scalar(
-        "insert into referrals (id, channel, external_ref, reported_at, received_at, created_by, location,
+/// The referrals of `unnest($3 …)` whose id is new (`$1` received at, `$2` the creating account,
+/// `$23` the partner).
+const ROW_INSERT: &str = "insert into referrals (id, channel, external_ref, reported_at, received_at, created_by, location,
                                 address_text, caller_phone, people_count, categories, description, priority,
                                 status, station_code, accountable_station, distance_m, area_code, accept_by,
                                 sighting_id, request_hash, updated_at, on_scene_by, h3_r9,
@@ -130,71 +121,135 @@ pub async fn insert_new(
               as u(id, channel, external_ref, reported_at, lon, lat, address_text, caller_phone, people_count,
                    categories, description, priority, station_code, distance_m, area_code, accept_by,
                    sighting_id, request_hash, on_scene_by, h3_r9, open311, first_contact, kind)
-         on conflict (id) do nothing
-         returning id",
+         on conflict (id) do nothing";
+
+/// [`insert_new`] in one statement: the rows, their two events and their pushes (`$27` the
+/// creator's role). `created` precedes `routed` in event order because the events are numbered
+/// as the sort hands them out. The routed event names the first-contact station (the
+/// accountability report counts the referral there); a station's own call about a place nearer
+/// another station names that one as the target, as a transfer does.
+static INSERT: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "with new as (
+             {insert}
+             returning id, channel, station_code, accountable_station, pending_transfer, distance_m,
+                       priority, people_count, area_code, categories
+         ), events as (
+             insert into referral_events (referral_id, kind, actor_id, actor_role, station_code,
+                                          to_status, note, at, target_station)
+             select n.id, e.kind,
+                    case when e.step = 1 then $2::uuid end,
+                    case when e.step = 1 then $27::text else 'system' end,
+                    case when e.step = 2 then n.accountable_station end,
+                    case when e.step = 2 then 'routed' end,
+                    case when e.step = 1 then 'channel ' || n.channel
+                         when n.pending_transfer
+                         then 'taken by ' || n.accountable_station || '; nearest station ' || n.station_code || ', '
+                              || round(n.distance_m)::bigint || ' m, to accept'
+                         else 'nearest station, ' || round(n.distance_m)::bigint || ' m' end,
+                    $1,
+                    case when e.step = 2 and n.pending_transfer then n.station_code end
+             from new n cross join (values (1, 'created'), (2, 'routed')) as e(step, kind)
+             order by n.id, e.step
+         ), pushed as (
+             {push}
+         )
+         select id from new order by id",
+        insert = ROW_INSERT,
+        push = crate::push::outbox::routed_insert("new"),
     )
-    .bind(creator.received_at)
-    .bind(creator.user_id)
-    .bind(rows.iter().map(|r| r.report.id).collect::<Vec<_>>())
-    .bind(report(|r| r.channel.clone()))
-    .bind(rows.iter().map(|r| r.report.external_ref.clone()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.report.reported_at).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.report.point.lon()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.report.point.lat()).collect::<Vec<_>>())
-    .bind(report(|r| r.address_text.clone()))
-    .bind(rows.iter().map(|r| r.report.caller_phone.clone()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.report.people_count).collect::<Vec<_>>())
-    .bind(report(|r| r.categories.join(",")))
-    .bind(report(|r| r.description.clone()))
-    .bind(col(|r| r.priority.clone()))
-    .bind(col(|r| r.station_code.clone()))
-    .bind(rows.iter().map(|r| r.distance_m).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.area_code.clone()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.accept_by).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.report.sighting_id).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.report.request_hash.clone()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.on_scene_by).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| crate::heatmap::cells::r9(r.report.point)).collect::<Vec<_>>())
-    .bind(creator.partner_id)
-    .bind(rows.iter().map(|r| r.report.open311_service_code.clone()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.first_contact.clone()).collect::<Vec<_>>())
-    .bind(report(|r| r.kind.clone()))
-    .fetch_all(&mut *conn)
-    .await?;
-    // Its heat-map share goes to `heat_inbox` by trigger, with the row.
-    if inserted.is_empty() {
-        return Ok(inserted);
+});
+
+/// Insert the rows whose id is new, with their `created` and `routed` events; returns the ids
+/// inserted. Rows whose id exists already are left alone (the caller tells replays from conflicts).
+pub async fn insert_new(
+    conn: &mut PgConnection,
+    creator: Creator<'_>,
+    rows: &[NewRow],
+) -> sqlx::Result<Vec<Uuid>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
     }
-    // Two statements so that `created` always precedes `routed` in event order.
-    sqlx::query(
-        "insert into referral_events (referral_id, kind, actor_id, actor_role, note, at)
-         select r.id, 'created', $2, $3, 'channel ' || r.channel, $4
-         from referrals r where r.id = any($1) order by r.id",
-    )
-    .bind(&inserted)
-    .bind(creator.user_id)
-    .bind(creator.role)
-    .bind(creator.received_at)
-    .execute(&mut *conn)
-    .await?;
-    // The routed event names the first-contact station (the accountability report counts the
-    // referral there); a station's own call about a place nearer another station names that one
-    // as the target, as a transfer does.
-    sqlx::query(
-        "insert into referral_events (referral_id, kind, actor_role, station_code, to_status, note, at, target_station)
-         select r.id, 'routed', 'system', r.accountable_station, 'routed',
-                case when r.pending_transfer
-                     then 'taken by ' || r.accountable_station || '; nearest station ' || r.station_code || ', '
-                          || round(r.distance_m)::bigint || ' m, to accept'
-                     else 'nearest station, ' || round(r.distance_m)::bigint || ' m' end,
-                $2, case when r.pending_transfer then r.station_code end
-         from referrals r where r.id = any($1) order by r.id",
-    )
-    .bind(&inserted)
-    .bind(creator.received_at)
-    .execute(&mut *conn)
-    .await?;
-    crate::push::outbox::enqueue_routed(&mut *conn, &inserted, creator.received_at).await?;
+    let col = |f: fn(&NewRow) -> String| rows.iter().map(f).collect::<Vec<_>>();
+    let report = |f: fn(&Report) -> String| rows.iter().map(|r| f(&r.report)).collect::<Vec<_>>();
+    let inserted: Vec<Uuid> = sqlx::query_scalar(sqlx::AssertSqlSafe(INSERT.as_str()))
+        .bind(creator.received_at)
+        .bind(creator.user_id)
+        .bind(rows.iter().map(|r| r.report.id).collect::<Vec<_>>())
+        .bind(report(|r| r.channel.clone()))
+        .bind(
+            rows.iter()
+                .map(|r| r.report.external_ref.clone())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|r| r.report.reported_at)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|r| r.report.point.lon())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|r| r.report.point.lat())
+                .collect::<Vec<_>>(),
+        )
+        .bind(report(|r| r.address_text.clone()))
+        .bind(
+            rows.iter()
+                .map(|r| r.report.caller_phone.clone())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|r| r.report.people_count)
+                .collect::<Vec<_>>(),
+        )
+        .bind(report(|r| r.categories.join(",")))
+        .bind(report(|r| r.description.clone()))
+        .bind(col(|r| r.priority.clone()))
+        .bind(col(|r| r.station_code.clone()))
+        .bind(rows.iter().map(|r| r.distance_m).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.area_code.clone()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.accept_by).collect::<Vec<_>>())
+        .bind(
+            rows.iter()
+                .map(|r| r.report.sighting_id)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|r| r.report.request_hash.clone())
+                .collect::<Vec<_>>(),
+        )
+        .bind(rows.iter().map(|r| r.on_scene_by).collect::<Vec<_>>())
+        .bind(
+            rows.iter()
+                .map(|r| crate::heatmap::cells::r9(r.report.point))
+                .collect::<Vec<_>>(),
+        )
+        .bind(creator.partner_id)
+        .bind(
+            rows.iter()
+                .map(|r| r.report.open311_service_code.clone())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|r| r.first_contact.clone())
+                .collect::<Vec<_>>(),
+        )
+        .bind(report(|r| r.kind.clone()))
+        .bind(creator.role)
+        .fetch_all(&mut *conn)
+        .await?;
+    // Within the transaction: the other channels of the station's alerts read the rows.
+    if !inserted.is_empty() {
+        crate::notify::outbox::routed(&mut *conn, &inserted, creator.received_at).await?;
+    }
     Ok(inserted)
 }
 

@@ -149,7 +149,8 @@ pub async fn create_referral(
         role: &role,
         received_at: now,
     };
-    let mut tx = state.db.begin().await?;
+    let mut conn = state.db.acquire().await?;
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let inserted = db::insert_new(&mut tx, creator, std::slice::from_ref(&row)).await?;
     if !inserted.is_empty() {
         crate::routing::crs::keep(&mut tx, "referral", draft.id, original, now).await?;
@@ -157,7 +158,7 @@ pub async fn create_referral(
     tx.commit().await?;
 
     let stored = if inserted.is_empty() {
-        let (created_by, stored_hash) = db::fingerprint(&state.db, draft.id)
+        let (created_by, stored_hash) = db::fingerprint(&mut *conn, draft.id)
             .await?
             .ok_or_else(|| anyhow::anyhow!("referral vanished after a conflicting insert"))?;
         Some(Fingerprint::new(created_by, stored_hash))
@@ -170,7 +171,7 @@ pub async fn create_referral(
         &Fingerprint::new(user.id, hash),
         "referral",
     )?;
-    let referral = read(&state, &user, draft.id, Answer::Created).await?;
+    let referral = read_on(&mut conn, &state, &user, draft.id, Answer::Created).await?;
     Ok((status, ApiJson(referral)))
 }
 
@@ -216,17 +217,26 @@ pub(crate) async fn read(
     id: Uuid,
     answer: Answer,
 ) -> Result<Referral> {
+    let mut conn = state.db.acquire().await?;
+    read_on(&mut conn, state, user, id, answer).await
+}
+
+/// [`read`] on a connection the caller holds (the one that has just written the referral: a
+/// connection taken from the pool costs a round trip on its way back).
+pub(crate) async fn read_on(
+    conn: &mut sqlx::PgConnection,
+    state: &AppState,
+    user: &CurrentUser,
+    id: Uuid,
+    answer: Answer,
+) -> Result<Referral> {
     let scope = Scope::referrals(user);
     let mut personal = scope::sees_personal_referral_fields(user);
-    let mut row = db::get(
-        &state.db,
-        id,
-        db::Reader {
-            scope: &scope,
-            personal,
-        },
-    )
-    .await?;
+    let reader = db::Reader {
+        scope: &scope,
+        personal,
+    };
+    let mut row = db::get(&mut *conn, id, reader).await?;
     if row.is_none() && answer == Answer::Created {
         // Filed outside the filer's own scope (a county supervisor's call about another
         // county): the filer is still answered with what they filed.
@@ -234,7 +244,7 @@ pub(crate) async fn read(
             scope: &Scope::City,
             personal,
         };
-        row = db::get(&state.db, id, everywhere).await?;
+        row = db::get(&mut *conn, id, everywhere).await?;
     }
     if row.is_none() && answer == Answer::Step {
         personal = false;
@@ -242,15 +252,15 @@ pub(crate) async fn read(
             scope: &Scope::City,
             personal,
         };
-        row = db::get(&state.db, id, everywhere).await?;
+        row = db::get(&mut *conn, id, everywhere).await?;
     }
     let row = row.ok_or_else(not_found)?;
-    let events = db::events(&state.db, id, user.id, personal).await?;
+    let events = db::events(&mut *conn, id, user.id, personal).await?;
     if answer != Answer::Created && view::carries_personal(&row) {
         audit::shown_to(state, user, Kind::Referral, [id], "/api/v1/referrals/{id}").await?;
     }
     let actions = view::allowed_actions(user, &row)?;
-    let duplicates = duplicates_of(state, &[id]).await?;
+    let duplicates = duplicates_of(&mut *conn, state, &[id]).await?;
     let mut referral = view::to_wire(row, &state.directory(), Some(events))?;
     referral.allowed_actions = Some(actions);
     referral.possible_duplicates = Some(duplicates.into_values().next().unwrap_or_default());
@@ -259,11 +269,12 @@ pub(crate) async fn read(
 
 /// The possible duplicates of each of `ids` (`XUNJIU_DUPLICATE_RADIUS_M`, `_HOURS`).
 pub(crate) async fn duplicates_of(
+    db: impl sqlx::PgExecutor<'_>,
     state: &AppState,
     ids: &[Uuid],
 ) -> Result<std::collections::HashMap<Uuid, Vec<mobile_api::PossibleDuplicate>>> {
     let rows = db::possible_duplicates(
-        &state.db,
+        db,
         ids,
         state.settings.duplicate_radius_m,
         state.settings.duplicate_hours,

@@ -100,7 +100,7 @@ pub async fn station_queue(
     let via = "/api/v1/stations/{code}/queue";
     audit::shown_to(&state, &user, Kind::Referral, shown, via).await?;
     let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.id).collect();
-    let mut duplicates = super::duplicates_of(&state, &ids).await?;
+    let mut duplicates = super::duplicates_of(&state.db, &state, &ids).await?;
     let entries = rows
         .into_iter()
         .map(|row| {
