@@ -154,7 +154,9 @@ static INSERT: LazyLock<String> = LazyLock::new(|| {
          ), pushed as (
              {push}
          )
-         select id from new order by id",
+         select n.id, exists (select 1 from notify_channels c
+                              where c.removed_at is null and c.station_code = n.station_code)
+         from new n order by n.id",
         insert = ROW_INSERT,
         push = crate::push::outbox::routed_insert("new"),
     )
@@ -172,7 +174,7 @@ pub async fn insert_new(
     }
     let col = |f: fn(&NewRow) -> String| rows.iter().map(f).collect::<Vec<_>>();
     let report = |f: fn(&Report) -> String| rows.iter().map(|r| f(&r.report)).collect::<Vec<_>>();
-    let inserted: Vec<Uuid> = sqlx::query_scalar(sqlx::AssertSqlSafe(INSERT.as_str()))
+    let inserted: Vec<(Uuid, bool)> = sqlx::query_as(sqlx::AssertSqlSafe(INSERT.as_str()))
         .bind(creator.received_at)
         .bind(creator.user_id)
         .bind(rows.iter().map(|r| r.report.id).collect::<Vec<_>>())
@@ -246,11 +248,12 @@ pub async fn insert_new(
         .bind(creator.role)
         .fetch_all(&mut *conn)
         .await?;
-    // Within the transaction: the other channels of the station's alerts read the rows.
-    if !inserted.is_empty() {
-        crate::notify::outbox::routed(&mut *conn, &inserted, creator.received_at).await?;
+    // Within the transaction, for the stations with DingTalk, WeCom or SMS channels.
+    let other_channels: Vec<Uuid> = inserted.iter().filter(|r| r.1).map(|r| r.0).collect();
+    if !other_channels.is_empty() {
+        crate::notify::outbox::routed(&mut *conn, &other_channels, creator.received_at).await?;
     }
-    Ok(inserted)
+    Ok(inserted.into_iter().map(|r| r.0).collect())
 }
 
 /// Who created an existing referral and what they sent, to tell a replay from a conflict.
@@ -397,24 +400,63 @@ pub struct EventRow {
     pub note: Option<String>,
 }
 
-/// The timeline; notes only where `all_notes`, else only those `reader` wrote.
-pub async fn events(
-    db: impl PgExecutor<'_>,
+/// [`get`] and [`events`] in one round trip: the referral's row repeated beside each event.
+pub async fn get_with_events(
+    conn: &mut PgConnection,
     id: Uuid,
-    reader: Uuid,
-    all_notes: bool,
-) -> sqlx::Result<Vec<EventRow>> {
-    sqlx::query_as(
-        "select e.kind, e.at, u.username as actor, e.actor_role, e.station_code, e.from_status, e.to_status,
-                case when $3 or e.actor_id = $2 then e.note end as note
-         from referral_events e left join users u on u.id = e.actor_id
-         where e.referral_id = $1 order by e.id",
-    )
-    .bind(id)
-    .bind(reader)
-    .bind(all_notes)
-    .fetch_all(db)
-    .await
+    reader: Reader<'_>,
+    reader_id: Uuid,
+) -> sqlx::Result<Option<(Row, Vec<EventRow>)>> {
+    use sqlx::Row as _;
+    // The timeline's parameters follow the scope's, which has one or none.
+    let n = 2 + usize::from(reader.scope.arg().is_some());
+    let sql = format!(
+        "select g.*, t.* from ({select} where r.id = $1 and {scope}) g
+         left join lateral (
+             select e.id as event_id, e.kind as event_kind, e.at as event_at,
+                    u.username as event_actor, e.actor_role as event_actor_role,
+                    e.station_code as event_station, e.from_status as event_from,
+                    e.to_status as event_to,
+                    case when ${all_notes} or e.actor_id = ${reader_id} then e.note end as event_note
+             from referral_events e left join users u on u.id = e.actor_id
+             where e.referral_id = g.id
+         ) t on true
+         order by t.event_id",
+        select = select(reader.personal),
+        scope = reader.scope.referral_condition(2),
+        all_notes = n,
+        reader_id = n + 1,
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id);
+    if let Some(arg) = reader.scope.arg() {
+        query = query.bind(arg);
+    }
+    let rows = query
+        .bind(reader.personal)
+        .bind(reader_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let row = <Row as sqlx::FromRow<'_, _>>::from_row(first)?;
+    let mut events = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let Some(kind) = r.try_get::<Option<String>, _>("event_kind")? else {
+            continue;
+        };
+        events.push(EventRow {
+            kind,
+            at: r.try_get("event_at")?,
+            actor: r.try_get("event_actor")?,
+            actor_role: r.try_get("event_actor_role")?,
+            station_code: r.try_get("event_station")?,
+            from_status: r.try_get("event_from")?,
+            to_status: r.try_get("event_to")?,
+            note: r.try_get("event_note")?,
+        });
+    }
+    Ok(Some((row, events)))
 }
 
 /// Read a referral and hold its row lock until the transaction ends, so that two officers
@@ -624,35 +666,53 @@ pub async fn possible_duplicates(
     radius_m: f64,
     hours: u32,
 ) -> sqlx::Result<Vec<DuplicateRow>> {
-    sqlx::query_as(
-        "select r.id as of, d.id, d.distance_m, d.channel, d.apart_s, d.station_code
-         from referrals r
-         cross join lateral (
-             select d.id, st_distance(r.location, d.location) as distance_m, d.channel,
-                    abs(extract(epoch from d.reported_at - r.reported_at))::int8 as apart_s,
-                    d.station_code
-             from referrals d
-             where d.id <> r.id
-               and st_dwithin(d.location, r.location, $2)
-               -- Written so that no index on reported_at applies: the location index's
-               -- nearest-first walk is the plan (1,000 queue entries among 29,000 open
-               -- referrals: 55-70 ms, against 1.5 s when the time index was ANDed in).
-               and abs(extract(epoch from d.reported_at - r.reported_at)) <= $3 * 3600
-               and d.status not in ('resolved', 'closed')
-               and coalesce(d.case_id, d.id) <> coalesce(r.case_id, r.id)
-             order by d.location <-> r.location
-             limit $4
-         ) d
-         where r.id = any($1)
-         order by r.id, d.distance_m, d.id",
-    )
-    .bind(ids)
-    .bind(radius_m)
-    .bind(i32::try_from(hours).unwrap_or(i32::MAX))
-    .bind(DUPLICATES_SHOWN)
-    .fetch_all(db)
-    .await
+    // One referral (read back as it is filed or opened) is asked for by a plain `=`: planned
+    // for an array, the statement was planned afresh each time (the planner prices a generic
+    // plan for ten ids), which cost more than running it.
+    let (sql, one) = match ids {
+        [id] => (&DUPLICATES[0], Some(*id)),
+        _ => (&DUPLICATES[1], None),
+    };
+    let query = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
+    let query = match one {
+        Some(id) => query.bind(id),
+        None => query.bind(ids),
+    };
+    query
+        .bind(radius_m)
+        .bind(i32::try_from(hours).unwrap_or(i32::MAX))
+        .bind(DUPLICATES_SHOWN)
+        .fetch_all(db)
+        .await
 }
+
+/// The possible duplicates of `r.id = $1` (one referral) and of `r.id = any($1)`.
+static DUPLICATES: LazyLock<[String; 2]> = LazyLock::new(|| {
+    ["r.id = $1", "r.id = any($1)"].map(|which| {
+        format!(
+            "select r.id as of, d.id, d.distance_m, d.channel, d.apart_s, d.station_code
+             from referrals r
+             cross join lateral (
+                 select d.id, st_distance(r.location, d.location) as distance_m, d.channel,
+                        abs(extract(epoch from d.reported_at - r.reported_at))::int8 as apart_s,
+                        d.station_code
+                 from referrals d
+                 where d.id <> r.id
+                   and st_dwithin(d.location, r.location, $2)
+                   -- Written so that no index on reported_at applies: the location index's
+                   -- nearest-first walk is the plan (1,000 queue entries among 29,000 open
+                   -- referrals: 55-70 ms, against 1.5 s when the time index was ANDed in).
+                   and abs(extract(epoch from d.reported_at - r.reported_at)) <= $3 * 3600
+                   and d.status not in ('resolved', 'closed')
+                   and coalesce(d.case_id, d.id) <> coalesce(r.case_id, r.id)
+                 order by d.location <-> r.location
+                 limit $4
+             ) d
+             where {which}
+             order by r.id, d.distance_m, d.id"
+        )
+    })
+});
 
 /// Make `member` part of `primary`'s case.
 pub async fn set_case(

@@ -150,7 +150,7 @@ pub async fn create_referral(
         received_at: now,
     };
     let mut conn = state.db.acquire().await?;
-    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    let mut tx = crate::db::begin_generic(&mut conn).await?;
     let inserted = db::insert_new(&mut tx, creator, std::slice::from_ref(&row)).await?;
     if !inserted.is_empty() {
         crate::routing::crs::keep(&mut tx, "referral", draft.id, original, now).await?;
@@ -236,26 +236,26 @@ pub(crate) async fn read_on(
         scope: &scope,
         personal,
     };
-    let mut row = db::get(&mut *conn, id, reader).await?;
-    if row.is_none() && answer == Answer::Created {
+    // Notes are shown where the personal fields are (else only the reader's own).
+    let mut found = db::get_with_events(&mut *conn, id, reader, user.id).await?;
+    if found.is_none() && answer == Answer::Created {
         // Filed outside the filer's own scope (a county supervisor's call about another
         // county): the filer is still answered with what they filed.
         let everywhere = db::Reader {
             scope: &Scope::City,
             personal,
         };
-        row = db::get(&mut *conn, id, everywhere).await?;
+        found = db::get_with_events(&mut *conn, id, everywhere, user.id).await?;
     }
-    if row.is_none() && answer == Answer::Step {
+    if found.is_none() && answer == Answer::Step {
         personal = false;
         let everywhere = db::Reader {
             scope: &Scope::City,
             personal,
         };
-        row = db::get(&mut *conn, id, everywhere).await?;
+        found = db::get_with_events(&mut *conn, id, everywhere, user.id).await?;
     }
-    let row = row.ok_or_else(not_found)?;
-    let events = db::events(&mut *conn, id, user.id, personal).await?;
+    let (row, events) = found.ok_or_else(not_found)?;
     if answer != Answer::Created && view::carries_personal(&row) {
         audit::shown_to(state, user, Kind::Referral, [id], "/api/v1/referrals/{id}").await?;
     }
