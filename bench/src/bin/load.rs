@@ -58,6 +58,9 @@ struct Args {
     /// The server binary (build it with `cargo build --release --bin xunjiu`).
     #[arg(long, default_value = "target/release/xunjiu")]
     server: PathBuf,
+    /// Keep the server's log (warnings and errors, one line per referral) in this file.
+    #[arg(long)]
+    server_log: Option<PathBuf>,
     /// Run only these measurements (comma-separated): single, batch, referral, route,
     /// queue, pages, streams, heatmap. All of them by default.
     #[arg(long, value_delimiter = ',', value_enum)]
@@ -302,7 +305,7 @@ impl Drop for Server {
     }
 }
 
-fn start_server(exe: &PathBuf, url: &str) -> anyhow::Result<Server> {
+fn start_server(exe: &PathBuf, url: &str, log: Option<&PathBuf>) -> anyhow::Result<Server> {
     use std::io::{BufRead, BufReader};
     let mut child = Command::new(exe)
         .arg("serve")
@@ -322,7 +325,20 @@ fn start_server(exe: &PathBuf, url: &str) -> anyhow::Result<Server> {
         .map_while(Result::ok)
         .find(|l| l.contains("listening on http://"))
         .context("the server did not start")?;
-    std::thread::spawn(move || lines.for_each(drop));
+    let mut log = match log {
+        Some(path) => Some(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        ),
+        None => None,
+    };
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            if let Some(file) = log.as_mut() {
+                use std::io::Write;
+                let _ = writeln!(file, "{line}");
+            }
+        }
+    });
     let base = line
         .split("listening on ")
         .nth(1)
@@ -1119,7 +1135,7 @@ async fn main() -> anyhow::Result<()> {
         floor.push(tokio::sync::Mutex::new(PgConnection::connect(&url).await?));
     }
 
-    let server = start_server(&args.server, &url)?;
+    let server = start_server(&args.server, &url, args.server_log.as_ref())?;
     let stop = Arc::new(AtomicBool::new(false));
     let peak_kb = Arc::new(AtomicU64::new(0));
     watch_rss(server.child.id(), stop.clone(), peak_kb.clone());
