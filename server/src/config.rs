@@ -16,7 +16,8 @@ pub struct DbArgs {
     )]
     pub database_url: String,
 
-    /// Largest number of database connections the server keeps open.
+    /// Largest number of database connections in the server's pool. The sighting writer holds
+    /// one more of its own, so a server opens at most this plus one.
     #[arg(long, env = "XUNJIU_DB_MAX_CONNECTIONS", default_value_t = 16)]
     pub db_max_connections: u32,
 

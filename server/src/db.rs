@@ -12,7 +12,7 @@ use crate::config::DbArgs;
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
 /// A connection idle longer than this is pinged before it is handed out.
-const PING_AFTER_IDLE: Duration = Duration::from_secs(5);
+pub const PING_AFTER_IDLE: Duration = Duration::from_secs(5);
 
 /// Open a pool. It connects lazily, so the server starts (and answers 503) while the database
 /// is down, and recovers by itself when it returns.

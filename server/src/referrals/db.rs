@@ -400,15 +400,18 @@ pub struct EventRow {
     pub note: Option<String>,
 }
 
-/// [`get`] and [`events`] in one round trip: the referral's row repeated beside each event.
-pub async fn get_with_events(
+/// A referral as [`get`] reads it, with its timeline (notes where `reader.personal`, else only
+/// `reader_id`'s own) and its possible duplicates, in one round trip: the row repeated beside
+/// each event and each duplicate.
+pub async fn get_whole(
     conn: &mut PgConnection,
     id: Uuid,
     reader: Reader<'_>,
     reader_id: Uuid,
-) -> sqlx::Result<Option<(Row, Vec<EventRow>)>> {
+    duplicates: (f64, u32),
+) -> sqlx::Result<Option<(Row, Vec<EventRow>, Vec<DuplicateRow>)>> {
     use sqlx::Row as _;
-    // The timeline's parameters follow the scope's, which has one or none.
+    // The other parameters follow the scope's, which has one or none.
     let n = 2 + usize::from(reader.scope.arg().is_some());
     let sql = format!(
         "select g.*, t.* from ({select} where r.id = $1 and {scope}) g
@@ -417,15 +420,23 @@ pub async fn get_with_events(
                     u.username as event_actor, e.actor_role as event_actor_role,
                     e.station_code as event_station, e.from_status as event_from,
                     e.to_status as event_to,
-                    case when ${all_notes} or e.actor_id = ${reader_id} then e.note end as event_note
+                    case when ${all_notes} or e.actor_id = ${reader_id} then e.note end as event_note,
+                    null::uuid as dup_id, null::float8 as dup_distance_m, null::text as dup_channel,
+                    null::int8 as dup_apart_s, null::text as dup_station
              from referral_events e left join users u on u.id = e.actor_id
              where e.referral_id = g.id
+             union all
+             select null, null, null, null, null, null, null, null, null,
+                    d.id, d.distance_m, d.channel, d.apart_s, d.station_code
+             from referrals r {duplicates}
+             where r.id = g.id
          ) t on true
-         order by t.event_id",
+         order by t.event_id nulls last, t.dup_distance_m, t.dup_id",
         select = select(reader.personal),
         scope = reader.scope.referral_condition(2),
         all_notes = n,
         reader_id = n + 1,
+        duplicates = duplicates_of_r(n + 2, n + 3, n + 4),
     );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id);
     if let Some(arg) = reader.scope.arg() {
@@ -434,29 +445,40 @@ pub async fn get_with_events(
     let rows = query
         .bind(reader.personal)
         .bind(reader_id)
+        .bind(duplicates.0)
+        .bind(i32::try_from(duplicates.1).unwrap_or(i32::MAX))
+        .bind(DUPLICATES_SHOWN)
         .fetch_all(&mut *conn)
         .await?;
     let Some(first) = rows.first() else {
         return Ok(None);
     };
     let row = <Row as sqlx::FromRow<'_, _>>::from_row(first)?;
-    let mut events = Vec::with_capacity(rows.len());
+    let (mut events, mut found) = (Vec::new(), Vec::new());
     for r in &rows {
-        let Some(kind) = r.try_get::<Option<String>, _>("event_kind")? else {
-            continue;
-        };
-        events.push(EventRow {
-            kind,
-            at: r.try_get("event_at")?,
-            actor: r.try_get("event_actor")?,
-            actor_role: r.try_get("event_actor_role")?,
-            station_code: r.try_get("event_station")?,
-            from_status: r.try_get("event_from")?,
-            to_status: r.try_get("event_to")?,
-            note: r.try_get("event_note")?,
-        });
+        if let Some(kind) = r.try_get::<Option<String>, _>("event_kind")? {
+            events.push(EventRow {
+                kind,
+                at: r.try_get("event_at")?,
+                actor: r.try_get("event_actor")?,
+                actor_role: r.try_get("event_actor_role")?,
+                station_code: r.try_get("event_station")?,
+                from_status: r.try_get("event_from")?,
+                to_status: r.try_get("event_to")?,
+                note: r.try_get("event_note")?,
+            });
+        } else if let Some(dup) = r.try_get::<Option<Uuid>, _>("dup_id")? {
+            found.push(DuplicateRow {
+                of: row.id,
+                id: dup,
+                distance_m: r.try_get("dup_distance_m")?,
+                channel: r.try_get("dup_channel")?,
+                apart_s: r.try_get("dup_apart_s")?,
+                station_code: r.try_get("dup_station")?,
+            });
+        }
     }
-    Ok(Some((row, events)))
+    Ok(Some((row, events, found)))
 }
 
 /// Read a referral and hold its row lock until the transaction ends, so that two officers
@@ -686,30 +708,38 @@ pub async fn possible_duplicates(
         .await
 }
 
+/// The possible duplicates of the referral `r`, as a lateral subquery `d`; `{radius}`, `{hours}`
+/// and `{limit}` name its parameters.
+fn duplicates_of_r(radius: usize, hours: usize, limit: usize) -> String {
+    format!(
+        "cross join lateral (
+             select d.id, st_distance(r.location, d.location) as distance_m, d.channel,
+                    abs(extract(epoch from d.reported_at - r.reported_at))::int8 as apart_s,
+                    d.station_code
+             from referrals d
+             where d.id <> r.id
+               and st_dwithin(d.location, r.location, ${radius})
+               -- Written so that no index on reported_at applies: the location index's
+               -- nearest-first walk is the plan (1,000 queue entries among 29,000 open
+               -- referrals: 55-70 ms, against 1.5 s when the time index was ANDed in).
+               and abs(extract(epoch from d.reported_at - r.reported_at)) <= ${hours} * 3600
+               and d.status not in ('resolved', 'closed')
+               and coalesce(d.case_id, d.id) <> coalesce(r.case_id, r.id)
+             order by d.location <-> r.location
+             limit ${limit}
+         ) d"
+    )
+}
+
 /// The possible duplicates of `r.id = $1` (one referral) and of `r.id = any($1)`.
 static DUPLICATES: LazyLock<[String; 2]> = LazyLock::new(|| {
     ["r.id = $1", "r.id = any($1)"].map(|which| {
         format!(
             "select r.id as of, d.id, d.distance_m, d.channel, d.apart_s, d.station_code
-             from referrals r
-             cross join lateral (
-                 select d.id, st_distance(r.location, d.location) as distance_m, d.channel,
-                        abs(extract(epoch from d.reported_at - r.reported_at))::int8 as apart_s,
-                        d.station_code
-                 from referrals d
-                 where d.id <> r.id
-                   and st_dwithin(d.location, r.location, $2)
-                   -- Written so that no index on reported_at applies: the location index's
-                   -- nearest-first walk is the plan (1,000 queue entries among 29,000 open
-                   -- referrals: 55-70 ms, against 1.5 s when the time index was ANDed in).
-                   and abs(extract(epoch from d.reported_at - r.reported_at)) <= $3 * 3600
-                   and d.status not in ('resolved', 'closed')
-                   and coalesce(d.case_id, d.id) <> coalesce(r.case_id, r.id)
-                 order by d.location <-> r.location
-                 limit $4
-             ) d
+             from referrals r {lateral}
              where {which}
-             order by r.id, d.distance_m, d.id"
+             order by r.id, d.distance_m, d.id",
+            lateral = duplicates_of_r(2, 3, 4),
         )
     })
 });

@@ -237,7 +237,11 @@ pub(crate) async fn read_on(
         personal,
     };
     // Notes are shown where the personal fields are (else only the reader's own).
-    let mut found = db::get_with_events(&mut *conn, id, reader, user.id).await?;
+    let duplicates = (
+        state.settings.duplicate_radius_m,
+        state.settings.duplicate_hours,
+    );
+    let mut found = db::get_whole(&mut *conn, id, reader, user.id, duplicates).await?;
     if found.is_none() && answer == Answer::Created {
         // Filed outside the filer's own scope (a county supervisor's call about another
         // county): the filer is still answered with what they filed.
@@ -245,7 +249,7 @@ pub(crate) async fn read_on(
             scope: &Scope::City,
             personal,
         };
-        found = db::get_with_events(&mut *conn, id, everywhere, user.id).await?;
+        found = db::get_whole(&mut *conn, id, everywhere, user.id, duplicates).await?;
     }
     if found.is_none() && answer == Answer::Step {
         personal = false;
@@ -253,17 +257,17 @@ pub(crate) async fn read_on(
             scope: &Scope::City,
             personal,
         };
-        found = db::get_with_events(&mut *conn, id, everywhere, user.id).await?;
+        found = db::get_whole(&mut *conn, id, everywhere, user.id, duplicates).await?;
     }
-    let (row, events) = found.ok_or_else(not_found)?;
+    let (row, events, duplicates) = found.ok_or_else(not_found)?;
     if answer != Answer::Created && view::carries_personal(&row) {
         audit::shown_to(state, user, Kind::Referral, [id], "/api/v1/referrals/{id}").await?;
     }
     let actions = view::allowed_actions(user, &row)?;
-    let duplicates = duplicates_of(&mut *conn, state, &[id]).await?;
+    let duplicates = view::duplicates_to_wire(duplicates)?;
     let mut referral = view::to_wire(row, &state.directory(), Some(events))?;
     referral.allowed_actions = Some(actions);
-    referral.possible_duplicates = Some(duplicates.into_values().next().unwrap_or_default());
+    referral.possible_duplicates = Some(duplicates);
     Ok(referral)
 }
 
