@@ -172,79 +172,33 @@ pub async fn insert_new(
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let col = |f: fn(&NewRow) -> String| rows.iter().map(f).collect::<Vec<_>>();
-    let report = |f: fn(&Report) -> String| rows.iter().map(|r| f(&r.report)).collect::<Vec<_>>();
     let inserted: Vec<(Uuid, bool)> = sqlx::query_as(sqlx::AssertSqlSafe(INSERT.as_str()))
         .bind(creator.received_at)
         .bind(creator.user_id)
-        .bind(rows.iter().map(|r| r.report.id).collect::<Vec<_>>())
-        .bind(report(|r| r.channel.clone()))
-        .bind(
-            rows.iter()
-                .map(|r| r.report.external_ref.clone())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            rows.iter()
-                .map(|r| r.report.reported_at)
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            rows.iter()
-                .map(|r| r.report.point.lon())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            rows.iter()
-                .map(|r| r.report.point.lat())
-                .collect::<Vec<_>>(),
-        )
-        .bind(report(|r| r.address_text.clone()))
-        .bind(
-            rows.iter()
-                .map(|r| r.report.caller_phone.clone())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            rows.iter()
-                .map(|r| r.report.people_count)
-                .collect::<Vec<_>>(),
-        )
-        .bind(report(|r| r.categories.join(",")))
-        .bind(report(|r| r.description.clone()))
-        .bind(col(|r| r.priority.clone()))
-        .bind(col(|r| r.station_code.clone()))
-        .bind(rows.iter().map(|r| r.distance_m).collect::<Vec<_>>())
-        .bind(rows.iter().map(|r| r.area_code.clone()).collect::<Vec<_>>())
-        .bind(rows.iter().map(|r| r.accept_by).collect::<Vec<_>>())
-        .bind(
-            rows.iter()
-                .map(|r| r.report.sighting_id)
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            rows.iter()
-                .map(|r| r.report.request_hash.clone())
-                .collect::<Vec<_>>(),
-        )
-        .bind(rows.iter().map(|r| r.on_scene_by).collect::<Vec<_>>())
-        .bind(
-            rows.iter()
-                .map(|r| crate::heatmap::cells::r9(r.report.point))
-                .collect::<Vec<_>>(),
-        )
+        .bind(column(rows, |r| r.report.id))
+        .bind(column(rows, |r| r.report.channel.clone()))
+        .bind(column(rows, |r| r.report.external_ref.clone()))
+        .bind(column(rows, |r| r.report.reported_at))
+        .bind(column(rows, |r| r.report.point.lon()))
+        .bind(column(rows, |r| r.report.point.lat()))
+        .bind(column(rows, |r| r.report.address_text.clone()))
+        .bind(column(rows, |r| r.report.caller_phone.clone()))
+        .bind(column(rows, |r| r.report.people_count))
+        .bind(column(rows, |r| r.report.categories.join(",")))
+        .bind(column(rows, |r| r.report.description.clone()))
+        .bind(column(rows, |r| r.priority.clone()))
+        .bind(column(rows, |r| r.station_code.clone()))
+        .bind(column(rows, |r| r.distance_m))
+        .bind(column(rows, |r| r.area_code.clone()))
+        .bind(column(rows, |r| r.accept_by))
+        .bind(column(rows, |r| r.report.sighting_id))
+        .bind(column(rows, |r| r.report.request_hash.clone()))
+        .bind(column(rows, |r| r.on_scene_by))
+        .bind(column(rows, |r| crate::heatmap::cells::r9(r.report.point)))
         .bind(creator.partner_id)
-        .bind(
-            rows.iter()
-                .map(|r| r.report.open311_service_code.clone())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            rows.iter()
-                .map(|r| r.first_contact.clone())
-                .collect::<Vec<_>>(),
-        )
-        .bind(report(|r| r.kind.clone()))
+        .bind(column(rows, |r| r.report.open311_service_code.clone()))
+        .bind(column(rows, |r| r.first_contact.clone()))
+        .bind(column(rows, |r| r.report.kind.clone()))
         .bind(creator.role)
         .fetch_all(&mut *conn)
         .await?;
@@ -254,6 +208,11 @@ pub async fn insert_new(
         crate::notify::outbox::routed(&mut *conn, &other_channels, creator.received_at).await?;
     }
     Ok(inserted.into_iter().map(|r| r.0).collect())
+}
+
+/// One column of `rows`, as an array parameter for `unnest`.
+fn column<T>(rows: &[NewRow], f: impl Fn(&NewRow) -> T) -> Vec<T> {
+    rows.iter().map(f).collect()
 }
 
 /// Who created an existing referral and what they sent, to tell a replay from a conflict.
