@@ -232,9 +232,13 @@ pub struct Person {
     pub registered: bool,
     /// A tracing step `identity_found` is recorded.
     pub identified: bool,
-    /// In `GET /api/v1/people/{id}`: the linked reports, oldest first.
+    /// In `GET /api/v1/people/{id}`: the linked reports the reader may read as reports, oldest
+    /// first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reports: Option<Vec<PersonReport>>,
+    /// In `GET /api/v1/people/{id}`: linked reports the reader may not read, counted only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reports_elsewhere: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub register: Option<Vec<RegisterEntry>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -259,7 +263,17 @@ pub struct PersonList {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LinkPerson {
-    pub person_id: Uuid,
+    /// A person the linker may already read.
+    #[serde(default)]
+    pub person_id: Option<Uuid>,
+    /// Or the full 18-character resident ID in hand: links to the record with that number
+    /// wherever it was made, which then joins the linker's scope.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(example = "370902197003151234"))]
+    pub id_number: Option<String>,
+    /// Move a report already linked to another person (409 `already_linked` otherwise).
+    #[serde(default)]
+    pub replace: bool,
 }
 
 /// The answer to a link: the person as the linker may see them, flags first.

@@ -150,6 +150,11 @@ pub struct Settings {
     #[arg(long, env = "XUNJIU_REVISIT_PERIOD_DAYS", default_value_t = 365)]
     pub revisit_period_days: u32,
 
+    /// Days a register or ledger entry keeps granting its township's liaisons (and its county)
+    /// access to the person after it ended (the person moved on).
+    #[arg(long, env = "XUNJIU_ENDED_ACCESS_DAYS", default_value_t = 30)]
+    pub ended_access_days: u32,
+
     /// Annex 1 filing dates (month-day, local): units are reminded three days before each.
     #[arg(long, env = "XUNJIU_ANNEX1_DUE", default_value = "07-31,11-30,03-31")]
     pub annex1_due: String,
@@ -242,7 +247,7 @@ pub struct Settings {
 
     /// A streaming replica for heavy reads (maps, tiles, reports, accountability); unset: the
     /// primary serves them.
-    #[arg(long, env = "XUNJIU_READ_DATABASE_URL")]
+    #[arg(long, env = "XUNJIU_READ_DATABASE_URL", hide_env_values = true)]
     pub read_database_url: Option<String>,
 
     /// Seconds of replay lag beyond which the replica is skipped and reads go to the primary.
@@ -272,6 +277,10 @@ impl Settings {
     /// The deadline to sign for a person handed over at the station.
     pub fn revisit_every(&self) -> chrono::Duration {
         chrono::Duration::days(i64::from(self.revisit_days))
+    }
+
+    pub fn ended_access(&self) -> chrono::Duration {
+        chrono::Duration::days(i64::from(self.ended_access_days))
     }
 
     pub fn revisit_period(&self) -> chrono::Duration {

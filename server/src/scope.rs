@@ -3,6 +3,7 @@
 //! of scope is never loaded: a single one answers 404, a list leaves it out.
 
 use mobile_api::Role;
+use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use crate::auth::CurrentUser;
@@ -87,6 +88,34 @@ impl Scope {
             Scope::Channel(_) => format!("${n}::text is null"),
             Scope::Nothing => "false".to_owned(),
         }
+    }
+
+    /// [`Self::referral_condition`] pushed onto a builder with its own binds.
+    pub fn push_referral_condition(&self, qb: &mut QueryBuilder<Postgres>) {
+        match self {
+            Scope::City => qb.push("true"),
+            Scope::County(c) => qb.push(COUNTY_OF_REFERRAL).push(" = ").push_bind(c.clone()),
+            Scope::Station(s) => qb
+                .push("(r.station_code = ")
+                .push_bind(s.clone())
+                .push(" or r.accountable_station = ")
+                .push_bind(s.clone())
+                .push(")"),
+            Scope::Channel(c) => qb.push("r.channel = ").push_bind(c.clone()),
+            Scope::Own(id) => qb.push("r.created_by = ").push_bind(*id),
+            Scope::Nothing => qb.push("false"),
+        };
+    }
+
+    /// [`Self::sighting_condition`] pushed onto a builder with its own binds.
+    pub fn push_sighting_condition(&self, qb: &mut QueryBuilder<Postgres>) {
+        match self {
+            Scope::City => qb.push("true"),
+            Scope::County(c) => qb.push(COUNTY_OF_SIGHTING).push(" = ").push_bind(c.clone()),
+            Scope::Station(s) => qb.push("s.station_code = ").push_bind(s.clone()),
+            Scope::Own(id) => qb.push("s.reported_by = ").push_bind(*id),
+            Scope::Channel(_) | Scope::Nothing => qb.push("false"),
+        };
     }
 
     /// The value the condition's parameter is bound to, if it has one.

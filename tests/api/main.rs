@@ -24,6 +24,7 @@ mod notify;
 mod open311;
 mod openapi;
 mod people;
+mod people_scope;
 mod personal_data;
 mod positions;
 mod proposals;

@@ -190,7 +190,8 @@ async fn linked_reports_make_a_repeat_case_and_open_the_person_to_the_stations_c
     );
     assert_eq!(answers[2]["reports_90d"], 3);
 
-    // Feicheng cannot link Xintai's referral; once one of its own is linked, it sees the person.
+    // Feicheng cannot link Xintai's referral, nor its own to a person it cannot read by id: only
+    // by the resident ID it has in hand, after which it sees the person and its own report.
     let theirs = referral_at(&app, FEICHENG_CENTRE).await;
     let refused = app
         .post(
@@ -203,30 +204,41 @@ async fn linked_reports_make_a_repeat_case_and_open_the_person_to_the_stations_c
         )
         .await;
     assert_eq!(refused.error_code(), "referral_not_found");
+    let link_theirs = format!("/api/v1/referrals/{theirs}/person");
     let unknown = app
         .post(
             &feicheng,
-            &format!("/api/v1/referrals/{theirs}/person"),
+            &link_theirs,
             &json!({"person_id": Uuid::new_v4()}),
         )
         .await;
     assert_eq!(unknown.error_code(), "person_not_found");
-    app.post(
-        &feicheng,
-        &format!("/api/v1/referrals/{theirs}/person"),
-        &json!({"person_id": id}),
-    )
-    .await;
+    let out_of_scope = app
+        .post(&feicheng, &link_theirs, &json!({"person_id": id}))
+        .await;
+    assert_eq!(out_of_scope.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        out_of_scope.body, unknown.body,
+        "the same answer either way"
+    );
+    let by_number = app
+        .post(&feicheng, &link_theirs, &json!({"id_number": ID_NUMBER}))
+        .await;
+    assert_eq!(by_number.status, StatusCode::OK, "{:?}", by_number.body);
+    assert_eq!(by_number.body["person_id"], id.as_str());
     let seen = app.get_as(&feicheng, &path).await;
     assert_eq!(seen.status, StatusCode::OK);
-    assert_eq!(seen.body["reports"].as_array().unwrap().len(), 4);
-    assert!(
-        seen.body["reports"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|r| r["kind"] == "referral")
-    );
+    let reports = seen.body["reports"].as_array().unwrap();
+    assert_eq!(reports.len(), 1, "only Feicheng's own report: {reports:?}");
+    assert_eq!(reports[0]["id"], theirs.as_str());
+    assert_eq!(seen.body["reports_elsewhere"], 3);
+    let across = seen.body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["detail"]["across_scope"] == true)
+        .expect("an event for the link across scopes");
+    assert_eq!(across["detail"]["station"], "feicheng");
     assert_eq!(
         app.get_as(&app.county_supervisor("370983").await, &path)
             .await

@@ -308,8 +308,13 @@ pub async fn get_person(
     Ok(ApiJson(detail(&state, &user, id).await?))
 }
 
+/// The reader `user` is now.
+pub(crate) fn reader(state: &AppState, user: &CurrentUser) -> Reader {
+    Reader::of(user, state.clock.now(), state.settings.ended_access())
+}
+
 pub(crate) async fn find(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<db::Row> {
-    db::get(&state.db, &Reader::of(user), id, state.clock.now())
+    db::get(&state.db, &reader(state, user), id)
         .await?
         .ok_or_else(not_found)
 }
@@ -322,21 +327,28 @@ async fn detail(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<Person
     let row = find(state, user, id).await?;
     audit::shown_to(state, user, Kind::Person, [id], "/api/v1/people/{id}").await?;
     let mut person = to_wire(row);
+    let (reports, elsewhere) = db::reports(
+        &state.db,
+        id,
+        &Scope::referrals(user),
+        &Scope::sightings(user),
+    )
+    .await?;
     person.reports = Some(
-        db::reports(&state.db, id)
-            .await?
+        reports
             .into_iter()
-            .map(|(kind, id, at, lat, lon, station, status)| PersonReport {
-                kind,
-                id,
-                at,
-                lat,
-                lon,
-                station,
-                status,
+            .map(|r| PersonReport {
+                kind: r.kind,
+                id: r.id,
+                at: r.at,
+                lat: r.lat,
+                lon: r.lon,
+                station: r.station,
+                status: r.status,
             })
             .collect(),
     );
+    person.reports_elsewhere = Some(elsewhere);
     person.register = Some(register::entries(state, id).await?);
     person.returns = Some(returns::of_person(state, id).await?);
     person.revisits = Some(revisits::revisits_of(state, id).await?);
@@ -433,7 +445,7 @@ pub async fn list_people(
         unidentified_days,
         limit,
     };
-    let rows = db::search(&state.db, &Reader::of(&user), &search, state.clock.now()).await?;
+    let rows = db::search(&state.db, &reader(&state, &user), &search).await?;
     audit::shown_to(
         &state,
         &user,
@@ -471,46 +483,104 @@ enum Report {
     Sighting(Uuid),
 }
 
-/// Link a report the user may read to an existing person, with an event on the person.
+impl Report {
+    fn is_referral(self) -> bool {
+        matches!(self, Report::Referral(_))
+    }
+
+    fn id(self) -> Uuid {
+        match self {
+            Report::Referral(id) | Report::Sighting(id) => id,
+        }
+    }
+
+    /// The event kinds on a person this report joins and leaves, and the detail naming it.
+    fn events(self) -> (&'static str, &'static str, serde_json::Value) {
+        match self {
+            Report::Referral(id) => (
+                "linked_referral",
+                "unlinked_referral",
+                json!({ "referral_id": id }),
+            ),
+            Report::Sighting(id) => (
+                "linked_sighting",
+                "unlinked_sighting",
+                json!({ "sighting_id": id }),
+            ),
+        }
+    }
+}
+
+/// Which person a link names: one the linker reads already, or the owner of a resident ID the
+/// linker has in hand. Either way an unknown person and one out of scope answer alike.
+async fn person_to_link(
+    state: &AppState,
+    user: &CurrentUser,
+    body: &LinkPerson,
+) -> Result<(Uuid, bool)> {
+    match (body.person_id, body.id_number.as_deref()) {
+        (Some(id), None) => {
+            find(state, user, id).await?;
+            Ok((id, false))
+        }
+        (None, Some(number)) => {
+            let number = id_number::normalise(number).ok_or_else(|| {
+                ApiError::unprocessable(
+                    "invalid_id_number",
+                    "id_number is not a valid 18-character resident ID (check digit or birth date)",
+                )
+            })?;
+            let id = db::with_id_number(&state.db, &number)
+                .await?
+                .ok_or_else(not_found)?;
+            let in_scope = db::get(&state.db, &reader(state, user), id)
+                .await?
+                .is_some();
+            Ok((id, !in_scope))
+        }
+        _ => Err(ApiError::unprocessable(
+            "invalid_link",
+            "give person_id or id_number, not both",
+        )),
+    }
+}
+
+/// Link a report the user may read to a person, with an event on the person (and on the person
+/// it was linked to before, when `replace` moves it).
 async fn attach(
     state: &AppState,
     user: &CurrentUser,
     report: Report,
-    person: Uuid,
+    body: &LinkPerson,
 ) -> Result<PersonLinked> {
-    person_exists(state, person).await?;
+    let (person, across) = person_to_link(state, user, body).await?;
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
-    let (id, event, detail) = match report {
-        Report::Referral(id) => {
-            sqlx::query("update referrals set person_id = $2, updated_at = $3 where id = $1")
-                .bind(id)
-                .bind(person)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            (id, "linked_referral", json!({ "referral_id": id }))
-        }
-        Report::Sighting(id) => {
-            sqlx::query("update sightings set person_id = $2 where id = $1")
-                .bind(id)
-                .bind(person)
-                .execute(&mut *tx)
-                .await?;
-            (id, "linked_sighting", json!({ "sighting_id": id }))
-        }
-    };
-    db::event(&mut tx, person, event, Some(user.id), now, detail).await?;
+    let current = db::linked_person(&mut tx, report.is_referral(), report.id()).await?;
+    if current == Some(person) {
+        tx.commit().await?;
+        return linked(state, user, report.id(), person).await;
+    }
+    if current.is_some() && !body.replace {
+        return Err(ApiError::conflict(
+            "already_linked",
+            "the report is linked to another person; send \"replace\": true to move it",
+        ));
+    }
+    db::set_linked_person(&mut tx, report.is_referral(), report.id(), person, now).await?;
+    let (joined, left, mut detail) = report.events();
+    if let Some(previous) = current {
+        db::event(&mut tx, previous, left, Some(user.id), now, detail.clone()).await?;
+        detail["replaced"] = json!(true);
+    }
+    if across {
+        detail["across_scope"] = json!(true);
+        detail["station"] = json!(user.station);
+        detail["county_code"] = json!(user.county_code);
+    }
+    db::event(&mut tx, person, joined, Some(user.id), now, detail).await?;
     tx.commit().await?;
-    linked(state, user, id, person).await
-}
-
-async fn person_exists(state: &AppState, id: Uuid) -> Result<()> {
-    let exists: bool = sqlx::query_scalar("select exists (select 1 from people where id = $1)")
-        .bind(id)
-        .fetch_one(&state.db)
-        .await?;
-    exists.then_some(()).ok_or_else(not_found)
+    linked(state, user, report.id(), person).await
 }
 
 /// Say that a referral is about this person (duty officers of the stations concerned,
@@ -537,7 +607,7 @@ pub async fn link_referral(
         ));
     }
     Ok(ApiJson(
-        attach(&state, &user, Report::Referral(id), body.person_id).await?,
+        attach(&state, &user, Report::Referral(id), &body).await?,
     ))
 }
 
@@ -568,7 +638,7 @@ pub async fn link_sighting(
         ));
     }
     Ok(ApiJson(
-        attach(&state, &user, Report::Sighting(id), body.person_id).await?,
+        attach(&state, &user, Report::Sighting(id), &body).await?,
     ))
 }
 
@@ -614,6 +684,7 @@ pub(crate) fn to_wire(row: db::Row) -> Person {
         registered: row.registered,
         identified: row.identified,
         reports: None,
+        reports_elsewhere: None,
         register: None,
         returns: None,
         revisits: None,

@@ -15,7 +15,7 @@ use serde_json::json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::db::{self, Reader};
+use super::db;
 use super::find;
 use crate::audit::{self, db::Kind};
 use crate::auth::CurrentUser;
@@ -339,23 +339,23 @@ pub async fn list_returns(
             "format is json, csv or xlsx",
         ));
     }
-    let reader = Reader::of(&user);
-    let township_only = match &reader.scope {
-        db::PersonScope::Township(_) => "and x.township_code = $3",
-        _ => "",
-    };
-    let sql = format!(
-        "{SELECT} where ($5::date is null or x.returned_on >= $5) and ($6::date is null or x.returned_on <= $6)
-           and exists (select 1 from people p where p.id = x.person_id and {}) {township_only}
-         order by x.returned_on, x.id",
-        reader.condition()
-    );
-    let rows: Vec<Row> = reader
-        .bind(sqlx::query_as(sqlx::AssertSqlSafe(sql)), state.clock.now())
-        .bind(from)
-        .bind(to)
-        .fetch_all(&state.db)
-        .await?;
+    let reader = super::reader(&state, &user);
+    let mut qb = db::Builder::new(SELECT);
+    qb.push(" where exists (select 1 from people p where p.id = x.person_id and ");
+    reader.push_condition(&mut qb);
+    qb.push(")");
+    if let Some(from) = from {
+        qb.push(" and x.returned_on >= ").push_bind(from);
+    }
+    if let Some(to) = to {
+        qb.push(" and x.returned_on <= ").push_bind(to);
+    }
+    if let Some(township) = reader.township() {
+        qb.push(" and x.township_code = ")
+            .push_bind(township.to_owned());
+    }
+    qb.push(" order by x.returned_on, x.id");
+    let rows: Vec<Row> = qb.build_query_as().fetch_all(&state.db).await?;
     audit::shown_to(
         &state,
         &user,

@@ -7,7 +7,7 @@ use mobile_api::Role;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::db::{self, Reader};
+use super::db;
 use super::register::township_exists;
 use crate::audit::{self, db::Kind};
 use crate::auth::CurrentUser;
@@ -46,28 +46,25 @@ async fn roster(state: &AppState, user: &CurrentUser, query: &RosterQuery) -> Re
     if let Some(code) = township {
         township_exists(state, code).await?;
     }
-    let reader = Reader::of(user);
-    let township_only = match &reader.scope {
-        db::PersonScope::Township(_) => "and e.township_code = $3",
-        _ => "",
-    };
-    let sql = format!(
+    let reader = super::reader(state, user);
+    let mut qb = db::Builder::new(
         "select p.id as person_id, e.township_code, t.name as township, e.village, p.name, p.alias, p.sex,
-                p.birth_year, p.age_estimate,
-                case when $1 or p.id_number is null then p.id_number
-                     else left(p.id_number, 4) || repeat('*', 10) || right(p.id_number, 4) end as id_number,
-                p.home_address, e.reason, e.registered_at,
+                p.birth_year, p.age_estimate, ",
+    );
+    reader.push_id_number(&mut qb);
+    qb.push(
+        " as id_number, p.home_address, e.reason, e.registered_at,
                 (select max(v.at) from revisits v where v.person_id = p.id and v.at >= e.registered_at) as last_at
          from register_entries e join people p on p.id = e.person_id join townships t on t.code = e.township_code
-         where e.ended_at is null and ($5::text is null or e.township_code = $5) and {} {township_only}
-         order by e.township_code, e.registered_at, p.id",
-        reader.condition()
+         where e.ended_at is null and ",
     );
-    let rows: Vec<RosterRow> = reader
-        .bind(sqlx::query_as(sqlx::AssertSqlSafe(sql)), state.clock.now())
-        .bind(township)
-        .fetch_all(&state.db)
-        .await?;
+    reader.push_condition(&mut qb);
+    for code in [township, reader.township()].into_iter().flatten() {
+        qb.push(" and e.township_code = ")
+            .push_bind(code.to_owned());
+    }
+    qb.push(" order by e.township_code, e.registered_at, p.id");
+    let rows: Vec<RosterRow> = qb.build_query_as().fetch_all(&state.db).await?;
     audit::shown_to(
         state,
         user,

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::db::{self, Reader};
+use super::db;
 use crate::audit::{self, db::Kind};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, Result};
@@ -17,9 +17,11 @@ use crate::push::outbox::{self, Audience};
 use crate::state::AppState;
 
 /// Every schedule of revisits (open register and ledger entries) with its next due time, as
-/// `schedule, entry_id, person_id, township_code, starts_at, last_at, due_at, pushed_for`;
-/// `$5` is the interval in days.
-pub(crate) const SCHEDULES: &str = "with sc as (
+/// `schedule, entry_id, person_id, township_code, starts_at, last_at, due_at, pushed_for`,
+/// a revisit due every `days`.
+pub(crate) fn push_schedules(qb: &mut db::Builder, days: i32) {
+    qb.push(
+        "with sc as (
         select 'register' as schedule, e.id as entry_id, e.person_id, e.township_code,
                e.registered_at as starts_at, e.overdue_pushed_for as pushed_for
         from register_entries e where e.ended_at is null
@@ -31,7 +33,15 @@ pub(crate) const SCHEDULES: &str = "with sc as (
         select sc.*, (select max(v.at) from revisits v where v.person_id = sc.person_id and v.at >= sc.starts_at) as last_at
         from sc
     )
-    select last.*, coalesce(last.last_at, last.starts_at) + make_interval(days => $5) as due_at from last";
+    select last.*, coalesce(last.last_at, last.starts_at) + make_interval(days => ",
+    )
+    .push_bind(days)
+    .push(") as due_at from last");
+}
+
+fn revisit_days(state: &AppState) -> i32 {
+    i32::try_from(state.settings.revisit_days).unwrap_or(60)
+}
 
 #[derive(Debug, sqlx::FromRow)]
 struct DueRow {
@@ -70,24 +80,25 @@ pub async fn due_revisits(
             crate::campaigns::season::local_midnight(day + chrono::Duration::days(1))
         }
     };
-    let reader = Reader::of(&user);
-    let township_only = match &reader.scope {
-        db::PersonScope::Township(_) => "and s.township_code = $3",
-        _ => "",
-    };
-    let sql = format!(
+    let reader = super::reader(&state, &user);
+    let mut qb = db::Builder::new(
         "select s.schedule, s.entry_id, s.person_id, p.name, s.township_code, t.name as township, s.last_at, s.due_at
-         from ({SCHEDULES}) s join people p on p.id = s.person_id left join townships t on t.code = s.township_code
-         where s.due_at < $6 and {} {township_only}
-         order by s.due_at, s.entry_id",
-        reader.condition()
+         from (",
     );
-    let rows: Vec<DueRow> = reader
-        .bind(sqlx::query_as(sqlx::AssertSqlSafe(sql)), now)
-        .bind(i32::try_from(state.settings.revisit_days).unwrap_or(60))
-        .bind(before)
-        .fetch_all(&state.db)
-        .await?;
+    push_schedules(&mut qb, revisit_days(&state));
+    qb.push(
+        ") s join people p on p.id = s.person_id left join townships t on t.code = s.township_code
+         where s.due_at < ",
+    )
+    .push_bind(before)
+    .push(" and ");
+    reader.push_condition(&mut qb);
+    if let Some(township) = reader.township() {
+        qb.push(" and s.township_code = ")
+            .push_bind(township.to_owned());
+    }
+    qb.push(" order by s.due_at, s.entry_id");
+    let rows: Vec<DueRow> = qb.build_query_as().fetch_all(&state.db).await?;
     audit::shown_to(
         &state,
         &user,
@@ -130,18 +141,16 @@ struct Overdue {
 pub async fn push_overdue(state: &AppState) -> anyhow::Result<u64> {
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
-    let due: Vec<Overdue> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let mut qb = db::Builder::new(
         "select s.schedule, s.entry_id, s.person_id, s.township_code, t.name as township,
                 t.county_code as county, s.due_at
-         from ({}) s left join townships t on t.code = s.township_code
-         where s.due_at < $1 and s.pushed_for is distinct from s.due_at
-         order by s.due_at limit 200",
-        SCHEDULES.replace("$5", "$2")
-    )))
-    .bind(now)
-    .bind(i32::try_from(state.settings.revisit_days).unwrap_or(60))
-    .fetch_all(&mut *tx)
-    .await?;
+         from (",
+    );
+    push_schedules(&mut qb, revisit_days(state));
+    qb.push(") s left join townships t on t.code = s.township_code where s.due_at < ")
+        .push_bind(now)
+        .push(" and s.pushed_for is distinct from s.due_at order by s.due_at limit 200");
+    let due: Vec<Overdue> = qb.build_query_as().fetch_all(&mut *tx).await?;
     let mut queued = 0;
     for d in &due {
         let table = if d.schedule == "register" {
