@@ -149,6 +149,12 @@ pub fn sees_personal_referral_fields(user: &CurrentUser) -> bool {
     matches!(user.role, Role::Hotline | Role::Duty | Role::Supervisor)
 }
 
+/// Whether `user` may learn which person record a report is linked to: the roles that read
+/// person records (not patrol officers, hotline operators or admins).
+pub fn reads_people(user: &CurrentUser) -> bool {
+    matches!(user.role, Role::Duty | Role::Supervisor | Role::Liaison)
+}
+
 /// Whether `user` gets exact heat-maps (every cell, any window, special targets counted), within
 /// their scope; everyone else gets coarse ones.
 pub fn sees_exact_maps(user: &CurrentUser) -> bool {

@@ -305,3 +305,56 @@ async fn a_referral_raised_by_a_sighting_counts_once_whichever_was_linked(pool: 
     assert_eq!(last.body["reports_90d"], 3, "three reports, each once");
     assert_eq!(last.body["repeat"], true);
 }
+
+#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+async fn only_those_who_read_people_learn_which_person_a_referral_is_about(pool: PgPool) {
+    let app = TestApp::seeded(pool).await;
+    let xintai = app.duty("xintai").await;
+    let person = new_person(&app, &xintai, "钱某", None).await;
+    let patrol = app.patrol().await;
+    let body = crate::helpers::with(
+        sighting(app.now(), XINTAI_CENTRE),
+        "categories",
+        json!(["elderly"]),
+    );
+    let seen = app.post(&patrol, "/api/v1/sightings", &body).await;
+    let referral = seen.body["referral"]["id"].as_str().unwrap().to_owned();
+    let hotline_filed = hotline_referral(&app, XINTAI_CENTRE).await;
+    for r in [&referral, &hotline_filed] {
+        let linked = app
+            .post(
+                &xintai,
+                &format!("/api/v1/referrals/{r}/person"),
+                &json!({"person_id": person}),
+            )
+            .await;
+        assert_eq!(linked.status, StatusCode::OK, "{:?}", linked.body);
+    }
+
+    let duty_view = app
+        .get_as(&xintai, &format!("/api/v1/referrals/{referral}"))
+        .await;
+    assert_eq!(duty_view.body["person_id"], person.as_str());
+    let patrol_view = app
+        .get_as(&patrol, &format!("/api/v1/referrals/{referral}"))
+        .await;
+    assert_eq!(patrol_view.status, StatusCode::OK);
+    assert!(
+        patrol_view.body.get("person_id").is_none(),
+        "{:?}",
+        patrol_view.body
+    );
+    let hotline = app.hotline().await;
+    let one = app
+        .get_as(&hotline, &format!("/api/v1/referrals/{hotline_filed}"))
+        .await;
+    assert_eq!(one.status, StatusCode::OK);
+    assert!(one.body.get("person_id").is_none());
+    let list = app.get_as(&hotline, "/api/v1/referrals").await;
+    let rows = list.body["referrals"].as_array().unwrap();
+    assert!(!rows.is_empty());
+    assert!(
+        rows.iter().all(|r| r.get("person_id").is_none()),
+        "{rows:?}"
+    );
+}

@@ -89,6 +89,7 @@ pub async fn create_incident(
         let reader = referral_db::Reader {
             scope: &Scope::referrals(&user),
             personal: false,
+            person: false,
         };
         if referral_db::get(&state.db, referral_id, reader)
             .await?

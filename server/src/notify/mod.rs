@@ -70,6 +70,7 @@ pub async fn referral_notifications(
     let reader = referral_db::Reader {
         scope: &Scope::referrals(&user),
         personal: false,
+        person: false,
     };
     if referral_db::get(&state.db, id, reader).await?.is_none() {
         return Err(ApiError::not_found(

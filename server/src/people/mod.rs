@@ -599,6 +599,7 @@ pub async fn link_referral(
     let reader = referral_db::Reader {
         scope: &Scope::referrals(&user),
         personal: false,
+        person: false,
     };
     if referral_db::get(&state.db, id, reader).await?.is_none() {
         return Err(ApiError::not_found(

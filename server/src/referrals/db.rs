@@ -270,9 +270,14 @@ const PERSONAL: &str = "r.address_text, r.caller_phone, r.description";
 const NO_PERSONAL: &str =
     "null::text as address_text, null::text as caller_phone, null::text as description";
 
-/// `select … from referrals r …`, with or without the personal fields.
-fn select(personal: bool) -> String {
+/// `select … from referrals r …`, with or without the personal fields and the person link.
+fn select(personal: bool, person: bool) -> String {
     let personal = if personal { PERSONAL } else { NO_PERSONAL };
+    let person = if person {
+        "r.person_id"
+    } else {
+        "null::uuid as person_id"
+    };
     format!(
         "select r.id, r.channel, r.kind, r.external_ref, r.reported_at, r.received_at, r.created_by,
             st_y(r.location::geometry) as lat, st_x(r.location::geometry) as lon, {personal},
@@ -280,7 +285,7 @@ fn select(personal: bool) -> String {
             r.station_code, r.accountable_station, r.distance_m, r.area_code, a.name as area_name,
             a.station_code as area_station, r.accept_by, r.on_scene_by, r.sighting_id, r.pending_transfer,
             r.pre_transfer_status, r.outcome, r.accept_escalation, r.scene_escalation, r.redacted_at,
-            r.case_id, r.person_id
+            r.case_id, {person}
         from referrals r left join areas a on a.code = r.area_code"
     )
 }
@@ -290,6 +295,8 @@ fn select(personal: bool) -> String {
 pub struct Reader<'a> {
     pub scope: &'a Scope,
     pub personal: bool,
+    /// Whether the reader sees which person a referral is linked to.
+    pub person: bool,
 }
 
 /// One referral, if it is in the reader's scope.
@@ -300,7 +307,7 @@ pub async fn get(
 ) -> sqlx::Result<Option<Row>> {
     let sql = format!(
         "{} where r.id = $1 and {}",
-        select(reader.personal),
+        select(reader.personal, reader.person),
         reader.scope.referral_condition(2)
     );
     let query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id);
@@ -333,7 +340,7 @@ pub async fn list(
            and {}
          order by r.reported_at desc, r.id
          limit $5 offset $6",
-        select(reader.personal),
+        select(reader.personal, reader.person),
         reader.scope.referral_condition(7)
     );
     let query = sqlx::query_as(sqlx::AssertSqlSafe(sql))
@@ -391,7 +398,7 @@ pub async fn get_whole(
              where r.id = g.id
          ) t on true
          order by t.event_id nulls last, t.dup_distance_m, t.dup_id",
-        select = select(reader.personal),
+        select = select(reader.personal, reader.person),
         scope = reader.scope.referral_condition(2),
         all_notes = n,
         reader_id = n + 1,
@@ -446,7 +453,7 @@ pub async fn get_whole(
 pub async fn lock(conn: &mut PgConnection, id: Uuid, scope: &Scope) -> sqlx::Result<Option<Row>> {
     let sql = format!(
         "{} where r.id = $1 and {} for update of r",
-        select(false),
+        select(false, false),
         scope.referral_condition(2)
     );
     let query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id);
@@ -599,7 +606,7 @@ pub async fn queue(
          order by {QUEUE_ORDER}",
         half("r.station_code = $1"),
         half("r.accountable_station = $1 and r.accountable_station <> r.station_code"),
-        select(reader.personal),
+        select(reader.personal, reader.person),
     );
     let query = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(station)
@@ -734,7 +741,7 @@ pub async fn lock_members(
 ) -> sqlx::Result<Vec<Row>> {
     let sql = format!(
         "{} where r.case_id = $1 and r.status not in ('closed', $2) order by r.id for update of r",
-        select(false)
+        select(false, false)
     );
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(primary)

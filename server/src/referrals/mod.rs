@@ -232,9 +232,11 @@ pub(crate) async fn read_on(
 ) -> Result<Referral> {
     let scope = Scope::referrals(user);
     let mut personal = scope::sees_personal_referral_fields(user);
+    let person = scope::reads_people(user);
     let reader = db::Reader {
         scope: &scope,
         personal,
+        person,
     };
     // Notes are shown where the personal fields are (else only the reader's own).
     let duplicates = (
@@ -248,6 +250,7 @@ pub(crate) async fn read_on(
         let everywhere = db::Reader {
             scope: &Scope::City,
             personal,
+            person,
         };
         found = db::get_whole(&mut *conn, id, everywhere, user.id, duplicates).await?;
     }
@@ -256,6 +259,7 @@ pub(crate) async fn read_on(
         let everywhere = db::Reader {
             scope: &Scope::City,
             personal,
+            person,
         };
         found = db::get_whole(&mut *conn, id, everywhere, user.id, duplicates).await?;
     }
@@ -386,6 +390,7 @@ async fn list(
     let reader = db::Reader {
         scope: &scope,
         personal: scope::sees_personal_referral_fields(user),
+        person: scope::reads_people(user),
     };
     // Lists may trail the primary by the replica's lag; a referral just filed is answered by
     // its own write, and the queue (which must show it) reads the primary.

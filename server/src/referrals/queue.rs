@@ -88,6 +88,7 @@ pub async fn station_queue(
     let reader = db::Reader {
         scope: &scope,
         personal: scope::sees_personal_referral_fields(&user),
+        person: scope::reads_people(&user),
     };
     let rows = db::queue(&state.db, &code, reader, after.as_ref(), limit).await?;
     let next_cursor = (rows.len() as i64 == limit)
