@@ -235,3 +235,86 @@ async fn a_rejected_proposal_stays_a_record_and_takes_no_check_ins(pool: PgPool)
         .await;
     assert_eq!(bad.error_code(), "invalid_query");
 }
+
+#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+async fn a_proposal_cannot_take_a_hotspots_id_and_supervisors_edit_only_their_county(pool: PgPool) {
+    let app = TestApp::seeded(pool).await;
+    let patrol = app.patrol().await;
+    let hotspots = app.get_as(&patrol, "/api/v1/hotspots").await;
+    let taian = hotspots.body["hotspots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["county_code"] != DONGPING)
+        .expect("a hotspot outside Dongping")
+        .clone();
+    let existing = taian["id"].as_str().unwrap();
+    let before = taian["name"].clone();
+
+    let stolen = app
+        .post(
+            &patrol,
+            "/api/v1/hotspots/proposals",
+            &with(proposal(DONGPING_FIELD), "id", json!(existing)),
+        )
+        .await;
+    assert_eq!(stolen.status, StatusCode::CONFLICT);
+    assert_eq!(stolen.error_code(), "id_conflict");
+    assert_eq!(
+        app.count("hotspot_proposals", &format!("id = '{existing}'"))
+            .await,
+        0
+    );
+
+    // A Dongping supervisor cannot touch another county's hotspot, nor approve a place elsewhere.
+    let dongping = app.county_supervisor(DONGPING).await;
+    let edit = app
+        .patch(
+            &dongping,
+            &format!("/api/v1/hotspots/{existing}"),
+            &json!({"name": "改名"}),
+        )
+        .await;
+    assert_eq!(edit.status, StatusCode::NOT_FOUND);
+    assert_eq!(edit.error_code(), "hotspot_not_found");
+    let after = app
+        .get_as(&patrol, &format!("/api/v1/hotspots/{existing}"))
+        .await;
+    assert_eq!(after.body["name"], before);
+    let id = propose(&app, &patrol, &proposal(DONGPING_FIELD)).await;
+    let moved = app
+        .post(
+            &dongping,
+            &format!("/api/v1/hotspots/proposals/{id}/approve"),
+            &json!({"location": {"lat": XINTAI_CENTRE.0, "lon": XINTAI_CENTRE.1}}),
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(moved.error_code(), "outside_county");
+    let approved = app
+        .post(
+            &dongping,
+            &format!("/api/v1/hotspots/proposals/{id}/approve"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(approved.status, StatusCode::OK, "{:?}", approved.body);
+    let own = app
+        .patch(
+            &dongping,
+            &format!("/api/v1/hotspots/{id}"),
+            &json!({"name": "东平湖涵洞"}),
+        )
+        .await;
+    assert_eq!(own.status, StatusCode::OK, "{:?}", own.body);
+    // The city's supervisors edit any county's.
+    let city = app.supervisor().await;
+    let any = app
+        .patch(
+            &city,
+            &format!("/api/v1/hotspots/{existing}"),
+            &json!({"name": before}),
+        )
+        .await;
+    assert_eq!(any.status, StatusCode::OK, "{:?}", any.body);
+}

@@ -48,36 +48,67 @@ pub async fn get(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<Row>>
         .await
 }
 
+/// Whether a write may replace a hotspot of the same id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Write {
+    /// Insert or update (a supervisor's edit of a hotspot they found in scope).
+    Upsert,
+    /// Insert only: a proposal approved never overwrites a hotspot that has its id.
+    New,
+}
+
 /// Insert or update a hotspot; `pg_notify` makes running servers reload their directory.
+/// False when `Write::New` found the id taken (nothing written).
 pub async fn upsert(
     conn: &mut PgConnection,
+    write: Write,
     id: Uuid,
     name: &str,
     kind: &str,
     point: GeoPoint,
     county_code: Option<&str>,
     active: bool,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "insert into hotspots (id, name, kind, county_code, location, active, source)
+) -> sqlx::Result<bool> {
+    let sql = match write {
+        Write::Upsert => {
+            "insert into hotspots (id, name, kind, county_code, location, active, source)
          values ($1, $2, $3, $4, st_setsrid(st_makepoint($5, $6), 4326)::geography, $7, 'registered through the API')
          on conflict (id) do update set name = excluded.name, kind = excluded.kind, county_code = excluded.county_code,
-             location = excluded.location, active = excluded.active, updated_at = now()",
-    )
-    .bind(id)
-    .bind(name)
-    .bind(kind)
-    .bind(county_code)
-    .bind(point.lon())
-    .bind(point.lat())
-    .bind(active)
-    .execute(&mut *conn)
-    .await?;
+             location = excluded.location, active = excluded.active, updated_at = now()"
+        }
+        Write::New => {
+            "insert into hotspots (id, name, kind, county_code, location, active, source)
+         values ($1, $2, $3, $4, st_setsrid(st_makepoint($5, $6), 4326)::geography, $7, 'registered through the API')
+         on conflict (id) do nothing"
+        }
+    };
+    let written = sqlx::query(sql)
+        .bind(id)
+        .bind(name)
+        .bind(kind)
+        .bind(county_code)
+        .bind(point.lon())
+        .bind(point.lat())
+        .bind(active)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    if written == 0 {
+        return Ok(false);
+    }
     sqlx::query("select pg_notify($1, 'hotspots')")
         .bind(crate::routing::DIRECTORY_CHANNEL)
         .execute(conn)
         .await?;
-    Ok(())
+    Ok(true)
+}
+
+/// Whether a hotspot has this id.
+pub async fn exists(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar("select exists (select 1 from hotspots where id = $1)")
+        .bind(id)
+        .fetch_one(db)
+        .await
 }
 
 /// One check-in to insert.

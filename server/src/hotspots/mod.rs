@@ -144,9 +144,22 @@ pub async fn get_hotspot(
 }
 
 pub(crate) async fn find(state: &AppState, id: Uuid) -> Result<db::Row> {
-    db::get(&state.db, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("hotspot_not_found", "no hotspot with this id"))
+    db::get(&state.db, id).await?.ok_or_else(hotspot_not_found)
+}
+
+fn hotspot_not_found() -> ApiError {
+    ApiError::not_found("hotspot_not_found", "no hotspot with this id")
+}
+
+/// A county supervisor places hotspots in their own county only.
+pub(crate) fn within_county(user: &CurrentUser, county: Option<&str>) -> Result<()> {
+    match user.county_code.as_deref() {
+        Some(own) if county != Some(own) => Err(ApiError::unprocessable(
+            "outside_county",
+            "this place lies outside your county",
+        )),
+        _ => Ok(()),
+    }
 }
 
 pub(crate) fn hotspot_name(name: String) -> Result<String> {
@@ -167,12 +180,14 @@ pub async fn create_hotspot(
     let name = hotspot_name(req.name)?;
     let (point, _) = intake::location(&req.location)?;
     let county = county_of(&state, point)?;
+    within_county(&user, county.as_deref())?;
     let id = Uuid::new_v4();
     let mut tx = state.db.begin().await?;
     let original = intake::original(&req.location);
     crate::routing::crs::keep(&mut tx, "hotspot", id, original, state.clock.now()).await?;
     db::upsert(
         &mut tx,
+        db::Write::Upsert,
         id,
         &name,
         &wire::name(&req.kind),
@@ -202,6 +217,10 @@ pub async fn update_hotspot(
 ) -> Result<ApiJson<Hotspot>> {
     user.require(&[Role::Supervisor])?;
     let current = find(&state, id).await?;
+    // A county supervisor edits their county's hotspots; others' are not there for them.
+    if user.county_code.is_some() && current.county_code != user.county_code {
+        return Err(hotspot_not_found());
+    }
     let name = change
         .name
         .map(hotspot_name)
@@ -218,11 +237,22 @@ pub async fn update_hotspot(
             current.county_code,
         ),
     };
+    within_county(&user, county.as_deref())?;
     let active = change.active.unwrap_or(current.active);
     let mut tx = state.db.begin().await?;
     let original = change.location.as_ref().and_then(intake::original);
     crate::routing::crs::keep(&mut tx, "hotspot", id, original, state.clock.now()).await?;
-    db::upsert(&mut tx, id, &name, &kind, point, county.as_deref(), active).await?;
+    db::upsert(
+        &mut tx,
+        db::Write::Upsert,
+        id,
+        &name,
+        &kind,
+        point,
+        county.as_deref(),
+        active,
+    )
+    .await?;
     tx.commit().await?;
     state.reload_directory().await?;
     Ok(ApiJson(to_wire(find(&state, id).await?)?))

@@ -11,7 +11,7 @@ use mobile_api::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{county_of, db as hotspot_db, hotspot_name, proposal_db};
+use super::{county_of, db as hotspot_db, hotspot_name, proposal_db, within_county};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, Result};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
@@ -54,6 +54,9 @@ pub async fn create_proposal(
     let county = county_of(&state, point)?;
     let note = intake::text("note", req.note, MAX_TEXT)?.unwrap_or_default();
     let kind = wire::name(&req.kind);
+    if hotspot_db::exists(&state.db, req.id).await? {
+        return Err(ApiError::id_conflict("hotspot"));
+    }
     let hash = intake::request_hash(&ProposalHash {
         name: &name,
         kind: &kind,
@@ -228,10 +231,24 @@ pub async fn approve(
             None => GeoPoint::new(current.lat, current.lon)?,
         };
         let county = county_of(&state, point)?;
+        within_county(&user, county.as_deref())?;
         let mut tx = state.db.begin().await?;
         // Decided by someone else since it was read: answer as `decision` would now.
         if proposal_db::lock(&mut tx, id).await?.as_deref() == Some("pending") {
-            hotspot_db::upsert(&mut tx, id, &name, &kind, point, county.as_deref(), true).await?;
+            let new = hotspot_db::upsert(
+                &mut tx,
+                hotspot_db::Write::New,
+                id,
+                &name,
+                &kind,
+                point,
+                county.as_deref(),
+                true,
+            )
+            .await?;
+            if !new {
+                return Err(ApiError::id_conflict("hotspot"));
+            }
             let adopted = proposal_db::adopt_checkins(&mut tx, id).await?;
             proposal_db::decide(&mut tx, id, "approved", user.id, None, state.clock.now()).await?;
             tx.commit().await?;
