@@ -1,7 +1,7 @@
 //! Query-string filters that list endpoints share: time windows, bounding boxes, pages.
 //! Values arrive as text so that each bad one gets its own error code.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
@@ -26,12 +26,54 @@ pub fn time_window(from: Option<&str>, to: Option<&str>) -> Result<Window, ApiEr
             .transpose()
     };
     let (from, to) = (parse("from", from)?, parse("to", to)?);
+    for (name, t) in [("from", from), ("to", to)] {
+        if let Some(t) = t {
+            in_range(name, t)?;
+        }
+    }
     if let (Some(f), Some(t)) = (from, to)
         && f > t
     {
         return Err(ApiError::bad_request("invalid_time", "from is after to"));
     }
     Ok((from, to))
+}
+
+/// The first and last days a query or a plan may name.
+const FIRST_DAY: (i32, u32, u32) = (2000, 1, 1);
+const LAST_DAY: (i32, u32, u32) = (2100, 12, 31);
+
+fn day((y, m, d): (i32, u32, u32)) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap_or(NaiveDate::MIN)
+}
+
+/// A time in a query or a plan (an alert's window): 2000-01-01 to 2100-12-31, else 400
+/// `invalid_time`, so that no read computes with a year it cannot hold.
+pub fn in_range(name: &str, t: DateTime<Utc>) -> Result<DateTime<Utc>, ApiError> {
+    use crate::campaigns::season::local_midnight;
+    let after_last = day(LAST_DAY).succ_opt().unwrap_or(NaiveDate::MAX);
+    if t < local_midnight(day(FIRST_DAY)) || t >= local_midnight(after_last) {
+        return Err(ApiError::bad_request(
+            "invalid_time",
+            format!("{name} must lie between 2000-01-01 and 2100-12-31"),
+        ));
+    }
+    Ok(t)
+}
+
+/// A local date in a query (`YYYY-MM-DD`): malformed is 400 `invalid_date`, outside 2000-01-01
+/// to 2100-12-31 is 400 `invalid_time`.
+pub fn query_date(name: &str, text: &str) -> Result<NaiveDate, ApiError> {
+    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+        ApiError::bad_request("invalid_date", format!("{name} is a date, YYYY-MM-DD"))
+    })?;
+    if date < day(FIRST_DAY) || date > day(LAST_DAY) {
+        return Err(ApiError::bad_request(
+            "invalid_time",
+            format!("{name} must lie between 2000-01-01 and 2100-12-31"),
+        ));
+    }
+    Ok(date)
 }
 
 /// A WGS84 box, `minLon,minLat,maxLon,maxLat`.

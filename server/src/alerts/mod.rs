@@ -80,6 +80,8 @@ pub async fn create_alert(
             "counties must be six-digit codes of Tai'an's areas",
         ));
     }
+    crate::listing::in_range("starts_at", req.starts_at)?;
+    crate::listing::in_range("ends_at", req.ends_at)?;
     if req.ends_at <= req.starts_at || req.ends_at - req.starts_at > MAX_ALERT {
         return Err(ApiError::unprocessable(
             "invalid_alert_window",

@@ -66,8 +66,7 @@ fn wire_columns() -> Vec<Annex1Column> {
 fn as_of_param(text: Option<&str>, state: &AppState) -> Result<NaiveDate> {
     match text.filter(|s| !s.is_empty()) {
         None => Ok(crate::campaigns::season::local_date(state.clock.now())),
-        Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d")
-            .map_err(|_| ApiError::bad_request("invalid_date", "as_of is a date, YYYY-MM-DD")),
+        Some(d) => crate::listing::query_date("as_of", d),
     }
 }
 

@@ -1,6 +1,6 @@
 //! Rules every report obeys, whether a patrol sighting or a hotline referral.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use mobile_api::{Category, Crs, ItemCount, Location, Priority};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -72,6 +72,46 @@ pub fn event_time(
         return Err(ApiError::unprocessable(
             "time_too_old",
             format!("{field} is more than 7 days ago"),
+        ));
+    }
+    Ok(at)
+}
+
+/// The first day a record of something that happened may name: older dates are typing errors.
+pub const EARLIEST_DAY: NaiveDate = match NaiveDate::from_ymd_opt(2000, 1, 1) {
+    Some(d) => d,
+    None => NaiveDate::MIN,
+};
+
+/// The day something happened (a return home): from [`EARLIEST_DAY`] to tomorrow, local.
+pub fn past_date(field: &str, day: NaiveDate, now: DateTime<Utc>) -> Result<NaiveDate, ApiError> {
+    let tomorrow = crate::campaigns::season::local_date(now) + Duration::days(1);
+    if day < EARLIEST_DAY || day > tomorrow {
+        return Err(ApiError::unprocessable(
+            "invalid_date",
+            format!("{field} must lie between 2000-01-01 and tomorrow"),
+        ));
+    }
+    Ok(day)
+}
+
+/// When a step of a person's record happened (a tracing step, which may be entered long after):
+/// not in the future, not before [`EARLIEST_DAY`].
+pub fn past_time(
+    field: &str,
+    at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, ApiError> {
+    if at > now + MAX_AHEAD {
+        return Err(ApiError::unprocessable(
+            "time_in_future",
+            format!("{field} is in the future"),
+        ));
+    }
+    if at < crate::campaigns::season::local_midnight(EARLIEST_DAY) {
+        return Err(ApiError::unprocessable(
+            "invalid_date",
+            format!("{field} is before 2000-01-01"),
         ));
     }
     Ok(at)

@@ -288,6 +288,16 @@ async fn list_requests(state: &AppState, p: &Params, format: Format) -> Answer {
             .transpose()
     };
     let (start, end) = (time("start_date")?, time("end_date")?);
+    for (key, t) in [("start_date", start), ("end_date", end)] {
+        if let Some(t) = t {
+            crate::listing::in_range(key, t).map_err(|_| {
+                fail(
+                    StatusCode::BAD_REQUEST,
+                    format!("{key} must lie between 2000 and 2100"),
+                )
+            })?;
+        }
+    }
     let (from, to) = match (start, end) {
         (Some(s), Some(e)) => (s, e),
         (Some(s), None) => (s, (s + Duration::days(90)).min(now + Duration::days(1))),

@@ -105,7 +105,12 @@ fn to_wire(state: &AppState, r: Row) -> ReturnEntry {
         next_revisit_due: r
             .ended_at
             .is_none()
-            .then(|| r.last_at.unwrap_or(start) + state.settings.revisit_every()),
+            .then(|| {
+                r.last_at
+                    .unwrap_or(start)
+                    .checked_add_signed(state.settings.revisit_every())
+            })
+            .flatten(),
         id: r.id,
         person_id: r.person_id,
         referral_id: r.referral_id,
@@ -170,9 +175,10 @@ pub async fn record_return(
     }
     let handed = intake::text("handed_over_to", body.handed_over_to, MAX_SHORT_TEXT)?;
     let family = intake::text("family_situation", body.family_situation, MAX_TEXT)?;
-    let day = body
-        .returned_on
-        .unwrap_or_else(|| crate::campaigns::season::local_date(now));
+    let day = match body.returned_on {
+        Some(day) => intake::past_date("returned_on", day, now)?,
+        None => crate::campaigns::season::local_date(now),
+    };
     let mut tx = state.db.begin().await?;
     let (entry, status) = match body.referral_id {
         Some(referral) => {
@@ -324,11 +330,7 @@ pub async fn list_returns(
 ) -> Result<Response> {
     let date = |v: Option<&str>| {
         v.filter(|s| !s.is_empty())
-            .map(|d| {
-                NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
-                    ApiError::bad_request("invalid_date", "from and to are dates, YYYY-MM-DD")
-                })
-            })
+            .map(|d| crate::listing::query_date("from and to", d))
             .transpose()
     };
     let (from, to) = (date(query.from.as_deref())?, date(query.to.as_deref())?);

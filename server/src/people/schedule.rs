@@ -2,7 +2,7 @@
 //! a revisit overdue to the township's liaisons and the county's supervisors, once per due date.
 
 use axum::extract::State;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use mobile_api::{DueRevisit, DueRevisitList};
 use serde::Deserialize;
 use serde_json::json;
@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::db;
 use crate::audit::{self, db::Kind};
 use crate::auth::CurrentUser;
-use crate::error::{ApiError, Result};
+use crate::error::Result;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::push::outbox::{self, Audience};
 use crate::state::AppState;
@@ -74,9 +74,7 @@ pub async fn due_revisits(
     let before = match query.before.as_deref().filter(|s| !s.is_empty()) {
         None => now,
         Some(d) => {
-            let day = NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
-                ApiError::bad_request("invalid_date", "before is a date, YYYY-MM-DD")
-            })?;
+            let day = crate::listing::query_date("before", d)?;
             crate::campaigns::season::local_midnight(day + chrono::Duration::days(1))
         }
     };

@@ -87,12 +87,7 @@ pub async fn record_step(
     user.require(&[Role::Duty, Role::Supervisor])?;
     find(&state, &user, id).await?;
     let now = state.clock.now();
-    if body.at > now + intake::MAX_AHEAD {
-        return Err(ApiError::unprocessable(
-            "time_in_future",
-            "at is in the future",
-        ));
-    }
+    intake::past_time("at", body.at, now)?;
     let note = intake::text("note", body.note, MAX_TEXT)?;
     let step = wire::name(&body.step);
     let hash = intake::request_hash(&StepHash {
