@@ -12,18 +12,43 @@ pub struct Table {
     pub rows: Vec<Vec<String>>,
 }
 
+/// A cell as a spreadsheet shows it and never runs it (OWASP CSV injection): text that begins
+/// with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`; numbers stay numbers.
+pub fn csv_cell(text: &str) -> std::borrow::Cow<'_, str> {
+    let risky = text.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && text.parse::<f64>().is_err() {
+        format!("'{text}").into()
+    } else {
+        text.into()
+    }
+}
+
+/// A CSV download: UTF-8 with a BOM (so Excel reads the Chinese), every cell through
+/// [`csv_cell`].
+pub fn csv<H, R, C>(
+    head: impl IntoIterator<Item = H>,
+    rows: impl IntoIterator<Item = R>,
+) -> anyhow::Result<Vec<u8>>
+where
+    H: AsRef<str>,
+    R: IntoIterator<Item = C>,
+    C: AsRef<str>,
+{
+    let mut out = "\u{feff}".as_bytes().to_vec();
+    {
+        let mut w = csv::Writer::from_writer(&mut out);
+        w.write_record(head.into_iter().map(|h| csv_cell(h.as_ref()).into_owned()))?;
+        for row in rows {
+            w.write_record(row.into_iter().map(|c| csv_cell(c.as_ref()).into_owned()))?;
+        }
+        w.flush()?;
+    }
+    Ok(out)
+}
+
 impl Table {
     pub fn csv(&self) -> anyhow::Result<Vec<u8>> {
-        let mut out = "\u{feff}".as_bytes().to_vec();
-        {
-            let mut w = csv::Writer::from_writer(&mut out);
-            w.write_record(self.columns.iter().map(|c| c.0))?;
-            for row in &self.rows {
-                w.write_record(row)?;
-            }
-            w.flush()?;
-        }
-        Ok(out)
+        csv(self.columns.iter().map(|c| c.0), &self.rows)
     }
 
     pub fn xlsx(&self) -> anyhow::Result<Vec<u8>> {
@@ -72,5 +97,23 @@ impl Table {
             body,
         )
             .into_response())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_that_a_spreadsheet_would_run_are_quoted_and_numbers_are_not() {
+        for risky in ["=1+2", "+86 138", "-cmd", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(csv_cell(risky), format!("'{risky}"), "{risky:?}");
+        }
+        for plain in ["王某", "-1.5", "12", "", "a=b"] {
+            assert_eq!(csv_cell(plain), plain);
+        }
+        let out = csv(["name"], [["=HYPERLINK(\"http://x\")"]]).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("'=HYPERLINK"), "{text}");
     }
 }

@@ -380,6 +380,13 @@ async fn revisits_fall_due_are_pushed_once_when_overdue_and_end_after_the_period
     );
     deliver(&app).await;
     assert_eq!(lb.inbox.0.lock().unwrap().len(), 1);
+    // The lock screen learns a revisit is late in the township, not whose.
+    let (_, sent) = lb.inbox.0.lock().unwrap()[0].clone();
+    let payload = crate::push::decrypt(&lb, &sent);
+    assert_eq!(payload["url"], "/console/#/revisits");
+    assert!(payload.get("person_id").is_none(), "{payload}");
+    assert!(!payload.to_string().contains(&id), "{payload}");
+    assert!(!payload.to_string().contains("赵某"), "{payload}");
 
     // A revisit resets the schedule; the person's record shows it.
     let visit = json!({"id": Uuid::new_v4(), "at": app.now(), "outcome": "at_home", "note": "with his daughter"});

@@ -358,3 +358,37 @@ async fn only_those_who_read_people_learn_which_person_a_referral_is_about(pool:
         "{rows:?}"
     );
 }
+
+#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+async fn a_name_written_as_a_formula_is_exported_as_text(pool: PgPool) {
+    let app = TestApp::seeded(pool).await;
+    let xintai = app.duty("xintai").await;
+    let person = new_person(
+        &app,
+        &xintai,
+        "=HYPERLINK(\"http://x.example\",\"点我\")",
+        None,
+    )
+    .await;
+    app.post(
+        &xintai,
+        &format!("/api/v1/people/{person}/register"),
+        &json!({"reason": "@SUM(1)", "township_code": QINGYUN}),
+    )
+    .await;
+    let csv = reqwest::Client::new()
+        .get(app.url("/api/v1/register.csv"))
+        .bearer_auth(&xintai.token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.contains("'=HYPERLINK"), "{csv}");
+    assert!(csv.contains("'@SUM(1)"), "{csv}");
+    assert!(
+        !csv.contains(",=HYPERLINK") && !csv.contains("\"=HYPERLINK"),
+        "{csv}"
+    );
+}

@@ -144,6 +144,11 @@ async fn a_new_referral_rings_at_its_station_encrypted_for_the_browser_and_signe
         !text.contains("13800138000") && !text.contains("thin jacket"),
         "no caller phone or description in a push"
     );
+    // A lock screen never says who: no category (in any language), no count of people.
+    for word in ["minor", "未成年", " 人 ", "1 人"] {
+        assert!(!text.contains(word), "{word} in {text}");
+    }
+    assert_eq!(payload["body"], "新泰市救助管理站");
 
     // Authorization: vapid t=<JWT>, k=<server public key> (RFC 8292).
     let auth = headers["authorization"].to_str().unwrap();

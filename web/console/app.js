@@ -46,6 +46,11 @@ async function start(user) {
   const showPerson = () => {
     const match = /^#\/people\/([0-9a-f-]{36})$/.exec(location.hash);
     if (match) people.show(match[1]);
+    // Alerts of a late revisit link to the due list, never to the person.
+    if (location.hash === '#/revisits') {
+      people.refreshDue();
+      $('due-revisits').scrollIntoView({ block: 'nearest' });
+    }
   };
   window.addEventListener('hashchange', showPerson);
   showPerson();

@@ -2,7 +2,7 @@
 // a chosen campaign, and which hotspots an alert's patrols have visited.
 
 import {
-  KIND_COLOURS, L, createMap, heatColour, hotspotMarker, legend, outlinesLayer, stationsLayer,
+  KIND_COLOURS, L, createMap, heatColour, hotspotMarker, legend, outlinesLayer, stationsLayer, textLines,
 } from '/assets/map.js';
 import { t } from '/assets/i18n.js';
 
@@ -91,7 +91,7 @@ export class MapView {
         fillColor: '#fff',
         fillOpacity: 1,
       })
-        .bindTooltip(`${t(p.priority)} · ${t('status_' + p.status)}`)
+        .bindTooltip(textLines(`${t(p.priority)} · ${t('status_' + p.status)}`))
         .on('click', () => this.onOpen(p.id))
         .addTo(this.layers.referrals);
     }
@@ -111,7 +111,7 @@ export class MapView {
         fillColor: heatColour(f.properties.people / max),
         fillOpacity: 0.7,
       }),
-      onEachFeature: (f, layer) => layer.bindTooltip(`${t('heat_legend')}: ${f.properties.people}`),
+      onEachFeature: (f, layer) => layer.bindTooltip(textLines(`${t('heat_legend')}: ${f.properties.people}`)),
     }).addTo(this.layers.heat);
     this.element.dataset.heatCells = String(heat.features.length);
     this.element.dataset.heatCellM = String(heat.cell_width_m ?? '');
@@ -142,7 +142,7 @@ export class MapView {
     const coverage = await this.api.get(`/api/v1/alerts/${alerts[0].id}/coverage`);
     for (const h of coverage.hotspots) {
       hotspotMarker(h.hotspot, h.visited ? '#1f7a3a' : '#e07b00')
-        .bindTooltip(`${h.hotspot.name} · ${t(h.visited ? 'visited' : 'not_visited')}`)
+        .bindTooltip(textLines(`${h.hotspot.name} · ${t(h.visited ? 'visited' : 'not_visited')}`))
         .addTo(this.layers.coverage);
     }
     this.layers.coverage.addTo(this.map);

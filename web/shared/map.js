@@ -50,11 +50,24 @@ export async function createMap(element, api, options = {}) {
   return map;
 }
 
+/**
+ * Tooltip and popup content as text, one line each: names and notes people typed never become
+ * HTML (Leaflet reads a string as markup).
+ */
+export function textLines(...lines) {
+  const div = document.createElement('div');
+  lines.forEach((line, i) => {
+    if (i) div.append(document.createElement('br'));
+    div.append(String(line ?? ''));
+  });
+  return div;
+}
+
 export async function outlinesLayer(api) {
   const areas = await api.get('/api/v1/areas.geojson');
   return L.geoJSON(areas, {
     style: { color: '#234', weight: 1.5, fill: false },
-    onEachFeature: (f, layer) => layer.bindTooltip(f.properties?.name ?? ''),
+    onEachFeature: (f, layer) => layer.bindTooltip(textLines(f.properties?.name)),
   });
 }
 
@@ -68,7 +81,7 @@ export async function stationsLayer(api) {
         weight: 2,
         fillColor: '#c00',
         fillOpacity: 1,
-      }).bindTooltip(`${f.properties.name}<br>${f.properties.phone}`),
+      }).bindTooltip(textLines(f.properties.name, f.properties.phone)),
   });
 }
 
@@ -79,7 +92,7 @@ export function hotspotMarker(hotspot, colour) {
     weight: 1,
     fillColor: colour ?? KIND_COLOURS[hotspot.kind] ?? '#777',
     fillOpacity: 0.9,
-  }).bindTooltip(`${hotspot.name} · ${t('kind_' + hotspot.kind)}`);
+  }).bindTooltip(textLines(`${hotspot.name} · ${t('kind_' + hotspot.kind)}`));
 }
 
 /** A small legend box in a corner of the map. */

@@ -87,59 +87,53 @@ const OUTCOMES: [&str; 7] = [
 ];
 
 fn to_csv(rows: &[AccountabilityRow]) -> anyhow::Result<Vec<u8>> {
-    let mut out = "\u{feff}".as_bytes().to_vec();
-    {
-        let mut w = csv::Writer::from_writer(&mut out);
-        let mut head = vec![
-            "group",
-            "received",
-            "accepted",
-            "accepted_in_time",
-            "on_time_pct",
-            "median_minutes_to_accept",
-            "p90_minutes_to_accept",
-            "median_minutes_to_scene",
-            "p90_minutes_to_scene",
-            "transfers_in",
-            "transfers_out",
-            "escalations",
+    let mut head = vec![
+        "group",
+        "received",
+        "accepted",
+        "accepted_in_time",
+        "on_time_pct",
+        "median_minutes_to_accept",
+        "p90_minutes_to_accept",
+        "median_minutes_to_scene",
+        "p90_minutes_to_scene",
+        "transfers_in",
+        "transfers_out",
+        "escalations",
+    ];
+    head.extend(OUTCOMES);
+    head.extend(["open_now", "overdue_now", "cases", "died"]);
+    let num = |v: Option<f64>| v.map(|x| format!("{x:.1}")).unwrap_or_default();
+    let records = rows.iter().map(|r| {
+        let mut record = vec![
+            r.group.clone(),
+            r.received.to_string(),
+            r.accepted.to_string(),
+            r.accepted_in_time.to_string(),
+            num(r.on_time_pct),
+            num(r.median_minutes_to_accept),
+            num(r.p90_minutes_to_accept),
+            num(r.median_minutes_to_scene),
+            num(r.p90_minutes_to_scene),
+            r.transfers_in.to_string(),
+            r.transfers_out.to_string(),
+            r.escalations.to_string(),
         ];
-        head.extend(OUTCOMES);
-        head.extend(["open_now", "overdue_now", "cases", "died"]);
-        w.write_record(&head)?;
-        let num = |v: Option<f64>| v.map(|x| format!("{x:.1}")).unwrap_or_default();
-        for r in rows {
-            let mut record = vec![
-                r.group.clone(),
-                r.received.to_string(),
-                r.accepted.to_string(),
-                r.accepted_in_time.to_string(),
-                num(r.on_time_pct),
-                num(r.median_minutes_to_accept),
-                num(r.p90_minutes_to_accept),
-                num(r.median_minutes_to_scene),
-                num(r.p90_minutes_to_scene),
-                r.transfers_in.to_string(),
-                r.transfers_out.to_string(),
-                r.escalations.to_string(),
-            ];
-            record.extend(
-                OUTCOMES
-                    .iter()
-                    .map(|o| r.outcomes.get(*o).copied().unwrap_or(0).to_string()),
-            );
-            record.extend([
-                r.open_now.to_string(),
-                r.overdue_now.to_string(),
-                r.cases.to_string(),
-                // Added after `cases` so that existing columns keep their places.
-                r.outcomes.get("died").copied().unwrap_or(0).to_string(),
-            ]);
-            w.write_record(&record)?;
-        }
-        w.flush()?;
-    }
-    Ok(out)
+        record.extend(
+            OUTCOMES
+                .iter()
+                .map(|o| r.outcomes.get(*o).copied().unwrap_or(0).to_string()),
+        );
+        record.extend([
+            r.open_now.to_string(),
+            r.overdue_now.to_string(),
+            r.cases.to_string(),
+            // Added after `cases` so that existing columns keep their places.
+            r.outcomes.get("died").copied().unwrap_or(0).to_string(),
+        ]);
+        record
+    });
+    crate::sheet::csv(head, records)
 }
 
 async fn report(

@@ -1,6 +1,7 @@
 //! What a robot or a text message says. Composed when the alert is queued, from facts that are
-//! safe for a group chat: the referral's short id, station, urgency, county, people count,
-//! categories and minutes left. Never a caller's phone, a description, a name or an address.
+//! safe for a third-party chat service: what happened, the referral's short id, the station,
+//! the urgency and the deadline, and a console link that needs a login. Never who the person is
+//! (no categories, counts, names or person links), a caller's phone, a description or a place.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -26,28 +27,13 @@ pub struct ReferralFacts {
     pub station_code: String,
     pub station_name: String,
     pub priority: String,
-    pub county: Option<String>,
-    pub people_count: i32,
-    pub categories: Vec<String>,
     pub accept_by: DateTime<Utc>,
 }
 
 /// The select that yields [`ReferralFacts`] for `r`.
-pub const FACTS: &str = "select r.id, r.station_code, s.name as station_name, r.priority,
-        a.name as county, r.people_count, r.categories, r.accept_by
-    from referrals r join stations s on s.code = r.station_code
-    left join areas a on a.code = county_of(r.area_code, r.accountable_station)";
-
-fn category_zh(c: &str) -> &str {
-    match c {
-        "minor" => "未成年人",
-        "elderly" => "老年人",
-        "mental_disorder" => "精神障碍",
-        "disabled" => "残疾人",
-        "ill_or_injured" => "伤病",
-        other => other,
-    }
-}
+pub const FACTS: &str =
+    "select r.id, r.station_code, s.name as station_name, r.priority, r.accept_by
+    from referrals r join stations s on s.code = r.station_code";
 
 /// About a referral: `title` says what happened, `note` adds a line (an escalation's level).
 pub fn about_referral(
@@ -65,22 +51,10 @@ pub fn about_referral(
     } else {
         format!("已超时 {} 分钟", -minutes)
     };
-    let categories = if f.categories.is_empty() {
-        "-".to_owned()
-    } else {
-        f.categories
-            .iter()
-            .map(|c| category_zh(c))
-            .collect::<Vec<_>>()
-            .join("、")
-    };
     let mut lines = vec![
         format!("编号：{short}"),
         format!("救助站：{}", f.station_name),
         format!("紧急程度：{urgency}"),
-        format!("县市区：{}", f.county.as_deref().unwrap_or("-")),
-        format!("人数：{}", f.people_count),
-        format!("类别：{categories}"),
         format!("时限：{left}"),
     ];
     if let Some(note) = note {
@@ -124,12 +98,31 @@ pub fn plain(title: &str, body: &str, path: Option<String>) -> Message {
     }
 }
 
+/// Text as Markdown shows it: the characters that would make a link, an image, emphasis or
+/// markup are escaped, so a name typed by someone (a hotspot's) stays text in the group chat.
+pub fn markdown_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '(' | ')' | '#' | '!' | '|' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' => out.push(' '),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 impl Message {
     /// Markdown for a robot, with the console link when the public address is known.
     pub fn markdown(&self, public_url: Option<&str>) -> String {
-        let mut text = format!("### {}\n", self.title);
+        let mut text = format!("### {}\n", markdown_text(&self.title));
         for line in &self.lines {
-            text.push_str(&format!("- {line}\n"));
+            text.push_str(&format!("- {}\n", markdown_text(line)));
         }
         if let Some(path) = &self.path {
             match public_url {
@@ -149,24 +142,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_referral_message_names_the_facts_and_the_link() {
+    fn a_referral_message_names_the_facts_and_the_link_and_nothing_of_the_person() {
         let now = DateTime::<Utc>::UNIX_EPOCH;
         let f = ReferralFacts {
             id: Uuid::nil(),
             station_code: "xintai".into(),
             station_name: "新泰市救助管理站".into(),
             priority: "urgent".into(),
-            county: Some("新泰市".into()),
-            people_count: 2,
-            categories: vec!["elderly".into(), "disabled".into()],
             accept_by: now + chrono::Duration::minutes(5),
         };
         let m = about_referral("紧急转介", None, &f, now);
         let text = m.markdown(Some("https://xunjiu.example/"));
         assert!(text.contains("编号：00000000"));
-        assert!(text.contains("类别：老年人、残疾人"));
+        assert!(!text.contains("类别") && !text.contains("人数"), "{text}");
         assert!(text.contains("时限：5 分钟内签收"));
         assert!(text.contains("](https://xunjiu.example/console/#/referrals/00000000-"));
         assert_eq!(m.params["minutes"], "5");
+    }
+
+    #[test]
+    fn text_typed_by_people_makes_no_link_or_markup_in_markdown() {
+        let m = plain("巡查", "[点我](http://evil.example) <b>**桥洞**</b>", None);
+        let text = m.markdown(None);
+        assert!(!text.contains("[点我]("), "{text}");
+        assert!(!text.contains("<b>"), "{text}");
+        assert!(
+            text.contains("\\[点我\\]\\(http://evil.example\\)"),
+            "{text}"
+        );
     }
 }

@@ -127,7 +127,6 @@ pub async fn due_revisits(
 struct Overdue {
     schedule: String,
     entry_id: Uuid,
-    person_id: Uuid,
     township_code: Option<String>,
     township: Option<String>,
     county: Option<String>,
@@ -140,7 +139,7 @@ pub async fn push_overdue(state: &AppState) -> anyhow::Result<u64> {
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     let mut qb = db::Builder::new(
-        "select s.schedule, s.entry_id, s.person_id, s.township_code, t.name as township,
+        "select s.schedule, s.entry_id, s.township_code, t.name as township,
                 t.county_code as county, s.due_at
          from (",
     );
@@ -171,11 +170,12 @@ pub async fn push_overdue(state: &AppState) -> anyhow::Result<u64> {
             continue;
         }
         let local = d.due_at.with_timezone(&chrono_tz::Asia::Shanghai);
+        // A lock screen and a group chat learn that a revisit in the township is late, not whose.
         let payload = json!({
-            "type": "revisit_overdue", "person_id": d.person_id,
+            "type": "revisit_overdue",
             "title": "回访逾期 Revisit overdue",
             "body": format!("{} · 应于 {} 前回访", d.township.as_deref().unwrap_or("-"), local.format("%Y-%m-%d")),
-            "url": format!("/console/#/people/{}", d.person_id),
+            "url": "/console/#/revisits",
         });
         let audience = Audience {
             liaisons_of: d.township_code.clone(),

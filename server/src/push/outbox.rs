@@ -1,5 +1,7 @@
 //! Writing notifications. Each is one row per browser subscription, written in the transaction
-//! that caused it; `sender` delivers them. Payloads carry no caller phones or descriptions.
+//! that caused it; `sender` delivers them. Payloads show on lock screens, so they carry what
+//! happened, a station or township, times and a console link: no categories, counts, names,
+//! person ids, caller phones or descriptions.
 //! The same call queues the alert for the audience's DingTalk, WeCom and SMS channels
 //! (`crate::notify`), so every path that pushes also reaches them.
 
@@ -107,8 +109,8 @@ async fn enqueue_for(
 }
 
 /// New referrals ring at their station's duty officers: the insert that queues a push for each
-/// referral of `source` (a relation with the referral's id, station_code, priority,
-/// people_count, area_code and categories), `$1` the time. Its caller queues the other channels
+/// referral of `source` (a relation with the referral's id, station_code and priority), `$1`
+/// the time. Its caller queues the other channels
 /// (`notify::outbox::routed`).
 pub fn routed_insert(source: &str) -> String {
     format!(
@@ -118,12 +120,11 @@ pub fn routed_insert(source: &str) -> String {
                     'type', 'referral_routed', 'referral_id', r.id, 'station', r.station_code,
                     'priority', r.priority,
                     'title', case when r.priority = 'urgent' then '紧急转介 Urgent referral' else '新转介 New referral' end,
-                    'body', r.people_count || ' 人 · ' || coalesce(a.name, '') || ' · '
-                            || coalesce(nullif(array_to_string(r.categories, ', '), ''), '-'),
+                    'body', st.name,
                     'url', '/console/#/referrals/' || r.id),
                 $1, $1
          from {source} r
-         left join areas a on a.code = r.area_code
+         join stations st on st.code = r.station_code
          join users u on u.role = 'duty' and u.station_code = r.station_code and u.disabled_at is null
          join push_subscriptions s on s.user_id = u.id"
     )

@@ -130,21 +130,17 @@ fn columns() -> Vec<(String, String, Extract)> {
 
 pub fn csv(rows: &[StageRow]) -> anyhow::Result<Vec<u8>> {
     let cols = columns();
-    let mut out = "\u{feff}".as_bytes().to_vec();
-    {
-        let mut w = csv::Writer::from_writer(&mut out);
-        w.write_record(cols.iter().map(|c| c.0.as_str()))?;
-        for r in rows {
-            w.write_record(cols.iter().map(|c| match (c.2)(r) {
+    let records = rows.iter().map(|r| {
+        cols.iter()
+            .map(|c| match (c.2)(r) {
                 Value::Text(t) => t,
                 Value::Number(Some(n)) if n.fract() == 0.0 => format!("{n:.0}"),
                 Value::Number(Some(n)) => format!("{n:.1}"),
                 Value::Number(None) => String::new(),
-            }))?;
-        }
-        w.flush()?;
-    }
-    Ok(out)
+            })
+            .collect::<Vec<_>>()
+    });
+    crate::sheet::csv(cols.iter().map(|c| c.0.as_str()), records)
 }
 
 pub fn xlsx(report: &StageReport) -> anyhow::Result<Vec<u8>> {
