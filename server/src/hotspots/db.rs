@@ -48,6 +48,17 @@ pub async fn get(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<Row>>
         .await
 }
 
+/// A hotspot as written.
+#[derive(Debug, Clone, Copy)]
+pub struct NewHotspot<'a> {
+    pub id: Uuid,
+    pub name: &'a str,
+    pub kind: &'a str,
+    pub point: GeoPoint,
+    pub county_code: Option<&'a str>,
+    pub active: bool,
+}
+
 /// Whether a write may replace a hotspot of the same id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Write {
@@ -62,12 +73,7 @@ pub enum Write {
 pub async fn upsert(
     conn: &mut PgConnection,
     write: Write,
-    id: Uuid,
-    name: &str,
-    kind: &str,
-    point: GeoPoint,
-    county_code: Option<&str>,
-    active: bool,
+    h: &NewHotspot<'_>,
 ) -> sqlx::Result<bool> {
     let sql = match write {
         Write::Upsert => {
@@ -83,13 +89,13 @@ pub async fn upsert(
         }
     };
     let written = sqlx::query(sql)
-        .bind(id)
-        .bind(name)
-        .bind(kind)
-        .bind(county_code)
-        .bind(point.lon())
-        .bind(point.lat())
-        .bind(active)
+        .bind(h.id)
+        .bind(h.name)
+        .bind(h.kind)
+        .bind(h.county_code)
+        .bind(h.point.lon())
+        .bind(h.point.lat())
+        .bind(h.active)
         .execute(&mut *conn)
         .await?
         .rows_affected();

@@ -188,12 +188,14 @@ pub async fn create_hotspot(
     db::upsert(
         &mut tx,
         db::Write::Upsert,
-        id,
-        &name,
-        &wire::name(&req.kind),
-        point,
-        county.as_deref(),
-        true,
+        &db::NewHotspot {
+            id,
+            name: &name,
+            kind: &wire::name(&req.kind),
+            point,
+            county_code: county.as_deref(),
+            active: true,
+        },
     )
     .await?;
     tx.commit().await?;
@@ -245,12 +247,14 @@ pub async fn update_hotspot(
     db::upsert(
         &mut tx,
         db::Write::Upsert,
-        id,
-        &name,
-        &kind,
-        point,
-        county.as_deref(),
-        active,
+        &db::NewHotspot {
+            id,
+            name: &name,
+            kind: &kind,
+            point,
+            county_code: county.as_deref(),
+            active,
+        },
     )
     .await?;
     tx.commit().await?;

@@ -238,12 +238,14 @@ pub async fn approve(
             let new = hotspot_db::upsert(
                 &mut tx,
                 hotspot_db::Write::New,
-                id,
-                &name,
-                &kind,
-                point,
-                county.as_deref(),
-                true,
+                &hotspot_db::NewHotspot {
+                    id,
+                    name: &name,
+                    kind: &kind,
+                    point,
+                    county_code: county.as_deref(),
+                    active: true,
+                },
             )
             .await?;
             if !new {
