@@ -100,6 +100,15 @@ async fn an_incident_is_pushed_to_county_and_city_supervisors_and_again_when_ign
         .await;
     assert_eq!(ack.status, StatusCode::OK, "{:?}", ack.body);
     assert_eq!(ack.body["acknowledged_by"], xintai_county.username.as_str());
+    assert_eq!(
+        app.count(
+            "access_log",
+            &format!("record_id = '{injury_id}' and via = '/api/v1/incidents/{{id}}/acknowledge'")
+        )
+        .await,
+        1,
+        "the answer shows the description: logged"
+    );
     let again = app
         .post(
             &city,

@@ -392,3 +392,92 @@ async fn a_name_written_as_a_formula_is_exported_as_text(pool: PgPool) {
         "{csv}"
     );
 }
+
+#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+async fn every_answer_with_a_persons_details_is_in_the_access_log(pool: PgPool) {
+    let app = TestApp::seeded(pool).await;
+    let xintai = app.duty("xintai").await;
+    let person = new_person(&app, &xintai, "周某", None).await;
+    let path = format!("/api/v1/people/{person}");
+    let reply = app
+        .post(
+            &xintai,
+            &format!("{path}/register"),
+            &json!({"reason": "易走失", "township_code": QINGYUN}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED);
+    let liaison = liaison_of(&app, QINGYUN).await;
+    let visit =
+        json!({"id": Uuid::new_v4(), "at": app.now(), "outcome": "at_home", "note": "在家"});
+    assert_eq!(
+        app.post(&liaison, &format!("{path}/revisits"), &visit)
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    let step = json!({"id": Uuid::new_v4(), "step": "notice_published", "at": app.now()});
+    assert_eq!(
+        app.post(&xintai, &format!("{path}/tracing"), &step)
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    let entry = app
+        .post(
+            &xintai,
+            &format!("{path}/returns"),
+            &json!({"handed_over_to": "其子"}),
+        )
+        .await;
+    assert_eq!(entry.status, StatusCode::CREATED, "{:?}", entry.body);
+    for download in ["/api/v1/register.xlsx", "/api/v1/returns?format=xlsx"] {
+        let reply = app.get_as(&xintai, download).await;
+        assert_eq!(reply.status, StatusCode::OK, "{download}");
+    }
+    app.clock.advance(Duration::days(366));
+    let city = app.login(&app.supervisor().await.username).await;
+    let ended = app
+        .post(
+            &city,
+            &format!("{path}/register/end"),
+            &json!({"reason": "稳定"}),
+        )
+        .await;
+    assert_eq!(ended.status, StatusCode::OK, "{:?}", ended.body);
+    let entry_id = entry.body["id"].as_str().unwrap();
+    let ended = app
+        .post(
+            &city,
+            &format!("/api/v1/returns/{entry_id}/end"),
+            &json!({"reason": "稳定"}),
+        )
+        .await;
+    assert_eq!(ended.status, StatusCode::OK, "{:?}", ended.body);
+
+    let log = app
+        .get_as(&city, &format!("/api/v1/audit/access?person={person}"))
+        .await;
+    assert_eq!(log.status, StatusCode::OK, "{:?}", log.body);
+    let vias: Vec<&str> = log.body["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["via"].as_str().unwrap())
+        .collect();
+    for via in [
+        "/api/v1/people/{id}/register",
+        "/api/v1/people/{id}/revisits",
+        "/api/v1/people/{id}/tracing",
+        "/api/v1/people/{id}/returns",
+        "/api/v1/register.xlsx",
+        "/api/v1/returns?format=xlsx",
+        "/api/v1/people/{id}/register/end",
+        "/api/v1/returns/{id}/end",
+    ] {
+        assert!(vias.contains(&via), "{via} not in {vias:?}");
+    }
+    let typo = app.get_as(&city, "/api/v1/audit/access?persn=x").await;
+    assert_eq!(typo.status, StatusCode::BAD_REQUEST);
+    assert_eq!(typo.error_code(), "invalid_filter");
+}

@@ -43,6 +43,8 @@ pub struct AccessQuery {
     sighting: Option<String>,
     /// An incident id: reads of that incident.
     incident: Option<String>,
+    /// A person id: reads of that person's record.
+    person: Option<String>,
     /// A username (or an Open311 partner's name): what they read.
     user: Option<String>,
     /// RFC 3339, inclusive.
@@ -52,13 +54,17 @@ pub struct AccessQuery {
     /// 1 to 1000, default 200.
     limit: Option<String>,
     offset: Option<String>,
+    /// Anything else: refused, so that a misspelt filter is not read as "everything".
+    #[serde(flatten)]
+    #[param(ignore)]
+    unknown: std::collections::BTreeMap<String, String>,
 }
 
 /// Who read personal fields of which record, and when, newest first (city supervisors, admins).
 #[utoipa::path(get, path = "/api/v1/audit/access", tag = "audit", security(("bearer" = [])),
     params(AccessQuery),
     responses((status = 200, body = AccessLog),
-              (status = 400, description = "invalid_id, invalid_time, invalid_page", body = mobile_api::ErrorBody),
+              (status = 400, description = "invalid_id, invalid_time, invalid_page, invalid_filter", body = mobile_api::ErrorBody),
               (status = 403, description = "not a city supervisor or an admin", body = mobile_api::ErrorBody)))]
 pub async fn access_log(
     State(state): State<AppState>,
@@ -71,11 +77,22 @@ pub async fn access_log(
             "the access log is for city supervisors and admins",
         ));
     }
+    if let Some(name) = query.unknown.keys().next() {
+        return Err(ApiError::bad_request(
+            "invalid_filter",
+            format!(
+                "unknown filter {name:?}: referral, sighting, incident, person, user, from, to, limit, offset"
+            ),
+        ));
+    }
     let id = |v: Option<&str>| {
         v.filter(|s| !s.is_empty())
             .map(|s| {
                 s.parse::<Uuid>().map_err(|_| {
-                    ApiError::bad_request("invalid_id", "referral, sighting and incident are UUIDs")
+                    ApiError::bad_request(
+                        "invalid_id",
+                        "referral, sighting, incident and person are UUIDs",
+                    )
                 })
             })
             .transpose()
@@ -84,11 +101,12 @@ pub async fn access_log(
         id(query.referral.as_deref())?,
         id(query.sighting.as_deref())?,
         id(query.incident.as_deref())?,
+        id(query.person.as_deref())?,
     ];
     if records.iter().flatten().count() > 1 {
         return Err(ApiError::bad_request(
             "invalid_id",
-            "ask for one referral, sighting or incident",
+            "ask for one referral, sighting, incident or person",
         ));
     }
     let (from, to) = listing::time_window(query.from.as_deref(), query.to.as_deref())?;

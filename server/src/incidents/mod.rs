@@ -331,6 +331,14 @@ pub async fn acknowledge(
         tracing::info!(incident_id = %id, "incident acknowledged");
     }
     let row = find(&state, &user, id).await?;
+    audit::shown_to(
+        &state,
+        &user,
+        Kind::Incident,
+        [id],
+        "/api/v1/incidents/{id}/acknowledge",
+    )
+    .await?;
     Ok(ApiJson(to_wire(row)?))
 }
 

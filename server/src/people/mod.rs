@@ -319,6 +319,16 @@ pub(crate) async fn find(state: &AppState, user: &CurrentUser, id: Uuid) -> Resu
         .ok_or_else(not_found)
 }
 
+/// Log that `user` was shown the personal fields of `person` through `via`.
+pub(crate) async fn shown(
+    state: &AppState,
+    user: &CurrentUser,
+    person: Uuid,
+    via: &str,
+) -> sqlx::Result<()> {
+    audit::shown_to(state, user, Kind::Person, [person], via).await
+}
+
 pub(crate) fn not_found() -> ApiError {
     ApiError::not_found("person_not_found", "no person with this id")
 }

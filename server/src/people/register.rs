@@ -154,6 +154,7 @@ pub async fn register(
         .into_iter()
         .find(|e| e.id == entry)
         .ok_or_else(|| anyhow::anyhow!("register entry vanished"))?;
+    super::shown(&state, &user, id, "/api/v1/people/{id}/register").await?;
     Ok((StatusCode::CREATED, ApiJson(entry)))
 }
 
@@ -205,5 +206,6 @@ pub async fn end_register(
         .into_iter()
         .find(|e| e.id == open.id)
         .ok_or_else(|| anyhow::anyhow!("register entry vanished"))?;
+    super::shown(&state, &user, id, "/api/v1/people/{id}/register/end").await?;
     Ok(ApiJson(entry))
 }

@@ -240,6 +240,7 @@ pub async fn record_return(
         .bind(entry)
         .fetch_one(&state.db)
         .await?;
+    super::shown(&state, &user, id, "/api/v1/people/{id}/returns").await?;
     Ok((status, ApiJson(to_wire(&state, row))))
 }
 
@@ -307,6 +308,7 @@ pub async fn end_return(
         .bind(id)
         .fetch_one(&state.db)
         .await?;
+    super::shown(&state, &user, row.person_id, "/api/v1/returns/{id}/end").await?;
     Ok(ApiJson(to_wire(&state, row)))
 }
 
@@ -363,7 +365,11 @@ pub async fn list_returns(
         &user,
         Kind::Person,
         rows.iter().map(|r| r.person_id),
-        "/api/v1/returns",
+        match format {
+            "csv" => "/api/v1/returns?format=csv",
+            "xlsx" => "/api/v1/returns?format=xlsx",
+            _ => "/api/v1/returns",
+        },
     )
     .await?;
     if format == "json" {

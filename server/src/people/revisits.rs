@@ -145,6 +145,7 @@ pub async fn record_revisit(
     let stored =
         (!inserted).then(|| Fingerprint::new(row.recorded_by_id, row.request_hash.clone()));
     let status = idempotent::status(stored.as_ref(), &Fingerprint::new(user.id, hash), "revisit")?;
+    super::shown(&state, &user, id, "/api/v1/people/{id}/revisits").await?;
     Ok((status, ApiJson(revisit_to_wire(row)?)))
 }
 

@@ -40,7 +40,13 @@ struct RosterRow {
     last_at: Option<DateTime<Utc>>,
 }
 
-async fn roster(state: &AppState, user: &CurrentUser, query: &RosterQuery) -> Result<Table> {
+/// The roster, logged as shown through `via` (the download's own path).
+async fn roster(
+    state: &AppState,
+    user: &CurrentUser,
+    query: &RosterQuery,
+    via: &str,
+) -> Result<Table> {
     user.require(&[Role::Supervisor, Role::Duty, Role::Liaison])?;
     let township = query.township_code.as_deref().filter(|s| !s.is_empty());
     if let Some(code) = township {
@@ -70,7 +76,7 @@ async fn roster(state: &AppState, user: &CurrentUser, query: &RosterQuery) -> Re
         user,
         Kind::Person,
         rows.iter().map(|r| r.person_id),
-        "/api/v1/register.csv",
+        via,
     )
     .await?;
     let every = state.settings.revisit_every();
@@ -131,7 +137,7 @@ pub async fn roster_csv(
     user: CurrentUser,
     ApiQuery(query): ApiQuery<RosterQuery>,
 ) -> Result<Response> {
-    Ok(roster(&state, &user, &query)
+    Ok(roster(&state, &user, &query, "/api/v1/register.csv")
         .await?
         .download("csv", "register")?)
 }
@@ -144,7 +150,7 @@ pub async fn roster_xlsx(
     user: CurrentUser,
     ApiQuery(query): ApiQuery<RosterQuery>,
 ) -> Result<Response> {
-    Ok(roster(&state, &user, &query)
+    Ok(roster(&state, &user, &query, "/api/v1/register.xlsx")
         .await?
         .download("xlsx", "register")?)
 }

@@ -136,5 +136,6 @@ pub async fn record_step(
         &Fingerprint::new(user.id, hash),
         "tracing step",
     )?;
+    super::shown(&state, &user, id, "/api/v1/people/{id}/tracing").await?;
     Ok((status, ApiJson(to_wire(row)?)))
 }
