@@ -98,6 +98,57 @@ impl Secret {
     }
 }
 
+/// Networks whose `X-Forwarded-For` header names the client.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedProxies(pub Vec<ipnet::IpNet>);
+
+impl std::str::FromStr for TrustedProxies {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.split(',')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(|c| {
+                c.parse::<ipnet::IpNet>()
+                    .or_else(|_| c.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| format!("{c} is not an address or a CIDR"))
+            })
+            .collect::<Result<_, _>>()
+            .map(TrustedProxies)
+    }
+}
+
+impl TrustedProxies {
+    pub fn contains(&self, address: std::net::IpAddr) -> bool {
+        self.0.iter().any(|net| net.contains(&address))
+    }
+
+    /// The client behind `peer`: the peer itself unless it is a trusted proxy, then the
+    /// right-most address of `X-Forwarded-For` that is not one of ours (a client may write
+    /// anything to the left of what our proxies appended).
+    pub fn client(&self, peer: std::net::IpAddr, forwarded_for: Option<&str>) -> std::net::IpAddr {
+        if !self.contains(peer) {
+            return peer;
+        }
+        let Some(header) = forwarded_for else {
+            return peer;
+        };
+        let mut client = peer;
+        for hop in header.rsplit(',').map(str::trim) {
+            match hop.parse::<std::net::IpAddr>() {
+                Ok(address) => {
+                    client = address;
+                    if !self.contains(address) {
+                        break;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        client
+    }
+}
+
 /// Behaviour the running service needs; everything here has a default.
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
@@ -210,6 +261,11 @@ pub struct Settings {
     /// one per core. Logins beyond wait up to 2 s, then get 429 `login_throttled`.
     #[arg(long, env = "XUNJIU_LOGIN_HASH_SLOTS", default_value_t = 0)]
     pub login_hash_slots: usize,
+
+    /// Proxies in front of the server whose `X-Forwarded-For` is believed (comma-separated
+    /// CIDRs, `127.0.0.1/32,10.0.0.0/8`); default none: the peer's own address is the client's.
+    #[arg(long, env = "XUNJIU_TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: TrustedProxies,
 
     /// Requests one Open311 partner key may post per minute (and at once).
     #[arg(long, env = "XUNJIU_PARTNER_WRITES_PER_MINUTE", default_value_t = 60)]
@@ -363,5 +419,39 @@ mod env_file_tests {
                 "deploy/xunjiu.env lacks {name}"
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod proxy_tests {
+    use super::TrustedProxies;
+
+    #[test]
+    fn the_client_is_the_first_untrusted_hop_from_the_right() {
+        let proxies: TrustedProxies = "127.0.0.1/32, 10.0.0.0/8".parse().unwrap();
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        assert_eq!(
+            proxies.client(ip("127.0.0.1"), Some("1.2.3.4")),
+            ip("1.2.3.4")
+        );
+        assert_eq!(
+            proxies.client(ip("127.0.0.1"), Some("9.9.9.9, 1.2.3.4, 10.1.1.1")),
+            ip("1.2.3.4"),
+            "what a client wrote to the left is not believed"
+        );
+        assert_eq!(
+            proxies.client(ip("8.8.8.8"), Some("1.2.3.4")),
+            ip("8.8.8.8"),
+            "not a proxy of ours"
+        );
+        assert_eq!(
+            proxies.client(ip("127.0.0.1"), Some("junk")),
+            ip("127.0.0.1")
+        );
+        assert_eq!(
+            TrustedProxies::default().client(ip("127.0.0.1"), Some("1.2.3.4")),
+            ip("127.0.0.1")
+        );
+        assert!("10.0.0.0/33".parse::<TrustedProxies>().is_err());
     }
 }

@@ -152,22 +152,28 @@ where
 }
 
 /// The client's address, when the server was started with connection info (the real binary
-/// and the tests are); `None` otherwise.
+/// and the tests are); `None` otherwise. Behind a proxy of `XUNJIU_TRUSTED_PROXIES`, the
+/// address that proxy saw (`X-Forwarded-For`).
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub Option<std::net::IpAddr>);
 
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
+impl axum::extract::FromRequestParts<crate::AppState> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
-        _state: &S,
+        state: &crate::AppState,
     ) -> Result<Self, Self::Rejection> {
-        Ok(Self(
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0.ip()),
-        ))
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
+        let forwarded = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok());
+        Ok(Self(peer.map(|peer| {
+            state.settings.trusted_proxies.client(peer, forwarded)
+        })))
     }
 }

@@ -270,3 +270,69 @@ async fn accounts_need_what_their_role_requires(pool: PgPool) {
     assert!(first.is_ok());
     assert!(taken.unwrap_err().to_string().contains("taken"));
 }
+
+async fn login_from(app: &TestApp, address: &str, username: &str, password: &str) -> StatusCode {
+    reqwest::Client::new()
+        .post(app.url("/api/v1/auth/login"))
+        .header("x-forwarded-for", address)
+        .json(&json!({"username": username, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+async fn a_strangers_guesses_elsewhere_do_not_lock_the_owner_out_until_the_backstop(pool: PgPool) {
+    let settings = xunjiu_server::config::Settings {
+        trusted_proxies: "127.0.0.1/32".parse().unwrap(),
+        ..Default::default()
+    };
+    let app = TestApp::seeded_with(pool, settings).await;
+    let officer = app.patrol().await;
+    let name = officer.username.as_str();
+    for _ in 0..5 {
+        assert_eq!(
+            login_from(&app, "203.0.113.7", name, "guess").await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        login_from(&app, "203.0.113.7", name, PASSWORD).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the guesser's address waits"
+    );
+    assert_eq!(
+        login_from(&app, "198.51.100.20", name, PASSWORD).await,
+        StatusCode::OK,
+        "the owner at their own desk logs in at once"
+    );
+
+    // A hundred guesses from all over: the account's backstop holds for everyone.
+    for i in 0..100 {
+        let status = login_from(&app, &format!("192.0.2.{}", i % 250 + 1), name, "guess").await;
+        assert!(matches!(
+            status,
+            StatusCode::UNAUTHORIZED | StatusCode::TOO_MANY_REQUESTS
+        ));
+    }
+    assert_eq!(
+        login_from(&app, "198.51.100.21", name, PASSWORD).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+async fn forwarded_for_is_believed_only_from_a_trusted_proxy(pool: PgPool) {
+    let app = TestApp::seeded(pool).await;
+    let officer = app.patrol().await;
+    let name = officer.username.as_str();
+    for i in 0..6 {
+        // Without trusted proxies each guess names another address in vain: all are the peer's.
+        login_from(&app, &format!("203.0.113.{i}"), name, "guess").await;
+    }
+    assert_eq!(
+        login_from(&app, "198.51.100.20", name, PASSWORD).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}

@@ -115,12 +115,13 @@ async fn parallel_wrong_passwords_are_each_counted(pool: PgPool) {
         futures::future::join_all((0..12).map(|_| app.post_anon("/api/v1/auth/login", &wrong)))
             .await;
 
-    let failures: i32 =
-        sqlx::query_scalar("select failures from login_failures where username = lower($1)")
-            .bind(&officer.username)
-            .fetch_one(&app.pool)
-            .await
-            .unwrap();
+    let failures: i32 = sqlx::query_scalar(
+        "select failures from login_streaks where scope = 'account' and key = lower($1)",
+    )
+    .bind(&officer.username)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
     assert_eq!(failures, 12, "every attempt counted, none lost to a race");
     let passed = replies
         .iter()

@@ -658,8 +658,8 @@ async fn old_sessions_login_failures_and_delivered_pushes_are_deleted(pool: PgPo
         "the revoked session; the live one is not yet expired"
     );
     assert_eq!(
-        later.login_failures, 2,
-        "the username's counter and the address's"
+        later.login_failures, 3,
+        "the account's streak, the account's at this address, and the address's"
     );
     assert_eq!(later.push_rows, 1);
     let live: i64 = sqlx::query_scalar("select count(*) from sessions where user_id = $1")

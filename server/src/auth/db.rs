@@ -4,6 +4,8 @@ use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
+use super::throttle::Streak;
+
 /// An account row, as the rest of the server sees it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRow {
@@ -92,72 +94,44 @@ pub async fn revoke_session(
     Ok(())
 }
 
-/// Count a login attempt against the username, in the statement that reads the count; a streak
+/// Count a login attempt against a streak, in the statement that reads the count; a streak
 /// older than `streak_window` starts again at one. Returns the attempts in the streak, this one
 /// included, and when the one before it was.
 pub async fn count_attempt(
     db: impl PgExecutor<'_>,
-    username: &str,
+    streak: &Streak,
     now: DateTime<Utc>,
     streak_window: chrono::Duration,
 ) -> sqlx::Result<(i32, Option<DateTime<Utc>>)> {
+    let (scope, key) = streak.key();
     sqlx::query_as(
-        "insert into login_failures (username, failures, last_failed_at) values (lower($1), 1, $2)
-         on conflict (username) do update set
-             failures = case when login_failures.last_failed_at < $2 - $3 then 1 else login_failures.failures + 1 end,
-             previous_at = case when login_failures.last_failed_at < $2 - $3 then null else login_failures.last_failed_at end,
-             last_failed_at = $2
+        "insert into login_streaks (scope, key, failures, last_failed_at) values ($1, $2, 1, $3)
+         on conflict (scope, key) do update set
+             failures = case when login_streaks.last_failed_at < $3 - $4 then 1 else login_streaks.failures + 1 end,
+             previous_at = case when login_streaks.last_failed_at < $3 - $4 then null else login_streaks.last_failed_at end,
+             last_failed_at = $3
          returning failures, previous_at",
     )
-    .bind(username)
+    .bind(scope)
+    .bind(key)
     .bind(now)
     .bind(streak_window)
     .fetch_one(db)
     .await
 }
 
-/// The same per client address.
-pub async fn count_address_attempt(
-    db: impl PgExecutor<'_>,
-    address: std::net::IpAddr,
-    now: DateTime<Utc>,
-    streak_window: chrono::Duration,
-) -> sqlx::Result<(i32, Option<DateTime<Utc>>)> {
-    sqlx::query_as(
-        "insert into login_failures_by_address (address, failures, last_failed_at) values ($1::inet, 1, $2)
-         on conflict (address) do update set
-             failures = case when login_failures_by_address.last_failed_at < $2 - $3 then 1
-                             else login_failures_by_address.failures + 1 end,
-             previous_at = case when login_failures_by_address.last_failed_at < $2 - $3 then null
-                                else login_failures_by_address.last_failed_at end,
-             last_failed_at = $2
-         returning failures, previous_at",
-    )
-    .bind(address.to_string())
-    .bind(now)
-    .bind(streak_window)
-    .fetch_one(db)
-    .await
-}
-
-/// A successful login: the username's streak ends, and the address's attempt is taken back
-/// (a desk shared by a shift logs in many times; only failures should add up).
-pub async fn attempt_succeeded(
-    db: &sqlx::PgPool,
-    username: &str,
-    address: Option<std::net::IpAddr>,
-) -> sqlx::Result<()> {
-    sqlx::query("delete from login_failures where username = lower($1)")
-        .bind(username)
-        .execute(db)
-        .await?;
-    if let Some(address) = address {
-        sqlx::query(
-            "update login_failures_by_address set failures = greatest(failures - 1, 0) where address = $1::inet",
-        )
-        .bind(address.to_string())
-        .execute(db)
-        .await?;
+/// A successful login: the streak of this account at this address ends, and the attempt is
+/// taken back from the account's and the address's (a desk shared by a shift logs in many
+/// times; only failures should add up).
+pub async fn attempt_succeeded(db: &sqlx::PgPool, streaks: &[Streak]) -> sqlx::Result<()> {
+    for streak in streaks {
+        let (scope, key) = streak.key();
+        let sql = if matches!(streak, Streak::AccountAddress(..)) {
+            "delete from login_streaks where scope = $1 and key = $2"
+        } else {
+            "update login_streaks set failures = greatest(failures - 1, 0) where scope = $1 and key = $2"
+        };
+        sqlx::query(sql).bind(scope).bind(key).execute(db).await?;
     }
     Ok(())
 }

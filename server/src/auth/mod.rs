@@ -60,14 +60,12 @@ pub async fn login(
     let now = state.clock.now();
     // Counted before the password is checked, in the statement that reads the count: parallel
     // guesses each see the ones before them.
-    let (attempts, previous) =
-        db::count_attempt(&state.db, &req.username, now, throttle::STREAK_WINDOW).await?;
-    let mut wait = previous.and_then(|p| throttle::wait(attempts - 1, p, now));
-    if let Some(address) = address {
+    let streaks = throttle::Streak::of(&req.username, address);
+    let mut wait = None;
+    for streak in &streaks {
         let (attempts, previous) =
-            db::count_address_attempt(&state.db, address, now, throttle::STREAK_WINDOW).await?;
-        let by_address = previous.and_then(|p| throttle::wait_address(attempts - 1, p, now));
-        wait = wait.max(by_address);
+            db::count_attempt(&state.db, streak, now, throttle::STREAK_WINDOW).await?;
+        wait = wait.max(previous.and_then(|p| streak.wait(attempts - 1, p, now)));
     }
     if let Some(wait) = wait {
         return Err(ApiError::too_many_requests(
@@ -107,7 +105,7 @@ pub async fn login(
             "unknown username, wrong password, or a disabled account",
         ));
     };
-    db::attempt_succeeded(&state.db, &req.username, address).await?;
+    db::attempt_succeeded(&state.db, &streaks).await?;
 
     let token = token::generate();
     let token_hash = token::digest(&token);

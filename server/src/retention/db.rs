@@ -154,12 +154,11 @@ pub async fn referrals_of_sighting(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::R
 }
 
 /// What the clean-up deletes: rows that have served their purpose by `before`.
-const CLEAN_UP: [&str; 4] = [
+const CLEAN_UP: [&str; 3] = [
     // Sessions expired or revoked.
     "delete from sessions where expires_at < $1 or revoked_at < $1",
-    // Login attempt counters idle since, by username and by address.
-    "delete from login_failures where last_failed_at < $1",
-    "delete from login_failures_by_address where last_failed_at < $1",
+    // Login attempt streaks idle since.
+    "delete from login_streaks where last_failed_at < $1",
     // Push notifications delivered, or given up on.
     "delete from push_outbox where delivered_at < $1 or failed_at < $1",
 ];
@@ -181,15 +180,14 @@ pub async fn delete_old_sessions(db: &PgPool, before: DateTime<Utc>) -> sqlx::Re
     delete_before(db, CLEAN_UP[0], before).await
 }
 
-/// Login attempt counters, by username and by address, idle since before `before`.
+/// Login attempt streaks idle since before `before`.
 pub async fn delete_old_login_failures(db: &PgPool, before: DateTime<Utc>) -> sqlx::Result<u64> {
-    Ok(delete_before(db, CLEAN_UP[1], before).await?
-        + delete_before(db, CLEAN_UP[2], before).await?)
+    delete_before(db, CLEAN_UP[1], before).await
 }
 
 /// Push rows delivered, or given up on, before `before`.
 pub async fn delete_finished_pushes(db: &PgPool, before: DateTime<Utc>) -> sqlx::Result<u64> {
-    delete_before(db, CLEAN_UP[3], before).await
+    delete_before(db, CLEAN_UP[2], before).await
 }
 
 /// Blank the description and acknowledgement note of incidents reported before `cutoff`; the
