@@ -24,7 +24,7 @@ pub mod web;
 
 pub use accountability::{AccountabilityReport, AccountabilityRow};
 pub use audit::{AccessEntry, AccessLog};
-pub use auth::{Agency, LoginRequest, LoginResponse, Role, User};
+pub use auth::{Agency, LoginRequest, LoginResponse, PasswordChange, Role, User};
 pub use campaigns::{
     Alert, AlertKind, AlertList, Campaign, CampaignKind, CampaignList, Checkin, Coverage, Hotspot,
     HotspotChange, HotspotCoverage, HotspotKind, HotspotList, Item, ItemCount, NewAlert,

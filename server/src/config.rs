@@ -161,6 +161,11 @@ pub struct Settings {
     #[arg(long, env = "XUNJIU_TOKEN_TTL_HOURS", default_value_t = 168)]
     pub token_ttl_hours: u32,
 
+    /// Hours a login token may go unused before it stops working (the absolute limit above
+    /// stays).
+    #[arg(long, env = "XUNJIU_SESSION_IDLE_HOURS", default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..))]
+    pub session_idle_hours: u32,
+
     /// Sustained writes per minute allowed to one account.
     #[arg(long, env = "XUNJIU_WRITES_PER_MINUTE", default_value_t = 120)]
     pub writes_per_minute: u32,
@@ -319,6 +324,10 @@ pub struct Settings {
 impl Settings {
     pub fn token_ttl(&self) -> chrono::Duration {
         chrono::Duration::hours(i64::from(self.token_ttl_hours))
+    }
+
+    pub fn session_idle(&self) -> chrono::Duration {
+        chrono::Duration::hours(i64::from(self.session_idle_hours))
     }
 
     /// The deadline to accept a referral of this priority, counted from its arrival.

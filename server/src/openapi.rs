@@ -23,7 +23,7 @@ use crate::{
         stations::list_stations, stations::stations_geojson, stations::areas_geojson,
         stations::changes::patch_station, stations::changes::station_history, stations::changes::reroute_preview,
         routing::get_route,
-        auth::login, auth::logout, auth::me,
+        auth::login, auth::logout, auth::me, auth::sessions::change_password, auth::sessions::logout_all,
         sightings::create_sighting, sightings::create_sighting_batch,
         sightings::list_sightings, sightings::sightings_geojson,
         referrals::create_referral, referrals::get_referral,

@@ -288,3 +288,29 @@ async fn a_logout_or_a_disabled_account_ends_open_queue_streams_within_seconds(p
     let here = routed_referral(&app, XINTAI_CENTRE).await;
     assert_eq!(staying_events.next().await.1["referral_id"], here.as_str());
 }
+
+#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+async fn a_queue_stream_ends_when_its_account_moves_to_another_station(pool: PgPool) {
+    let app = TestApp::seeded(pool).await;
+    listening(&app).await;
+    let moving = app.duty("xintai").await;
+    let staying = app.duty("xintai").await;
+    let mut moving_events = Events::open(&app, &moving, "xintai").await;
+    let mut staying_events = Events::open(&app, &staying, "xintai").await;
+    for e in [&mut moving_events, &mut staying_events] {
+        assert_eq!(e.next().await.0, "ready");
+    }
+
+    sqlx::query("update users set station_code = 'feicheng' where id = $1")
+        .bind(moving.id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+
+    assert!(
+        moving_events.ends_within(Duration::from_secs(5)).await,
+        "its token still works, but Xintai's queue is no longer its own"
+    );
+    let here = routed_referral(&app, XINTAI_CENTRE).await;
+    assert_eq!(staying_events.next().await.1["referral_id"], here.as_str());
+}

@@ -34,6 +34,7 @@ mod referrals;
 mod replica;
 mod routing;
 mod seed;
+mod sessions;
 mod sightings;
 mod stage_report;
 mod station_desk;

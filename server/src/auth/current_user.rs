@@ -101,29 +101,60 @@ impl FromRequestParts<AppState> for CurrentUser {
                 )
             })?;
         let token_hash = token::digest(token);
-        let session = live_session(state, &token_hash).await?.ok_or_else(|| {
-            ApiError::unauthorized("the token is unknown, expired or revoked: log in again")
-        })?;
+        let session = live_session(state, &token_hash, Use::Request)
+            .await?
+            .ok_or_else(|| {
+                ApiError::unauthorized("the token is unknown, expired or revoked: log in again")
+            })?;
         Ok(CurrentUser::try_from((session.user, token_hash))?)
     }
 }
 
+/// A session's use is written when the last one written is older than this: one write per
+/// session every few minutes, not one per request.
+pub const TOUCH_AFTER: chrono::Duration = chrono::Duration::minutes(5);
+
+/// Whether a look at the session is someone using it (a request) or the server checking that
+/// it still works (an open queue stream), which must not keep it from going idle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Use {
+    Request,
+    Check,
+}
+
 /// The live session of a token: from the session cache when it holds it, else from the
-/// database (and then cached).
+/// database (and then cached). A session idle for `XUNJIU_SESSION_IDLE_HOURS` is not live.
 pub async fn live_session(
     state: &AppState,
     token_hash: &[u8],
+    using: Use,
 ) -> sqlx::Result<Option<db::SessionRow>> {
     let now = state.clock.now();
-    if let Some(session) = state.sessions.get(token_hash, now) {
-        return Ok(Some(session));
-    }
+    let idle = state.settings.session_idle();
     let generation = state.sessions.generation();
-    let session = db::session_user(&state.db, token_hash, now).await?;
-    if let Some(session) = &session {
-        state
-            .sessions
-            .put(token_hash.to_vec(), session.clone(), now, generation);
+    let mut session = match state.sessions.get(token_hash, now) {
+        Some(session) => Some(session),
+        None => {
+            let session = db::session_user(&state.db, token_hash, now, idle).await?;
+            if let Some(session) = &session {
+                state
+                    .sessions
+                    .put(token_hash.to_vec(), session.clone(), now, generation);
+            }
+            session
+        }
+    };
+    if let Some(s) = &mut session {
+        if now - s.last_used_at >= idle {
+            return Ok(None);
+        }
+        if using == Use::Request && now - s.last_used_at >= TOUCH_AFTER {
+            db::touch_session(&state.db, token_hash, now).await?;
+            s.last_used_at = now;
+            state
+                .sessions
+                .put(token_hash.to_vec(), s.clone(), now, generation);
+        }
     }
     Ok(session)
 }

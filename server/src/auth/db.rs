@@ -46,6 +46,8 @@ pub struct SessionRow {
     #[sqlx(flatten)]
     pub user: UserRow,
     pub expires_at: DateTime<Utc>,
+    /// When the session was last used, to within [`super::current_user::TOUCH_AFTER`].
+    pub last_used_at: DateTime<Utc>,
 }
 
 /// The live account behind a token: not revoked, not expired, not disabled.
@@ -53,13 +55,16 @@ pub async fn session_user(
     db: impl PgExecutor<'_>,
     token_hash: &[u8],
     now: DateTime<Utc>,
+    idle: chrono::Duration,
 ) -> sqlx::Result<Option<SessionRow>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {USER_COLUMNS}, s.expires_at from sessions s join users u on u.id = s.user_id
-         where s.token_hash = $1 and s.revoked_at is null and s.expires_at > $2 and u.disabled_at is null"
+        "select {USER_COLUMNS}, s.expires_at, s.last_used_at from sessions s join users u on u.id = s.user_id
+         where s.token_hash = $1 and s.revoked_at is null and s.expires_at > $2 and s.last_used_at > $2 - $3
+           and u.disabled_at is null"
     )))
     .bind(token_hash)
     .bind(now)
+    .bind(idle)
     .fetch_optional(db)
     .await
 }
@@ -71,7 +76,7 @@ pub async fn create_session(
     now: DateTime<Utc>,
     expires_at: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    sqlx::query("insert into sessions (token_hash, user_id, created_at, expires_at) values ($1, $2, $3, $4)")
+    sqlx::query("insert into sessions (token_hash, user_id, created_at, expires_at, last_used_at) values ($1, $2, $3, $4, $3)")
         .bind(token_hash)
         .bind(user_id)
         .bind(now)
@@ -89,6 +94,63 @@ pub async fn revoke_session(
     sqlx::query("update sessions set revoked_at = $2 where token_hash = $1 and revoked_at is null")
         .bind(token_hash)
         .bind(now)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Note that a session was used now.
+pub async fn touch_session(
+    db: impl PgExecutor<'_>,
+    token_hash: &[u8],
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "update sessions set last_used_at = $2 where token_hash = $1 and last_used_at < $2",
+    )
+    .bind(token_hash)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Revoke every session of an account but `keep` (none: all of them); returns how many.
+pub async fn revoke_sessions_of(
+    db: impl PgExecutor<'_>,
+    user: Uuid,
+    keep: Option<&[u8]>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<u64> {
+    Ok(sqlx::query(
+        "update sessions set revoked_at = $3
+         where user_id = $1 and revoked_at is null and ($2::bytea is null or token_hash <> $2)",
+    )
+    .bind(user)
+    .bind(keep)
+    .bind(now)
+    .execute(db)
+    .await?
+    .rows_affected())
+}
+
+/// The stored password hash of an account.
+pub async fn password_hash(db: impl PgExecutor<'_>, user: Uuid) -> sqlx::Result<String> {
+    sqlx::query_scalar("select password_hash from users where id = $1")
+        .bind(user)
+        .fetch_one(db)
+        .await
+}
+
+/// Set an account's password hash.
+pub async fn set_password_hash(
+    db: impl PgExecutor<'_>,
+    user: Uuid,
+    hash: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("update users set password_hash = $2 where id = $1")
+        .bind(user)
+        .bind(hash)
         .execute(db)
         .await?;
     Ok(())

@@ -4,6 +4,7 @@ pub mod cache;
 pub mod current_user;
 pub mod db;
 pub mod password;
+pub mod sessions;
 pub mod throttle;
 pub mod token;
 
@@ -25,6 +26,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/auth/login", post(login))
         .route("/api/v1/auth/logout", post(logout))
+        .route("/api/v1/auth/logout-all", post(sessions::logout_all))
+        .route("/api/v1/auth/password", post(sessions::change_password))
         .route("/api/v1/auth/me", get(me))
 }
 

@@ -45,6 +45,7 @@ pub async fn queue_events(
         ));
     }
     crate::referrals::queue::may_follow_queue(&state, &user, &code).await?;
+    let code_for_end = code.clone();
     let changes = BroadcastStream::new(state.live.subscribe()).filter_map(move |message| {
         let event = match message {
             Ok(Change::Referral { id, stations }) if stations.contains(&code) => Some(
@@ -66,7 +67,7 @@ pub async fn queue_events(
     let shutdown = state.clone();
     let ended = Box::pin(async move {
         tokio::select! {
-            () = session_ended(state, user) => {}
+            () = session_ended(state, user, code_for_end) => {}
             () = shutdown.shutting_down() => {}
         }
     });
@@ -77,10 +78,11 @@ pub async fn queue_events(
 /// how long a revoked token keeps a stream open while the notification listener is down.
 const SESSION_CHECK: Duration = Duration::from_secs(15);
 
-/// Resolves once the stream's token no longer works: logged out, expired, revoked, or the
-/// account disabled. Checked whenever the account's sessions change, and every
-/// [`SESSION_CHECK`] (plus up to 5 s) in any case.
-async fn session_ended(state: AppState, user: CurrentUser) {
+/// Resolves once the stream's token no longer works (logged out, expired, revoked, the account
+/// disabled) or the account may no longer follow the queue (its station or role changed).
+/// Checked whenever the account's sessions change, and every [`SESSION_CHECK`] (plus up to
+/// 5 s) in any case.
+async fn session_ended(state: AppState, user: CurrentUser, code: String) {
     let mut changes = state.sessions.subscribe();
     loop {
         // Up to a third more, at random: streams opened together (a server restarted, a
@@ -101,8 +103,18 @@ async fn session_ended(state: AppState, user: CurrentUser) {
         }
         // Through the session cache: a thousand consoles of a few accounts ask the database a
         // few times, not a thousand.
-        match auth::current_user::live_session(&state, &user.token_hash).await {
-            Ok(Some(_)) => {}
+        let check = auth::current_user::Use::Check;
+        match auth::current_user::live_session(&state, &user.token_hash, check).await {
+            Ok(Some(session)) => {
+                let now = match CurrentUser::try_from((session.user, user.token_hash.clone())) {
+                    Ok(now) => now,
+                    Err(_) => return,
+                };
+                match crate::referrals::queue::may_follow_queue(&state, &now, &code).await {
+                    Err(err) if err.status() == axum::http::StatusCode::FORBIDDEN => return,
+                    _ => {}
+                }
+            }
             Ok(None) => return,
             // The database is away: keep the stream; the next check decides.
             Err(err) => tracing::debug!(error = %err, "session check of a queue stream failed"),
