@@ -231,6 +231,12 @@ pub struct Settings {
     #[arg(long, env = "XUNJIU_OPEN311_JURISDICTION", default_value = "taian")]
     pub open311_jurisdiction: String,
 
+    /// The file holding the key that seals stored credentials (the VAPID private key, robots'
+    /// webhooks and secrets). Unset: `xunjiu-secret.key` in systemd's state directory or the
+    /// working directory, made on first use. Every server and CLI run must use the same file.
+    #[arg(long, env = "XUNJIU_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<std::path::PathBuf>,
+
     /// Contact the push services see in the VAPID claims (RFC 8292 `sub`).
     #[arg(
         long,
@@ -324,6 +330,22 @@ pub struct Settings {
 impl Settings {
     pub fn token_ttl(&self) -> chrono::Duration {
         chrono::Duration::hours(i64::from(self.token_ttl_hours))
+    }
+
+    /// The sealing key, made (and said so) when its file does not exist yet.
+    pub fn secret_key(&self) -> anyhow::Result<crate::secrets::SecretKey> {
+        let path = self
+            .secret_key_file
+            .clone()
+            .unwrap_or_else(crate::secrets::default_path);
+        let (key, created) = crate::secrets::SecretKey::load_or_create(&path)?;
+        if created {
+            tracing::warn!(
+                path = %path.display(),
+                "made a new secret key for stored credentials: keep it with the server (and back it up apart from the database); every server must use this file (XUNJIU_SECRET_KEY_FILE)"
+            );
+        }
+        Ok(key)
     }
 
     pub fn session_idle(&self) -> chrono::Duration {

@@ -39,6 +39,7 @@ pub mod reports;
 pub mod retention;
 pub mod routing;
 pub mod scope;
+pub mod secrets;
 pub mod seed;
 pub mod sheet;
 pub mod sightings;

@@ -61,6 +61,8 @@ enum Command {
     Vapid {
         #[command(flatten)]
         db: DbArgs,
+        #[command(flatten)]
+        settings: Settings,
         #[command(subcommand)]
         command: VapidCommand,
     },
@@ -128,8 +130,10 @@ enum NotifyCommand {
         /// The robot's webhook URL (dingtalk, wecom).
         #[arg(long)]
         webhook: Option<String>,
-        /// DingTalk's signing secret (加签), if the robot uses one.
-        #[arg(long)]
+        /// DingTalk's signing secret (加签), if the robot uses one; `-` reads it from the first
+        /// line of stdin. Better than on the command line, where others may see it: the
+        /// environment variable.
+        #[arg(long, env = "XUNJIU_NOTIFY_SECRET", hide_env_values = true)]
         secret: Option<String>,
         /// Mobile numbers for sms, comma-separated.
         #[arg(long, value_delimiter = ',')]
@@ -231,6 +235,15 @@ async fn partners_command(args: DbArgs, command: PartnersCommand) -> anyhow::Res
     Ok(())
 }
 
+/// The first line of stdin, without its line end: how secrets reach the CLI off the command line.
+fn first_line_of_stdin(what: &str) -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .with_context(|| format!("reading {what} from stdin"))?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
 async fn notify_command(
     args: DbArgs,
     settings: Settings,
@@ -259,6 +272,10 @@ async fn notify_command(
                 (None, None, true) => channels::Audience::City,
                 _ => anyhow::bail!("name one of --station CODE, --county CODE or --city"),
             };
+            let secret = match secret.as_deref() {
+                Some("-") => Some(first_line_of_stdin("the secret")?),
+                _ => secret,
+            };
             let channel = channels::NewChannel {
                 name: name.clone(),
                 kind,
@@ -267,11 +284,12 @@ async fn notify_command(
                 secret,
                 phones,
             };
-            channels::add(&pool, &channel, now).await?;
+            let key = settings.secret_key()?;
+            channels::add(&pool, &key, &channel, settings.push_allow_loopback, now).await?;
             writeln!(out, "channel {name} added")?;
         }
         NotifyCommand::List => {
-            for c in channels::list(&pool).await? {
+            for c in channels::list(&pool, &settings.secret_key()?).await? {
                 let audience = match (&c.station_code, &c.county_code) {
                     (Some(s), _) => format!("station {s}"),
                     (None, Some(k)) => format!("county {k}"),
@@ -290,7 +308,7 @@ async fn notify_command(
             writeln!(out, "channel {name} removed")?;
         }
         NotifyCommand::Test { name } => {
-            let channel = channels::find(&pool, &name).await?;
+            let channel = channels::find(&pool, &settings.secret_key()?, &name).await?;
             let text = message::plain(
                 "巡救测试消息 Xunjiu test",
                 "若收到此消息，说明通道可用。",
@@ -339,13 +357,7 @@ async fn users_command(args: DbArgs, command: UsersCommand) -> anyhow::Result<()
         } => {
             let password = match std::env::var("XUNJIU_PASSWORD") {
                 Ok(p) => p,
-                Err(_) => {
-                    let mut line = String::new();
-                    std::io::stdin()
-                        .read_line(&mut line)
-                        .context("reading the password from stdin")?;
-                    line.trim_end_matches(['\r', '\n']).to_owned()
-                }
+                Err(_) => first_line_of_stdin("the password")?,
             };
             let account = users::NewAccount {
                 username,
@@ -435,11 +447,12 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Vapid {
             db: args,
+            settings,
             command: VapidCommand::Generate,
         } => {
             let pool = db::pool(&args)?;
             db::migrate(&pool).await?;
-            let keys = xunjiu_server::push::vapid::replace(&pool).await?;
+            let keys = xunjiu_server::push::vapid::replace(&pool, &settings.secret_key()?).await?;
             tracing::info!("new VAPID key pair stored; existing push subscriptions were removed");
             use std::io::Write;
             writeln!(std::io::stdout(), "{}", keys.public_key)?;

@@ -5,19 +5,29 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 
 /// How often the replica's health is checked.
 const CHECK_EVERY: Duration = Duration::from_secs(2);
+/// How often a replica that stays down is reported again.
+const WARN_EVERY: Duration = Duration::from_secs(60);
 
 #[derive(Debug)]
 pub struct Replica {
     pool: PgPool,
     max_lag_s: f64,
     healthy: AtomicBool,
+    /// When the replica being skipped was last reported; none while it is in use.
+    warned_at: std::sync::Mutex<Option<Instant>>,
+}
+
+/// Whether a skipped replica is reported now: the first time (at start too), then every
+/// [`WARN_EVERY`] while it stays skipped.
+fn warn_now(warned_at: Option<Instant>, now: Instant) -> bool {
+    warned_at.is_none_or(|at| now.duration_since(at) >= WARN_EVERY)
 }
 
 impl Replica {
@@ -34,6 +44,7 @@ impl Replica {
             pool,
             max_lag_s: max_lag_s as f64,
             healthy: AtomicBool::new(false),
+            warned_at: std::sync::Mutex::new(None),
         }))
     }
 
@@ -72,12 +83,21 @@ impl Replica {
         };
         let ok = verdict.is_ok();
         let was = self.healthy.swap(ok, Ordering::Relaxed);
-        match (was, verdict) {
-            (false, Ok(())) => tracing::info!("read replica in use"),
-            (true, Err(why)) => {
-                tracing::warn!(reason = %why, "read replica skipped: reads go to the primary")
+        let mut warned_at = self.warned_at.lock().unwrap_or_else(|e| e.into_inner());
+        match verdict {
+            Ok(()) => {
+                if !was {
+                    tracing::info!("read replica in use");
+                }
+                *warned_at = None;
             }
-            _ => {}
+            Err(why) => {
+                let now = Instant::now();
+                if warn_now(*warned_at, now) {
+                    tracing::warn!(reason = %why, "read replica skipped: reads go to the primary");
+                    *warned_at = Some(now);
+                }
+            }
         }
         ok
     }
@@ -88,5 +108,18 @@ impl Replica {
             self.check().await;
             tokio::time::sleep(CHECK_EVERY).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_replica_down_is_reported_at_once_and_then_every_minute() {
+        let start = Instant::now();
+        assert!(warn_now(None, start), "down from the start: said at once");
+        assert!(!warn_now(Some(start), start + Duration::from_secs(59)));
+        assert!(warn_now(Some(start), start + Duration::from_secs(60)));
     }
 }

@@ -36,6 +36,8 @@ pub struct AppState {
     pub shutdown: tokio::sync::watch::Sender<bool>,
     /// One permit per core: password hashes running at once.
     pub password_hashing: Arc<tokio::sync::Semaphore>,
+    /// Seals and opens the credentials stored in the database.
+    pub secrets: Arc<crate::secrets::SecretKey>,
     /// The read replica for heavy reads, if one is configured.
     pub replica: Option<Arc<crate::replica::Replica>>,
     directory: Arc<ArcSwap<Directory>>,
@@ -49,7 +51,9 @@ impl AppState {
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
         let directory = routing::db::load(&db).await?;
-        let vapid = Arc::new(crate::push::vapid::load_or_create(&db).await?);
+        let secrets = Arc::new(settings.secret_key()?);
+        let vapid = Arc::new(crate::push::vapid::load_or_create(&db, &secrets).await?);
+        crate::notify::channels::seal_stored(&db, &secrets).await?;
         let replica = match settings
             .read_database_url
             .as_deref()
@@ -63,6 +67,7 @@ impl AppState {
             None => None,
         };
         Ok(Self {
+            secrets,
             vapid,
             live: Feed::default(),
             sessions: Arc::new(SessionCache::default()),

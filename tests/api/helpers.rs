@@ -96,7 +96,11 @@ impl TestApp {
         Self::start_with(pool, Settings::default()).await
     }
 
-    pub async fn start_with(pool: PgPool, settings: Settings) -> Self {
+    pub async fn start_with(pool: PgPool, mut settings: Settings) -> Self {
+        // One sealing key for every test, outside the checkout.
+        settings
+            .secret_key_file
+            .get_or_insert_with(|| std::env::temp_dir().join("xunjiu-test-secret.key"));
         let clock = ManualClock::at(test_now());
         let state = AppState::load(pool.clone(), settings, Arc::new(clock.clone()))
             .await

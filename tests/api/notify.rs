@@ -245,7 +245,9 @@ async fn add(
         secret,
         phones,
     };
-    channels::add(&app.pool, &channel, app.now()).await.unwrap();
+    channels::add(&app.pool, &app.state.secrets, &channel, true, app.now())
+        .await
+        .unwrap();
 }
 
 async fn add_all(

@@ -39,12 +39,14 @@ export async function startServer(name, accounts, env = {}, commands = []) {
   psql(`drop database if exists ${db} with (force)`);
   psql(`create database ${db}`);
   const url = `${BASE}/${db}`;
+  // The server and the commands before it seal and open stored credentials with one key.
+  env = { XUNJIU_SECRET_KEY_FILE: `/tmp/xunjiu-browser-${name}.key`, ...env };
   xunjiu(url, ['seed']);
   for (const [username, role, ...flags] of accounts) {
     xunjiu(url, ['users', 'add', '--username', username, '--role', role, ...flags], { XUNJIU_PASSWORD: PASSWORD });
   }
   // Other set-up an operator does with the binary (`notify add …`).
-  for (const args of commands) xunjiu(url, args);
+  for (const args of commands) xunjiu(url, args, env);
   const child = spawn(EXE, ['serve'], {
     env: {
       ...process.env,

@@ -36,7 +36,7 @@ before(async () => {
     ['patrol.li', 'patrol', '--agency', 'urban_management', '--unit', '新泰市城管局'],
     ['supervisor.city', 'supervisor'],
     ['duty.ningyang', 'duty', '--station', 'ningyang'],
-  ], {}, [['notify', 'add', '--name', 'feicheng-wecom', '--kind', 'wecom', '--station', 'feicheng', '--webhook', webhook]]);
+  ], { XUNJIU_PUSH_ALLOW_LOOPBACK: 'true' }, [['notify', 'add', '--name', 'feicheng-wecom', '--kind', 'wecom', '--station', 'feicheng', '--webhook', webhook]]);
   browser = await launchBrowser();
 });
 

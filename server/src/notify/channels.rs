@@ -1,6 +1,6 @@
 //! The alert channels an operator sets up with `xunjiu notify`: a DingTalk or WeCom group robot,
 //! or SMS to a list of phones, for a station, a county or the city. Webhook tokens and signing
-//! secrets are stored for sending and never shown again.
+//! secrets are stored sealed ([`crate::secrets`]) for sending and never shown again.
 
 use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
@@ -8,6 +8,7 @@ use mobile_api::ChannelKind;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use crate::secrets::SecretKey;
 use crate::wire;
 
 /// Whom a channel serves.
@@ -52,8 +53,9 @@ pub struct Stored {
     pub phones: Vec<String>,
 }
 
-/// Check a channel before it is stored: the kind's target, a plausible URL, mainland mobiles.
-pub fn validate(c: &NewChannel) -> anyhow::Result<()> {
+/// Check a channel before it is stored: the kind's target, an https URL (plain http only to
+/// this machine, and only with `loopback_ok`, for tests), mainland mobiles.
+pub fn validate(c: &NewChannel, loopback_ok: bool) -> anyhow::Result<()> {
     if c.name.trim().is_empty() {
         bail!("--name must not be empty");
     }
@@ -63,8 +65,14 @@ pub fn validate(c: &NewChannel) -> anyhow::Result<()> {
                 bail!("a {} channel needs --webhook URL", wire::name(&c.kind));
             };
             let parsed = reqwest::Url::parse(url).context("--webhook is not a URL")?;
-            if !matches!(parsed.scheme(), "https" | "http") {
-                bail!("--webhook must be an https URL");
+            let loopback = matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+            match parsed.scheme() {
+                "https" => {}
+                "http" if loopback && loopback_ok => {}
+                "http" if loopback => bail!(
+                    "--webhook must be an https URL (plain http to this machine only with XUNJIU_PUSH_ALLOW_LOOPBACK=true, for tests)"
+                ),
+                _ => bail!("--webhook must be an https URL: the robot's token travels in it"),
             }
             if !c.phones.is_empty() {
                 bail!("--phones is for sms channels");
@@ -89,8 +97,15 @@ fn is_mobile(p: &str) -> bool {
     p.len() == 11 && p.starts_with('1') && p.bytes().all(|b| b.is_ascii_digit())
 }
 
-pub async fn add(pool: &PgPool, c: &NewChannel, now: DateTime<Utc>) -> anyhow::Result<Uuid> {
-    validate(c)?;
+/// Store a channel, its webhook and secret sealed with `secrets`.
+pub async fn add(
+    pool: &PgPool,
+    secrets: &SecretKey,
+    c: &NewChannel,
+    loopback_ok: bool,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Uuid> {
+    validate(c, loopback_ok)?;
     let (station, county, city) = match &c.audience {
         Audience::Station(s) => (Some(s.as_str()), None, false),
         Audience::County(k) => (None, Some(k.as_str()), false),
@@ -127,8 +142,13 @@ pub async fn add(pool: &PgPool, c: &NewChannel, now: DateTime<Utc>) -> anyhow::R
     .bind(station)
     .bind(county)
     .bind(city)
-    .bind(&c.webhook)
-    .bind(c.secret.as_deref().filter(|s| !s.is_empty()))
+    .bind(c.webhook.as_deref().map(|w| secrets.seal(w)))
+    .bind(
+        c.secret
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map(|s| secrets.seal(s)),
+    )
     .bind(&c.phones)
     .bind(now)
     .execute(pool)
@@ -140,13 +160,53 @@ pub async fn add(pool: &PgPool, c: &NewChannel, now: DateTime<Utc>) -> anyhow::R
     Ok(id)
 }
 
-pub async fn list(pool: &PgPool) -> sqlx::Result<Vec<Listed>> {
-    sqlx::query_as(
+/// The channels in use, their webhooks opened (callers show them [`masked`]).
+pub async fn list(pool: &PgPool, secrets: &SecretKey) -> anyhow::Result<Vec<Listed>> {
+    let mut listed: Vec<Listed> = sqlx::query_as(
         "select name, kind, station_code, county_code, city, webhook, secret is not null as signed, phones
          from notify_channels where removed_at is null order by name",
     )
     .fetch_all(pool)
-    .await
+    .await?;
+    for c in &mut listed {
+        c.webhook = c.webhook.as_deref().map(|w| secrets.open(w)).transpose()?;
+    }
+    Ok(listed)
+}
+
+/// Seal the webhooks and secrets stored before sealing; returns how many channels changed.
+pub async fn seal_stored(pool: &PgPool, secrets: &SecretKey) -> anyhow::Result<u64> {
+    let rows: Vec<(Uuid, Option<String>, Option<String>)> =
+        sqlx::query_as("select id, webhook, secret from notify_channels")
+            .fetch_all(pool)
+            .await?;
+    let mut sealed = 0;
+    for (id, webhook, secret) in rows {
+        let plain = |v: &Option<String>| v.as_deref().is_some_and(|v| !SecretKey::is_sealed(v));
+        if !plain(&webhook) && !plain(&secret) {
+            continue;
+        }
+        let seal = |v: Option<String>| {
+            v.map(|v| {
+                if SecretKey::is_sealed(&v) {
+                    v
+                } else {
+                    secrets.seal(&v)
+                }
+            })
+        };
+        sqlx::query("update notify_channels set webhook = $2, secret = $3 where id = $1")
+            .bind(id)
+            .bind(seal(webhook))
+            .bind(seal(secret))
+            .execute(pool)
+            .await?;
+        sealed += 1;
+    }
+    if sealed > 0 {
+        tracing::info!(channels = sealed, "sealed stored webhooks and secrets");
+    }
+    Ok(sealed)
 }
 
 /// Stop using a channel; what it delivered stays on record.
@@ -165,14 +225,33 @@ pub async fn remove(pool: &PgPool, name: &str, now: DateTime<Utc>) -> anyhow::Re
     Ok(())
 }
 
-pub async fn find(pool: &PgPool, name: &str) -> anyhow::Result<Stored> {
-    sqlx::query_as(
+/// A channel in use by name, its webhook and secret opened for sending.
+pub async fn find(pool: &PgPool, secrets: &SecretKey, name: &str) -> anyhow::Result<Stored> {
+    let stored: Stored = sqlx::query_as(
         "select id, kind, webhook, secret, phones from notify_channels where name = $1 and removed_at is null",
     )
     .bind(name)
     .fetch_optional(pool)
     .await?
-    .with_context(|| format!("no channel named {name:?}"))
+    .with_context(|| format!("no channel named {name:?}"))?;
+    stored.opened(secrets)
+}
+
+impl Stored {
+    /// The webhook and secret as sent.
+    pub fn opened(mut self, secrets: &SecretKey) -> anyhow::Result<Self> {
+        self.webhook = self
+            .webhook
+            .as_deref()
+            .map(|w| secrets.open(w))
+            .transpose()?;
+        self.secret = self
+            .secret
+            .as_deref()
+            .map(|s| secrets.open(s))
+            .transpose()?;
+        Ok(self)
+    }
 }
 
 /// A webhook with every query value replaced by `***`: robots carry their token there.
@@ -221,12 +300,29 @@ mod tests {
             secret: None,
             phones: vec![],
         };
-        assert!(validate(&robot).is_err());
+        assert!(validate(&robot, false).is_err());
+        let plain = NewChannel {
+            webhook: Some("http://oapi.dingtalk.com/robot/send?access_token=x".into()),
+            ..robot.clone()
+        };
+        assert!(
+            validate(&plain, true).is_err(),
+            "plain http off this machine"
+        );
+        let local = NewChannel {
+            webhook: Some("http://127.0.0.1:9/robot/send".into()),
+            ..robot.clone()
+        };
+        assert!(
+            validate(&local, false).is_err(),
+            "loopback without the test flag"
+        );
+        assert!(validate(&local, true).is_ok());
         let sms = NewChannel {
             kind: ChannelKind::Sms,
             phones: vec!["1380013800".into()],
             ..robot
         };
-        assert!(validate(&sms).is_err(), "ten digits");
+        assert!(validate(&sms, false).is_err(), "ten digits");
     }
 }

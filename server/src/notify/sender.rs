@@ -105,28 +105,38 @@ pub async fn deliver_once(state: &AppState, client: &reqwest::Client) -> anyhow:
     .fetch_all(&mut *tx)
     .await
     .context("reading the alert outbox")?;
-    let answers = futures::future::join_all(due.iter().map(|d| async move {
-        match serde_json::from_value::<Message>(d.message.clone()) {
-            Ok(message) => {
-                send(
-                    &state.settings,
-                    client,
-                    &d.kind,
-                    d.webhook.as_deref(),
-                    d.secret.as_deref(),
-                    &d.phones,
-                    &message,
-                    now,
-                )
-                .await
+    // Opened here, never stored opened.
+    let opened: Vec<(Option<String>, Option<String>)> = due
+        .iter()
+        .map(|d| {
+            let open = |v: &Option<String>| v.as_deref().map(|v| state.secrets.open(v)).transpose();
+            Ok((open(&d.webhook)?, open(&d.secret)?))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let answers = futures::future::join_all(due.iter().zip(&opened).map(
+        |(d, (webhook, secret))| async move {
+            match serde_json::from_value::<Message>(d.message.clone()) {
+                Ok(message) => {
+                    send(
+                        &state.settings,
+                        client,
+                        &d.kind,
+                        webhook.as_deref(),
+                        secret.as_deref(),
+                        &d.phones,
+                        &message,
+                        now,
+                    )
+                    .await
+                }
+                Err(_) => Answer {
+                    ok: false,
+                    code: "bad_message".to_owned(),
+                    detail: None,
+                },
             }
-            Err(_) => Answer {
-                ok: false,
-                code: "bad_message".to_owned(),
-                detail: None,
-            },
-        }
-    }))
+        },
+    ))
     .await;
 
     let mut unreached = Vec::new();
