@@ -66,21 +66,22 @@ enum Command {
         #[command(subcommand)]
         command: VapidCommand,
     },
-    /// Redact one record's personal fields now, on a person's request (PIPL art. 47); the
-    /// reason is kept on the record's timeline.
+    /// Redact one record's personal fields now, or a person's and those of every report linked
+    /// to them, on a person's request (PIPL art. 47); the reason is kept on the timeline.
+    #[command(group(clap::ArgGroup::new("record").required(true)))]
     Erase {
         #[command(flatten)]
         db: DbArgs,
         /// A referral's id.
-        #[arg(
-            long,
-            conflicts_with = "sighting",
-            required_unless_present = "sighting"
-        )]
+        #[arg(long, group = "record")]
         referral: Option<uuid::Uuid>,
         /// A sighting's id (its referral, which carries its notes, is redacted with it).
-        #[arg(long)]
+        #[arg(long, group = "record")]
         sighting: Option<uuid::Uuid>,
+        /// A person's id: their record, entries, revisits and tracing notes, and every report
+        /// linked to them.
+        #[arg(long, group = "record")]
+        person: Option<uuid::Uuid>,
         /// Why, e.g. "PIPL art. 47 request of 2026-12-01, ticket 123".
         #[arg(long)]
         reason: String,
@@ -430,15 +431,19 @@ async fn main() -> anyhow::Result<()> {
             db: args,
             referral,
             sighting,
+            person,
             reason,
         } => {
             use xunjiu_server::retention::{self, Record};
             let pool = db::pool(&args)?;
             db::migrate(&pool).await?;
-            let record = match (referral, sighting) {
-                (Some(id), _) => Record::Referral(id),
-                (None, Some(id)) => Record::Sighting(id),
-                (None, None) => anyhow::bail!("give --referral ID or --sighting ID"),
+            let record = match (referral, sighting, person) {
+                (Some(id), _, _) => Record::Referral(id),
+                (None, Some(id), _) => Record::Sighting(id),
+                (None, None, Some(id)) => Record::Person(id),
+                (None, None, None) => {
+                    anyhow::bail!("give --referral ID, --sighting ID or --person ID")
+                }
             };
             let n = retention::erase(&pool, record, &reason, chrono::Utc::now()).await?;
             use std::io::Write;

@@ -25,6 +25,7 @@ mod notify;
 mod open311;
 mod openapi;
 mod people;
+mod people_retention;
 mod people_scope;
 mod personal_data;
 mod positions;

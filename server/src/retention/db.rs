@@ -207,3 +207,146 @@ pub async fn redact_incidents(
     .await?
     .rows_affected())
 }
+
+/// Up to `batch` people due for redaction by `cutoff`, locked: no open register or ledger
+/// entry, and nothing of theirs (an entry, a report, a revisit, a tracing step, a correction)
+/// since the cutoff.
+pub async fn people_due(
+    conn: &mut PgConnection,
+    cutoff: DateTime<Utc>,
+    batch: i64,
+) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar(
+        "select p.id from people p
+         where p.redacted_at is null and p.updated_at < $1 and p.created_at < $1
+           and not exists (select 1 from register_entries e where e.person_id = p.id
+                           and (e.ended_at is null or e.ended_at >= $1 or e.registered_at >= $1))
+           and not exists (select 1 from returns x where x.person_id = p.id
+                           and (x.ended_at is null or x.ended_at >= $1 or x.created_at >= $1))
+           and not exists (select 1 from sightings s where s.person_id = p.id and s.received_at >= $1)
+           and not exists (select 1 from referrals r where r.person_id = p.id
+                           and (r.resolved_at is null or coalesce(r.closed_at, r.resolved_at) >= $1))
+           and not exists (select 1 from revisits v where v.person_id = p.id and v.at >= $1)
+           and not exists (select 1 from tracing_steps k where k.person_id = p.id and k.at >= $1)
+         order by p.updated_at limit $2 for update of p skip locked",
+    )
+    .bind(cutoff)
+    .bind(batch)
+    .fetch_all(conn)
+    .await
+}
+
+/// Blank every personal field of these people and of their register and ledger entries,
+/// revisits and tracing steps, and record why; counts and dates stay.
+pub async fn redact_people(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+    now: DateTime<Utc>,
+    reason: &str,
+) -> sqlx::Result<u64> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let n = sqlx::query(
+        "update people set name = null, alias = null, id_number = null, home_address = null,
+                description = null, redacted_at = coalesce(redacted_at, $2), updated_at = $2
+         where id = any($1)",
+    )
+    .bind(ids)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    for statement in [
+        "update register_entries set reason = '', village = null, end_reason = null where person_id = any($1)",
+        "update returns set handed_over_to = null, family_situation = null, end_reason = null where person_id = any($1)",
+        "update revisits set note = null where person_id = any($1)",
+        "update tracing_steps set note = null where person_id = any($1)",
+    ] {
+        sqlx::query(statement).bind(ids).execute(&mut *conn).await?;
+    }
+    sqlx::query(
+        "insert into person_events (person_id, kind, at, detail)
+         select id, 'redacted', $2, jsonb_build_object('reason', $3::text) from unnest($1::uuid[]) id order by id",
+    )
+    .bind(ids)
+    .bind(now)
+    .bind(reason)
+    .execute(&mut *conn)
+    .await?;
+    Ok(n)
+}
+
+/// The reports linked to a person: `(referrals, sightings)`.
+pub async fn reports_of_person(
+    conn: &mut PgConnection,
+    person: Uuid,
+) -> sqlx::Result<(Vec<Uuid>, Vec<Uuid>)> {
+    let referrals = sqlx::query_scalar(
+        "select id from referrals where person_id = $1
+         union select r.id from referrals r join sightings s on s.id = r.sighting_id where s.person_id = $1",
+    )
+    .bind(person)
+    .fetch_all(&mut *conn)
+    .await?;
+    let sightings = sqlx::query_scalar("select id from sightings where person_id = $1")
+        .bind(person)
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok((referrals, sightings))
+}
+
+pub async fn person_exists(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar("select exists (select 1 from people where id = $1)")
+        .bind(id)
+        .fetch_one(db)
+        .await
+}
+
+/// Notes of hotspot proposals decided before `cutoff`: blanked.
+pub async fn redact_proposal_notes(db: &PgPool, cutoff: DateTime<Utc>) -> sqlx::Result<u64> {
+    Ok(
+        sqlx::query("update hotspot_proposals set note = '' where note <> '' and decided_at < $1")
+            .bind(cutoff)
+            .execute(db)
+            .await?
+            .rows_affected(),
+    )
+}
+
+/// Positions as sent in another datum (GCJ-02, BD-09) for reports, check-ins and incidents
+/// recorded before `cutoff`: deleted (the WGS84 point on the record stays).
+pub async fn delete_position_originals(db: &PgPool, cutoff: DateTime<Utc>) -> sqlx::Result<u64> {
+    Ok(sqlx::query(
+        "delete from position_originals
+         where record_kind in ('sighting', 'referral', 'checkin', 'incident') and recorded_at < $1",
+    )
+    .bind(cutoff)
+    .execute(db)
+    .await?
+    .rows_affected())
+}
+
+/// Bodies of messages sent to alert channels before `before`: emptied; the outbox row and its
+/// attempts keep their status, codes and times, the attempts' details go.
+pub async fn redact_channel_messages(db: &PgPool, before: DateTime<Utc>) -> sqlx::Result<u64> {
+    let mut tx = db.begin().await?;
+    let n = sqlx::query(
+        "update notify_outbox set message = '{}'::jsonb, last_error = null
+         where message <> '{}'::jsonb and created_at < $1
+           and (delivered_at is not null or failed_at is not null)",
+    )
+    .bind(before)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    sqlx::query(
+        "update notify_attempts a set detail = null from notify_outbox o
+         where o.id = a.outbox_id and a.detail is not null and o.created_at < $1",
+    )
+    .bind(before)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(n)
+}
