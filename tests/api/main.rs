@@ -14,6 +14,7 @@ mod auth;
 mod batch;
 mod batch_order;
 mod campaigns;
+mod coarse_maps;
 mod dates;
 mod duty;
 mod escalation;

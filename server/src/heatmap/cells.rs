@@ -158,6 +158,27 @@ fn degrees(metres: f64, (s, n): (f64, f64)) -> (f64, f64) {
 
 /// The cells whose centre lies in the box grown by `margin_m` (shrunk, if negative), found by
 /// walking out from the cell at the box's centre.
+fn centre_within(cell: CellIndex, (w, s, e, n): (f64, f64, f64, f64)) -> bool {
+    let p = LatLng::from(cell);
+    (s..=n).contains(&p.lat()) && (w..=e).contains(&p.lng())
+}
+
+/// Whether `cell` is one [`covering`] would give for the box: the same test, for maps whose box
+/// holds too many cells to list.
+pub fn reaches_into(cell: i64, resolution: Resolution, bbox: BBox) -> bool {
+    let (margin_lat, margin_lon) = degrees(width_m(resolution), (bbox.min_lat, bbox.max_lat));
+    let grown = (
+        bbox.min_lon - margin_lon,
+        bbox.min_lat - margin_lat,
+        bbox.max_lon + margin_lon,
+        bbox.max_lat + margin_lat,
+    );
+    u64::try_from(cell)
+        .ok()
+        .and_then(|c| CellIndex::try_from(c).ok())
+        .is_some_and(|c| centre_within(c, grown))
+}
+
 fn centred(
     resolution: Resolution,
     (w, s, e, n): (f64, f64, f64, f64),
@@ -190,10 +211,7 @@ fn centred(
         .to_cell(resolution)
         .grid_disk::<Vec<_>>(k)
         .into_iter()
-        .filter(|c| {
-            let p = LatLng::from(*c);
-            (s..=n).contains(&p.lat()) && (w..=e).contains(&p.lng())
-        })
+        .filter(|c| centre_within(*c, (w, s, e, n)))
         .filter_map(|c| i64::try_from(u64::from(c)).ok())
         .collect();
     cells.sort_unstable();
@@ -276,6 +294,26 @@ pub fn hex(cell: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reaching_into_a_box_is_what_covering_lists() {
+        let b = BBox {
+            min_lon: 117.70,
+            min_lat: 35.88,
+            max_lon: 117.80,
+            max_lat: 35.95,
+        };
+        let res = Resolution::Eight;
+        let listed = covering(res, (b.min_lon, b.min_lat, b.max_lon, b.max_lat), 100_000).unwrap();
+        let around = covering(res, (117.6, 35.8, 117.9, 36.05), 100_000).unwrap();
+        for cell in around {
+            assert_eq!(
+                reaches_into(cell, res, b),
+                listed.binary_search(&cell).is_ok(),
+                "{cell}"
+            );
+        }
+    }
 
     #[test]
     fn cell_sizes_map_to_the_nearest_resolution() {

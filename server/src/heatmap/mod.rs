@@ -69,8 +69,12 @@ pub struct MapSpec {
     /// The records counted: a duty officer's station, a county supervisor's county, or the city.
     pub scope: Scope,
     /// For roles that do not act on individual reports: no cell with fewer than
-    /// [`COARSE_MIN_REPORTS`] reports, no special-target counts, windows of a day at least.
+    /// [`COARSE_MIN_REPORTS`] reports, no special-target counts, windows of whole local days
+    /// (one at least), boxes of whole cells.
     pub coarse: bool,
+    /// A coarse box holding too many cells to list: the cells that reach into it, counted whole,
+    /// are kept after counting.
+    pub whole_cells_near: Option<BBox>,
 }
 
 /// Past this many cells to walk (a box over a province at 250 m), a boxed map reads raw rows
@@ -151,6 +155,7 @@ impl MapSpec {
             cells: None,
             scope: Scope::City,
             coarse: true,
+            whole_cells_near: None,
         })
     }
 
@@ -169,8 +174,27 @@ impl MapSpec {
                 "window_too_short",
                 "maps for this role cover at least 24 hours",
             ));
+        } else {
+            spec.widen_to_whole_days_and_cells();
         }
         Ok(spec)
+    }
+
+    /// A coarse map's window and box grown so that no edge falls between two reports: sliding
+    /// an end by seconds or a box edge across a cell cannot single one out.
+    fn widen_to_whole_days_and_cells(&mut self) {
+        self.from = season::local_midnight(season::local_date(self.from));
+        let last = season::local_date(self.to);
+        if season::local_midnight(last) != self.to {
+            self.to = season::local_midnight(last + Duration::days(1));
+        }
+        if let Some(b) = self.bbox.take() {
+            let bounds = (b.min_lon, b.min_lat, b.max_lon, b.max_lat);
+            self.cells = cells::covering(self.resolution, bounds, MOST_INNER_CELLS);
+            if self.cells.is_none() {
+                self.whole_cells_near = Some(b);
+            }
+        }
     }
 }
 
@@ -285,9 +309,13 @@ pub async fn aggregate(state: &AppState, spec: &MapSpec) -> Result<Vec<Cell>> {
         }
     }
     let least = if spec.coarse { COARSE_MIN_REPORTS } else { 1 };
+    let near = |c: &Cell| {
+        spec.whole_cells_near
+            .is_none_or(|b| cells::reaches_into(c.cell, spec.resolution, b))
+    };
     let mut cells: Vec<Cell> = sums
         .into_values()
-        .filter(|c| c.reports >= least)
+        .filter(|c| c.reports >= least && near(c))
         .map(|c| Cell {
             special: if spec.coarse { 0 } else { c.special },
             ..c
