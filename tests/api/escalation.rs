@@ -8,7 +8,6 @@ use serde_json::json;
 use sqlx::PgPool;
 use xunjiu_server::AppState;
 use xunjiu_server::clock::ManualClock;
-use xunjiu_server::config::Settings;
 use xunjiu_server::escalation;
 
 use crate::duty::{act, routed_referral};
@@ -108,9 +107,13 @@ async fn a_restarted_server_neither_forgets_nor_repeats_an_escalation(pool: PgPo
 
     // A new process: fresh state, same database, a clock that has moved on while it was down.
     let restarted = ManualClock::at(app.now() + Duration::minutes(1));
-    let state = AppState::load(pool, Settings::default(), Arc::new(restarted.clone()))
-        .await
-        .unwrap();
+    let state = AppState::load(
+        pool,
+        (*app.state.settings).clone(),
+        Arc::new(restarted.clone()),
+    )
+    .await
+    .unwrap();
     let after_restart = escalation::run_once(&state).await.unwrap();
     restarted.advance(Duration::minutes(5));
     let level2_after_restart = escalation::run_once(&state).await.unwrap();
@@ -221,9 +224,13 @@ async fn two_workers_at_once_escalate_each_step_once(pool: PgPool) {
         routed_referral(&app, XINTAI_CENTRE).await;
     }
     app.clock.advance(Duration::minutes(11));
-    let other = AppState::load(pool, Settings::default(), Arc::new(app.clock.clone()))
-        .await
-        .unwrap();
+    let other = AppState::load(
+        pool,
+        (*app.state.settings).clone(),
+        Arc::new(app.clock.clone()),
+    )
+    .await
+    .unwrap();
 
     let (a, b) = tokio::join!(
         escalation::run_once(&app.state),

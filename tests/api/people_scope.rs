@@ -106,7 +106,7 @@ async fn a_stranger_cannot_be_linked_by_id_and_a_linked_report_moves_only_when_a
         )
         .await
         .error_code(),
-        "invalid_link"
+        "invalid_person_link"
     );
 
     let first = app.post(&feicheng, &link, &json!({"person_id": own})).await;

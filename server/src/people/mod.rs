@@ -549,7 +549,7 @@ async fn person_to_link(
             Ok((id, !in_scope))
         }
         _ => Err(ApiError::unprocessable(
-            "invalid_link",
+            "invalid_person_link",
             "give person_id or id_number, not both",
         )),
     }
@@ -594,11 +594,15 @@ async fn attach(
 }
 
 /// Say that a referral is about this person (duty officers of the stations concerned,
-/// supervisors in scope). The answer says whether the person is on the register or a repeat case.
+/// supervisors in scope): one the linker may read (`person_id`), or the owner of the full
+/// resident ID in hand (`id_number`), who then joins the linker's scope. The answer says whether
+/// the person is on the register or a repeat case.
 #[utoipa::path(post, path = "/api/v1/referrals/{id}/person", tag = "people", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = LinkPerson,
     responses((status = 200, body = PersonLinked),
-              (status = 404, description = "referral_not_found, person_not_found", body = mobile_api::ErrorBody)))]
+              (status = 404, description = "referral_not_found, person_not_found (unknown, or not readable by the linker when given by person_id)", body = mobile_api::ErrorBody),
+              (status = 409, description = "already_linked: linked to another person; send replace: true", body = mobile_api::ErrorBody),
+              (status = 422, description = "invalid_id_number, invalid_person_link", body = mobile_api::ErrorBody)))]
 pub async fn link_referral(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -627,7 +631,9 @@ pub async fn link_referral(
 #[utoipa::path(post, path = "/api/v1/sightings/{id}/person", tag = "people", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = LinkPerson,
     responses((status = 200, body = PersonLinked),
-              (status = 404, description = "sighting_not_found, person_not_found", body = mobile_api::ErrorBody)))]
+              (status = 404, description = "sighting_not_found, person_not_found (unknown, or not readable by the linker when given by person_id)", body = mobile_api::ErrorBody),
+              (status = 409, description = "already_linked: linked to another person; send replace: true", body = mobile_api::ErrorBody),
+              (status = 422, description = "invalid_id_number, invalid_person_link", body = mobile_api::ErrorBody)))]
 pub async fn link_sighting(
     State(state): State<AppState>,
     user: CurrentUser,
