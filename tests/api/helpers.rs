@@ -229,6 +229,24 @@ impl TestApp {
         .await
     }
 
+    /// A township liaison (救助联络员) of `township`, in `county`.
+    pub async fn liaison_of(&self, county: &str, township: &str) -> Account {
+        let username = format!("liaison-{}", &Uuid::new_v4().simple().to_string()[..6]);
+        self.create_account(users::NewAccount {
+            username,
+            password: PASSWORD.to_owned(),
+            role: Role::Liaison,
+            station: None,
+            agency: None,
+            unit: None,
+            county_code: Some(county.to_owned()),
+            channel: None,
+            township_code: Some(township.to_owned()),
+            village: Some("东关村".to_owned()),
+        })
+        .await
+    }
+
     pub async fn patrol(&self) -> Account {
         self.account(Role::Patrol, None).await
     }

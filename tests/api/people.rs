@@ -4,17 +4,15 @@
 
 use axum::http::StatusCode as AxumStatus;
 use chrono::Duration;
-use mobile_api::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
 use xunjiu_server::people::schedule;
-use xunjiu_server::users;
 
 use crate::duty::act;
 use crate::helpers::places::*;
-use crate::helpers::{Account, PASSWORD, TestApp, referral, with};
+use crate::helpers::{Account, TestApp, referral, with};
 use crate::push::{browser, deliver, push_app, subscribe};
 
 const XINTAI_COUNTY: &str = "370982";
@@ -35,20 +33,7 @@ async fn create(app: &TestApp, who: &Account, body: &Value) -> String {
 }
 
 async fn liaison(app: &TestApp, township: &str) -> Account {
-    let username = format!("liaison-{}", &Uuid::new_v4().simple().to_string()[..6]);
-    app.create_account(users::NewAccount {
-        username,
-        password: PASSWORD.to_owned(),
-        role: Role::Liaison,
-        station: None,
-        agency: None,
-        unit: None,
-        county_code: Some(XINTAI_COUNTY.to_owned()),
-        channel: None,
-        township_code: Some(township.to_owned()),
-        village: Some("东关村".to_owned()),
-    })
-    .await
+    app.liaison_of(XINTAI_COUNTY, township).await
 }
 
 async fn referral_at(app: &TestApp, at: (f64, f64)) -> String {

@@ -5,16 +5,14 @@
 //! and every report linked to them at once.
 
 use chrono::Duration;
-use mobile_api::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
 use xunjiu_server::retention::{self, Record};
-use xunjiu_server::users;
 
 use crate::helpers::places::*;
-use crate::helpers::{Account, PASSWORD, TestApp, sighting};
+use crate::helpers::{Account, TestApp, sighting};
 
 const QINGYUN: &str = "370982001";
 
@@ -28,19 +26,7 @@ async fn person(app: &TestApp, who: &Account, name: &str) -> String {
 }
 
 async fn liaison(app: &TestApp) -> Account {
-    app.create_account(users::NewAccount {
-        username: format!("liaison-{}", &Uuid::new_v4().simple().to_string()[..6]),
-        password: PASSWORD.to_owned(),
-        role: Role::Liaison,
-        station: None,
-        agency: None,
-        unit: None,
-        county_code: Some("370982".to_owned()),
-        channel: None,
-        township_code: Some(QINGYUN.to_owned()),
-        village: None,
-    })
-    .await
+    app.liaison_of("370982", QINGYUN).await
 }
 
 /// Register, revisit, trace and return `id`, each with its notes.

@@ -3,15 +3,13 @@
 //! stop granting access, and a referral raised by a sighting counts once.
 
 use chrono::Duration;
-use mobile_api::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
-use xunjiu_server::users;
 
 use crate::helpers::places::*;
-use crate::helpers::{Account, PASSWORD, TestApp, referral, sighting};
+use crate::helpers::{Account, TestApp, referral, sighting};
 
 const XINTAI_COUNTY: &str = "370982";
 const QINGYUN: &str = "370982001";
@@ -36,20 +34,7 @@ async fn hotline_referral(app: &TestApp, at: (f64, f64)) -> String {
 }
 
 async fn liaison_of(app: &TestApp, township: &str) -> Account {
-    let username = format!("liaison-{}", &Uuid::new_v4().simple().to_string()[..6]);
-    app.create_account(users::NewAccount {
-        username,
-        password: PASSWORD.to_owned(),
-        role: Role::Liaison,
-        station: None,
-        agency: None,
-        unit: None,
-        county_code: Some(XINTAI_COUNTY.to_owned()),
-        channel: None,
-        township_code: Some(township.to_owned()),
-        village: None,
-    })
-    .await
+    app.liaison_of(XINTAI_COUNTY, township).await
 }
 
 fn events_of(person: &Value, kind: &str) -> Vec<Value> {
