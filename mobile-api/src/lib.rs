@@ -11,6 +11,7 @@ pub mod auth;
 pub mod campaigns;
 pub mod error;
 pub mod geo;
+pub mod geojson;
 pub mod incidents;
 pub mod intake;
 pub mod notify;
@@ -36,6 +37,10 @@ pub use campaigns::{
 };
 pub use error::{ErrorBody, ErrorDetail};
 pub use geo::{AreaRef, Crs, Location};
+pub use geojson::{
+    AreaCollection, HeatmapCollection, HotspotCollection, ReferralCollection, SightingCollection,
+    StationCollection,
+};
 pub use incidents::{AcknowledgeIncident, Incident, IncidentKind, IncidentList, NewIncident};
 pub use intake::{Category, HotspotRef};
 pub use notify::{

@@ -42,8 +42,8 @@ pub fn feature_collection(features: Vec<Value>) -> GeoJson {
     GeoJson(json!({"type": "FeatureCollection", "features": features}))
 }
 
-/// Points from any wire object: its JSON fields become the properties, except `location`,
-/// which becomes the geometry.
+/// Points from any wire object: its JSON fields become the properties (the whole record, so that
+/// they read as the record's own schema), and its position the geometry.
 pub fn collection_of<T: serde::Serialize>(
     items: Vec<T>,
     lat_lon: impl Fn(&T) -> (f64, f64),
@@ -52,10 +52,7 @@ pub fn collection_of<T: serde::Serialize>(
         .iter()
         .map(|item| {
             let (lat, lon) = lat_lon(item);
-            let mut properties = serde_json::to_value(item).unwrap_or(Value::Null);
-            if let Some(map) = properties.as_object_mut() {
-                map.remove("location");
-            }
+            let properties = serde_json::to_value(item).unwrap_or(Value::Null);
             point_feature(lat, lon, properties)
         })
         .collect();

@@ -2,6 +2,7 @@
 //! `mobile-api` types. App clients are generated from it; a test pins it against drift.
 
 use axum::Json;
+use serde_json::{Value, json};
 use utoipa::openapi::OpenApi as Document;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -83,14 +84,117 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The document as served.
-pub fn document() -> Document {
+/// The document as served: generated from the handlers' annotations, then made complete as a
+/// contract ([`complete`]).
+pub fn document() -> Value {
     let mut doc = ApiDoc::openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    let mut doc = serde_json::to_value(doc).unwrap_or_default();
+    complete(&mut doc);
     doc
 }
 
 /// Serve the OpenAPI 3 document of this API.
-pub async fn openapi_json() -> Json<Document> {
+pub async fn openapi_json() -> Json<Value> {
     Json(document())
+}
+
+const WRITES: [&str; 4] = ["post", "put", "patch", "delete"];
+const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+/// What every operation may answer beyond what its handler names, as the server really sends
+/// it, so that a generated client parses an `ErrorBody` instead of raising: 401 where a token
+/// is needed, 404 where the path names a record, 429 on writes (the write limits), 503 everywhere
+/// (the database away). Every response gets a description, and bodies that are not JSON say
+/// their media type.
+fn complete(doc: &mut Value) {
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        for method in METHODS {
+            let Some(op) = item.get_mut(method) else {
+                continue;
+            };
+            let secured = op
+                .get("security")
+                .and_then(Value::as_array)
+                .is_some_and(|s| !s.is_empty());
+            let responses = op
+                .as_object_mut()
+                .map(|o| o.entry("responses").or_insert_with(|| json!({})));
+            let Some(responses) = responses.and_then(Value::as_object_mut) else {
+                continue;
+            };
+            let mut add = |status: &str, description: &str| {
+                responses
+                    .entry(status)
+                    .or_insert_with(|| error_response(description));
+            };
+            if secured {
+                add("401", "unauthorized: no token, or one expired or revoked");
+            }
+            if path.contains('{') {
+                add(
+                    "404",
+                    "not_found: no such record, or one outside the reader's scope",
+                );
+            }
+            if WRITES.contains(&method) {
+                add("429", "rate_limited: too many writes; see Retry-After");
+            }
+            add("503", "database_unavailable: the database does not answer");
+            for (status, response) in responses.iter_mut() {
+                describe(status, response);
+            }
+        }
+    }
+}
+
+fn error_response(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+    })
+}
+
+/// A description where the annotation gave none, and a schema for bodies that are not JSON.
+fn describe(status: &str, response: &mut Value) {
+    let Some(r) = response.as_object_mut() else {
+        return;
+    };
+    let empty = r
+        .get("description")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty);
+    if empty {
+        let text = match status {
+            "200" => "the answer",
+            "201" => "created and committed",
+            "204" => "done",
+            "400" => "a bad query parameter",
+            "403" => "forbidden: the role may not do this",
+            "409" => "a conflict with what is stored",
+            "422" => "a value out of range or not allowed",
+            _ => "see the error code",
+        };
+        r.insert("description".to_owned(), json!(text));
+    }
+    let Some(content) = r.get_mut("content").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (media, body) in content.iter_mut() {
+        let schema = match media.as_str() {
+            "image/png"
+            | "application/vnd.mapbox-vector-tile"
+            | "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => {
+                json!({"type": "string", "format": "binary"})
+            }
+            "text/csv" => json!({"type": "string"}),
+            _ => continue,
+        };
+        if let Some(body) = body.as_object_mut() {
+            body.entry("schema").or_insert(schema);
+        }
+    }
 }

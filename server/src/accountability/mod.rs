@@ -28,10 +28,13 @@ pub fn router() -> Router<AppState> {
 
 /// Parameters of the report.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     /// RFC 3339: referrals first routed at or after.
+    #[param(value_type = Option<chrono::DateTime<chrono::Utc>>)]
     from: Option<String>,
     /// RFC 3339: referrals first routed before.
+    #[param(value_type = Option<chrono::DateTime<chrono::Utc>>)]
     to: Option<String>,
     /// `station` (default), `agency` or `officer`.
     group_by: Option<String>,

@@ -134,8 +134,10 @@ fn county_of(user: &CurrentUser) -> Option<&str> {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// `true`: only alerts in force now.
+    #[param(value_type = Option<bool>)]
     active: Option<String>,
 }
 

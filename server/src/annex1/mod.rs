@@ -215,8 +215,10 @@ fn total(rows: &[Annex1Row]) -> Annex1Row {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Annex1Query {
     /// The filing date, YYYY-MM-DD (local); default today. Records count up to its end.
+    #[param(value_type = Option<chrono::NaiveDate>)]
     as_of: Option<String>,
     /// `json` (default), `csv` or `xlsx`.
     format: Option<String>,
@@ -395,8 +397,10 @@ pub async fn file(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StatusQuery {
     /// The filing date, YYYY-MM-DD; default today.
+    #[param(value_type = Option<chrono::NaiveDate>)]
     as_of: Option<String>,
 }
 

@@ -36,6 +36,7 @@ pub fn router() -> Router<AppState> {
 
 /// Filters of the access log.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AccessQuery {
     /// A referral id: reads of that referral.
     referral: Option<String>,
@@ -48,11 +49,15 @@ pub struct AccessQuery {
     /// A username (or an Open311 partner's name): what they read.
     user: Option<String>,
     /// RFC 3339, inclusive.
+    #[param(value_type = Option<chrono::DateTime<chrono::Utc>>)]
     from: Option<String>,
     /// RFC 3339, exclusive.
+    #[param(value_type = Option<chrono::DateTime<chrono::Utc>>)]
     to: Option<String>,
     /// 1 to 1000, default 200.
+    #[param(value_type = Option<i64>)]
     limit: Option<String>,
+    #[param(value_type = Option<i64>)]
     offset: Option<String>,
     /// Anything else: refused, so that a misspelt filter is not read as "everything".
     #[serde(flatten)]

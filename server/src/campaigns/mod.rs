@@ -19,8 +19,10 @@ pub fn router() -> Router<AppState> {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CampaignQuery {
     /// The year the seasons start in; default this year (local).
+    #[param(value_type = Option<i32>)]
     year: Option<String>,
 }
 

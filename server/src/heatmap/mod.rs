@@ -37,18 +37,22 @@ pub fn router() -> Router<AppState> {
 
 /// Parameters shared by the heat-map, its tiles and its picture.
 #[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MapQuery {
     /// A campaign id (`winter-2026`); or give `from`/`to`. Default: the campaign now running,
     /// else the last 30 days.
     pub campaign: Option<String>,
     /// RFC 3339, inclusive.
+    #[param(value_type = Option<chrono::DateTime<chrono::Utc>>)]
     pub from: Option<String>,
     /// RFC 3339, exclusive.
+    #[param(value_type = Option<chrono::DateTime<chrono::Utc>>)]
     pub to: Option<String>,
     /// `sightings` (default) or `referrals`.
     pub layer: Option<String>,
     /// Approximate cell width in metres, 250 to 5000 (default 1000); the nearest H3 resolution
     /// (6 to 9) is used and named in the answer.
+    #[param(value_type = Option<f64>)]
     pub cell_m: Option<String>,
     /// `minLon,minLat,maxLon,maxLat`: only records inside it.
     pub bbox: Option<String>,
@@ -351,7 +355,7 @@ fn whole_days(from: DateTime<Utc>, to: DateTime<Utc>) -> Option<(NaiveDate, Naiv
 /// officers see their station's records and county supervisors their county's; other roles
 /// get city maps of at least 24 hours without cells under 3 reports or `special_count`.
 #[utoipa::path(get, path = "/api/v1/heatmap", tag = "maps", security(("bearer" = [])), params(MapQuery),
-    responses((status = 200, description = "RFC 7946 FeatureCollection of H3 hexagons", content_type = "application/geo+json"),
+    responses((status = 200, description = "RFC 7946 FeatureCollection of H3 hexagons", content_type = "application/geo+json", body = mobile_api::HeatmapCollection),
               (status = 400, description = "invalid_layer, invalid_cell_size, invalid_campaign, invalid_time, invalid_bbox", body = mobile_api::ErrorBody),
               (status = 422, description = "window_too_short: under 24 hours for a role with coarse maps", body = mobile_api::ErrorBody)))]
 pub async fn heatmap(

@@ -16,10 +16,13 @@ use crate::extract::ApiQuery;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PictureQuery {
     /// Pixels, 320 to 4096 (default 1200).
+    #[param(value_type = Option<u32>)]
     width: Option<String>,
     /// Pixels, 240 to 4096 (default 900).
+    #[param(value_type = Option<u32>)]
     height: Option<String>,
 }
 

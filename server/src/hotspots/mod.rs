@@ -66,8 +66,10 @@ pub fn to_wire(row: db::Row) -> anyhow::Result<Hotspot> {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// `true` or `false`; both when absent.
+    #[param(value_type = Option<bool>)]
     active: Option<String>,
     /// Six-digit county code.
     county: Option<String>,
@@ -90,7 +92,7 @@ pub async fn list_hotspots(
 
 /// The hotspots as GeoJSON points.
 #[utoipa::path(get, path = "/api/v1/hotspots.geojson", tag = "hotspots", security(("bearer" = [])), params(ListQuery),
-    responses((status = 200, description = "RFC 7946 FeatureCollection", content_type = "application/geo+json")))]
+    responses((status = 200, description = "RFC 7946 FeatureCollection", content_type = "application/geo+json", body = mobile_api::HotspotCollection)))]
 pub async fn hotspots_geojson(
     State(state): State<AppState>,
     _user: CurrentUser,

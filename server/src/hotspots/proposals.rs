@@ -119,10 +119,12 @@ fn reader(user: &CurrentUser) -> Result<Reader> {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// `pending`, `approved` or `rejected`; all when absent.
     status: Option<String>,
     /// 1 to 1000, default 200.
+    #[param(value_type = Option<i64>)]
     limit: Option<String>,
 }
 

@@ -217,14 +217,19 @@ pub(crate) async fn push(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// RFC 3339: occurred at or after.
+    #[param(value_type = Option<chrono::DateTime<chrono::Utc>>)]
     from: Option<String>,
     /// RFC 3339: occurred before.
+    #[param(value_type = Option<chrono::DateTime<chrono::Utc>>)]
     to: Option<String>,
     /// `true`: only those no supervisor has acknowledged.
+    #[param(value_type = Option<bool>)]
     unacknowledged: Option<String>,
     /// 1 to 1000, default 200.
+    #[param(value_type = Option<i64>)]
     limit: Option<String>,
 }
 

@@ -390,16 +390,20 @@ async fn detail(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<Person
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Name or alias (contains), or the last four characters of the ID number.
     q: Option<String>,
     /// `lat,lon`: people reported near this point.
     near: Option<String>,
     /// Metres around `near`, 1 to 50000 (default 500).
+    #[param(value_type = Option<f64>)]
     radius_m: Option<String>,
     /// Admitted to a station at least this many days ago and not identified (滞留超过10天).
+    #[param(value_type = Option<i32>)]
     unidentified_days: Option<String>,
     /// 1 to 1000, default 200.
+    #[param(value_type = Option<i64>)]
     limit: Option<String>,
 }
 

@@ -313,10 +313,13 @@ pub async fn end_return(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// A local date, YYYY-MM-DD, inclusive.
+    #[param(value_type = Option<chrono::DateTime<chrono::Utc>>)]
     from: Option<String>,
     /// A local date, YYYY-MM-DD, inclusive.
+    #[param(value_type = Option<chrono::DateTime<chrono::Utc>>)]
     to: Option<String>,
     /// `json` (default), `csv` or `xlsx`.
     format: Option<String>,

@@ -17,6 +17,7 @@ use crate::sheet::Table;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RosterQuery {
     /// A township's nine-digit code; all townships in scope when absent.
     township_code: Option<String>,

@@ -56,8 +56,10 @@ struct DueRow {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DueQuery {
     /// A local date (YYYY-MM-DD): revisits due before its end; default: overdue now.
+    #[param(value_type = Option<chrono::NaiveDate>)]
     before: Option<String>,
 }
 

@@ -305,17 +305,22 @@ fn not_found() -> ApiError {
 
 /// Filters of `GET /api/v1/referrals`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// A station code: referrals routed or accountable to it.
     station: Option<String>,
     /// routed, accepted, en_route, on_scene, resolved or closed.
     status: Option<String>,
     /// RFC 3339; `reported_at` at or after.
+    #[param(value_type = Option<chrono::DateTime<chrono::Utc>>)]
     from: Option<String>,
     /// RFC 3339; `reported_at` before.
+    #[param(value_type = Option<chrono::DateTime<chrono::Utc>>)]
     to: Option<String>,
     /// 1 to 1000, default 200.
+    #[param(value_type = Option<i64>)]
     limit: Option<String>,
+    #[param(value_type = Option<i64>)]
     offset: Option<String>,
 }
 
@@ -337,7 +342,7 @@ pub async fn list_referrals(
 /// The same list as GeoJSON points.
 #[utoipa::path(get, path = "/api/v1/referrals.geojson", tag = "referrals", security(("bearer" = [])),
     params(ListQuery),
-    responses((status = 200, description = "RFC 7946 FeatureCollection", content_type = "application/geo+json")))]
+    responses((status = 200, description = "RFC 7946 FeatureCollection", content_type = "application/geo+json", body = mobile_api::ReferralCollection)))]
 pub async fn referrals_geojson(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -15,8 +15,10 @@ use crate::scope::{self, Scope};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct QueueQuery {
     /// Entries a page, 1 to 1000 (default 1000).
+    #[param(value_type = Option<i64>)]
     limit: Option<String>,
     /// The `next_cursor` of the page before.
     cursor: Option<String>,

@@ -29,10 +29,13 @@ pub fn router() -> Router<AppState> {
 const CITY: (&str, &str) = ("370900", "全市 Tai'an");
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     /// A campaign id such as `winter-2026`; or `from`/`to`.
     campaign: Option<String>,
+    #[param(value_type = Option<chrono::DateTime<chrono::Utc>>)]
     from: Option<String>,
+    #[param(value_type = Option<chrono::DateTime<chrono::Utc>>)]
     to: Option<String>,
     /// `json` (default), `csv` or `xlsx`.
     format: Option<String>,

@@ -24,10 +24,13 @@ pub fn router() -> Router<AppState> {
 
 /// `lat`/`lon` arrive as text so that a missing or non-numeric value gets `invalid_coordinates`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RouteQuery {
     /// Latitude, WGS84 degrees.
+    #[param(value_type = Option<f64>)]
     lat: Option<String>,
     /// Longitude, WGS84 degrees.
+    #[param(value_type = Option<f64>)]
     lon: Option<String>,
     /// The datum of `lat`/`lon`: `wgs84` (default), `gcj02` or `bd09`.
     crs: Option<String>,

@@ -202,17 +202,22 @@ fn item_error(index: usize, id: Option<Uuid>, err: &ApiError) -> BatchItemResult
 
 /// Filters of `GET /api/v1/sightings`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// RFC 3339; `observed_at` at or after.
+    #[param(value_type = Option<chrono::DateTime<chrono::Utc>>)]
     from: Option<String>,
     /// RFC 3339; `observed_at` before.
+    #[param(value_type = Option<chrono::DateTime<chrono::Utc>>)]
     to: Option<String>,
     /// `minLon,minLat,maxLon,maxLat`.
     bbox: Option<String>,
     /// A station code.
     station: Option<String>,
     /// 1 to 1000, default 200.
+    #[param(value_type = Option<i64>)]
     limit: Option<String>,
+    #[param(value_type = Option<i64>)]
     offset: Option<String>,
 }
 
@@ -235,7 +240,7 @@ pub async fn list_sightings(
 /// The same list as GeoJSON points.
 #[utoipa::path(get, path = "/api/v1/sightings.geojson", tag = "sightings", security(("bearer" = [])),
     params(ListQuery),
-    responses((status = 200, description = "RFC 7946 FeatureCollection", content_type = "application/geo+json")))]
+    responses((status = 200, description = "RFC 7946 FeatureCollection", content_type = "application/geo+json", body = mobile_api::SightingCollection)))]
 pub async fn sightings_geojson(
     State(state): State<AppState>,
     user: CurrentUser,

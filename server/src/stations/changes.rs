@@ -199,12 +199,16 @@ pub async fn station_history(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PreviewQuery {
+    #[param(value_type = Option<f64>)]
     lat: Option<String>,
+    #[param(value_type = Option<f64>)]
     lon: Option<String>,
     /// `wgs84` (default), `gcj02` or `bd09`.
     crs: Option<String>,
     /// How far back to look, 1 to 366 days (default 90).
+    #[param(value_type = Option<i32>)]
     days: Option<String>,
 }
 

@@ -7,7 +7,6 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 use mobile_api::StationList;
-use serde_json::json;
 
 use crate::error::Result;
 use crate::extract::ApiJson;
@@ -48,28 +47,20 @@ pub async fn list_stations(State(state): State<AppState>) -> ApiJson<StationList
 
 /// The rescue stations as a GeoJSON FeatureCollection of points.
 #[utoipa::path(get, path = "/api/v1/stations.geojson", tag = "stations",
-    responses((status = 200, description = "RFC 7946 FeatureCollection", content_type = "application/geo+json")))]
+    responses((status = 200, description = "RFC 7946 FeatureCollection", content_type = "application/geo+json", body = mobile_api::StationCollection)))]
 pub async fn stations_geojson(State(state): State<AppState>) -> GeoJson {
     let directory = state.directory();
-    let features = directory
+    let stations: Vec<_> = directory
         .stations()
         .iter()
-        .map(|s| {
-            let st = &s.station;
-            geojson::point_feature(
-                st.lat,
-                st.lon,
-                json!({"code": st.code, "name": st.name, "county": st.county, "county_code": st.county_code,
-                       "address": st.address, "phone": st.phone}),
-            )
-        })
+        .map(|s| s.station.clone())
         .collect();
-    geojson::feature_collection(features)
+    geojson::collection_of(stations, |s| (s.lat, s.lon))
 }
 
 /// The county-level areas (code, name, responsible station) as a GeoJSON FeatureCollection.
 #[utoipa::path(get, path = "/api/v1/areas.geojson", tag = "stations",
-    responses((status = 200, description = "RFC 7946 FeatureCollection of MultiPolygons", content_type = "application/geo+json")))]
+    responses((status = 200, description = "RFC 7946 FeatureCollection of MultiPolygons", content_type = "application/geo+json", body = mobile_api::AreaCollection)))]
 pub async fn areas_geojson(State(state): State<AppState>) -> Result<GeoJson> {
     Ok(GeoJson(db::areas_geojson(&state.db).await?))
 }
