@@ -108,6 +108,7 @@ const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 /// (the database away). Every response gets a description, and bodies that are not JSON say
 /// their media type.
 fn complete(doc: &mut Value) {
+    name_enum_values(doc);
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return;
     };
@@ -147,6 +148,39 @@ fn complete(doc: &mut Value) {
             for (status, response) in responses.iter_mut() {
                 describe(status, response);
             }
+        }
+    }
+}
+
+/// Names for enum values that are not identifiers (the hotline channels `110`, `12345`), so that
+/// a generated client calls them something better than `VALUE_0` (`x-enum-varnames`).
+fn name_enum_values(doc: &mut Value) {
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    for schema in schemas.values_mut() {
+        let Some(values) = schema.get("enum").and_then(Value::as_array) else {
+            continue;
+        };
+        let names: Vec<String> = values
+            .iter()
+            .filter_map(Value::as_str)
+            .map(|v| match v {
+                "110" => "police_110".to_owned(),
+                "12345" => "citizen_hotline_12345".to_owned(),
+                v if v.starts_with(|c: char| c.is_ascii_alphabetic()) => v.to_owned(),
+                v => format!("value_{v}"),
+            })
+            .collect();
+        let plain = values
+            .iter()
+            .filter_map(Value::as_str)
+            .all(|v| v.starts_with(|c: char| c.is_ascii_alphabetic()));
+        if !plain && names.len() == values.len() {
+            schema["x-enum-varnames"] = json!(names);
         }
     }
 }
