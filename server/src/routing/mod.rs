@@ -27,10 +27,10 @@ pub fn router() -> Router<AppState> {
 #[into_params(parameter_in = Query)]
 pub struct RouteQuery {
     /// Latitude, WGS84 degrees.
-    #[param(value_type = Option<f64>)]
+    #[param(value_type = f64)]
     lat: Option<String>,
     /// Longitude, WGS84 degrees.
-    #[param(value_type = Option<f64>)]
+    #[param(value_type = f64)]
     lon: Option<String>,
     /// The datum of `lat`/`lon`: `wgs84` (default), `gcj02` or `bd09`.
     crs: Option<String>,
