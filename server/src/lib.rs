@@ -9,6 +9,7 @@ pub mod audience;
 pub mod audit;
 pub mod auth;
 pub mod campaigns;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;

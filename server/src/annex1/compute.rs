@@ -50,6 +50,17 @@ impl Unit {
     }
 }
 
+/// Register a functional zone (`xunjiu units add`); its code (`fz1` …) is returned.
+pub async fn add_functional_zone(db: &PgPool, name: &str) -> sqlx::Result<String> {
+    sqlx::query_scalar(
+        "insert into functional_zones (code, name, created_at)
+         values ('fz' || nextval('functional_zones_seq'), $1, now()) returning code",
+    )
+    .bind(name)
+    .fetch_one(db)
+    .await
+}
+
 /// Every unit: the six counties, the city station, then the functional zones.
 pub async fn units(db: &PgPool) -> sqlx::Result<Vec<Unit>> {
     let counties: Vec<(String, String)> =
