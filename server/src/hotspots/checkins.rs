@@ -129,7 +129,7 @@ pub async fn create_checkin(
             accuracy_m,
             distance_m,
             people_found: i32::try_from(req.people_found).unwrap_or(0),
-            items_given: serde_json::to_value(&items).unwrap_or_default(),
+            items_given: serde_json::to_value(&items).map_err(anyhow::Error::from)?,
             notes: notes.unwrap_or_default(),
             request_hash: hash.clone(),
         },

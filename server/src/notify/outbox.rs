@@ -22,7 +22,8 @@ async fn insert(
     urgent: bool,
     now: DateTime<Utc>,
 ) -> sqlx::Result<u64> {
-    let message = serde_json::to_value(message).unwrap_or_default();
+    // A message that does not serialise is an error, never a null stored in its place.
+    let message = serde_json::to_value(message).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     Ok(sqlx::query(sqlx::AssertSqlSafe(format!(
         "insert into notify_outbox (channel_id, referral_id, event, message, urgent, next_attempt_at, created_at)
          select c.id, $4, $5, $6, $7, $8, $8 from notify_channels c where {REACHES}"

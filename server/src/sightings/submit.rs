@@ -116,7 +116,7 @@ fn route(draft: &SightingDraft, directory: &Directory) -> Result<NewRow, ApiErro
             .nearest_hotspot(draft.point, HOTSPOT_SNAP_M)
             .map(|(h, _)| h.id),
         request_hash: draft.request_hash(),
-        items_given: serde_json::to_value(&draft.items_given).unwrap_or_default(),
+        items_given: serde_json::to_value(&draft.items_given).map_err(anyhow::Error::from)?,
         h3_r9: crate::heatmap::cells::r9(draft.point),
     })
 }
