@@ -24,7 +24,6 @@ use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::idempotent::{self, Fingerprint};
 use crate::intake::{self, MAX_TEXT};
 use crate::push::outbox::{self, Audience};
-use crate::referrals::db as referral_db;
 use crate::scope::Scope;
 use crate::state::AppState;
 use crate::{listing, wire};
@@ -86,20 +85,7 @@ pub async fn create_incident(
     }
     let area = directory.route(point)?.area.map(|a| a.area.code.clone());
     if let Some(referral_id) = req.referral_id {
-        let reader = referral_db::Reader {
-            scope: &Scope::referrals(&user),
-            personal: false,
-            person: false,
-        };
-        if referral_db::get(&state.db, referral_id, reader)
-            .await?
-            .is_none()
-        {
-            return Err(ApiError::not_found(
-                "referral_not_found",
-                "referral_id names no referral you can read",
-            ));
-        }
+        crate::referrals::ensure_visible(&state, &user, referral_id).await?;
     }
     let kind = wire::name(&req.kind);
     let hash = intake::request_hash(&IncidentHash {

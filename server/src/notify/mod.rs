@@ -20,10 +20,8 @@ use mobile_api::{
 use uuid::Uuid;
 
 use crate::auth::CurrentUser;
-use crate::error::{ApiError, Result};
+use crate::error::Result;
 use crate::extract::{ApiJson, ApiPath};
-use crate::referrals::db as referral_db;
-use crate::scope::Scope;
 use crate::state::AppState;
 use crate::wire;
 
@@ -67,17 +65,7 @@ pub async fn referral_notifications(
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<ApiJson<NotificationList>> {
     user.require(&[Role::Duty, Role::Supervisor])?;
-    let reader = referral_db::Reader {
-        scope: &Scope::referrals(&user),
-        personal: false,
-        person: false,
-    };
-    if referral_db::get(&state.db, id, reader).await?.is_none() {
-        return Err(ApiError::not_found(
-            "referral_not_found",
-            "no referral with this id",
-        ));
-    }
+    crate::referrals::ensure_visible(&state, &user, id).await?;
     let rows: Vec<Row> = sqlx::query_as(
         "select o.id, c.name as channel, c.kind, o.event, o.created_at, o.delivered_at, o.failed_at
          from notify_outbox o join notify_channels c on c.id = o.channel_id

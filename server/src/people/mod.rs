@@ -32,7 +32,6 @@ use crate::error::{ApiError, Result};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::idempotent::{self, Fingerprint};
 use crate::intake::{self, MAX_SHORT_TEXT, MAX_TEXT};
-use crate::referrals::db as referral_db;
 use crate::scope::{self, Scope};
 use crate::state::AppState;
 use crate::{listing, wire};
@@ -614,17 +613,7 @@ pub async fn link_referral(
     ApiJson(body): ApiJson<LinkPerson>,
 ) -> Result<ApiJson<PersonLinked>> {
     user.require(&[Role::Duty, Role::Supervisor])?;
-    let reader = referral_db::Reader {
-        scope: &Scope::referrals(&user),
-        personal: false,
-        person: false,
-    };
-    if referral_db::get(&state.db, id, reader).await?.is_none() {
-        return Err(ApiError::not_found(
-            "referral_not_found",
-            "no referral with this id",
-        ));
-    }
+    crate::referrals::ensure_visible(&state, &user, id).await?;
     Ok(ApiJson(
         attach(&state, &user, Report::Referral(id), &body).await?,
     ))

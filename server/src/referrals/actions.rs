@@ -182,7 +182,7 @@ async fn step(
     // A referral outside the officer's scope is as absent as one that does not exist.
     let row = db::lock(&mut tx, id, &Scope::referrals(user))
         .await?
-        .ok_or_else(|| ApiError::not_found("referral_not_found", "no referral with this id"))?;
+        .ok_or_else(super::not_found)?;
     let current = snapshot(&row)?;
     let change = lifecycle::apply(&current, &action, user)?;
     let next = &change.next;

@@ -124,7 +124,7 @@ pub async fn unlink(
 async fn lock_visible(conn: &mut PgConnection, user: &CurrentUser, id: Uuid) -> Result<db::Row> {
     db::lock(conn, id, &Scope::referrals(user))
         .await?
-        .ok_or_else(|| ApiError::not_found("referral_not_found", "no referral with this id"))
+        .ok_or_else(super::not_found)
 }
 
 /// Duty officers of a station holding either referral, and supervisors.

@@ -299,8 +299,22 @@ pub(crate) async fn duplicates_of(
         .collect()
 }
 
-fn not_found() -> ApiError {
+pub(crate) fn not_found() -> ApiError {
     ApiError::not_found("referral_not_found", "no referral with this id")
+}
+
+/// 404 `referral_not_found` unless `user` may read referral `id`: the one rule every feature
+/// that names a referral applies (a record out of scope is as absent as one that never was).
+pub async fn ensure_visible(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<()> {
+    let reader = db::Reader {
+        scope: &Scope::referrals(user),
+        personal: false,
+        person: false,
+    };
+    db::get(&state.db, id, reader)
+        .await?
+        .map(|_| ())
+        .ok_or_else(not_found)
 }
 
 /// Filters of `GET /api/v1/referrals`.
