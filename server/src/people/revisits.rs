@@ -21,25 +21,7 @@ use crate::routing::GeoPoint;
 use crate::state::AppState;
 use crate::wire;
 
-#[derive(Debug, sqlx::FromRow)]
-struct RevisitRow {
-    id: Uuid,
-    person_id: Uuid,
-    at: DateTime<Utc>,
-    outcome: String,
-    note: Option<String>,
-    recorded_by: String,
-    recorded_by_id: Uuid,
-    referral_id: Option<Uuid>,
-    request_hash: Vec<u8>,
-}
-
-const REVISIT_SELECT: &str =
-    "select v.id, v.person_id, v.at, v.outcome, v.note, u.username as recorded_by,
-        v.recorded_by as recorded_by_id, v.referral_id, v.request_hash
-    from revisits v join users u on u.id = v.recorded_by";
-
-fn revisit_to_wire(r: RevisitRow) -> anyhow::Result<Revisit> {
+fn revisit_to_wire(r: db::revisits::RevisitRow) -> anyhow::Result<Revisit> {
     Ok(Revisit {
         id: r.id,
         person_id: r.person_id,
@@ -52,12 +34,7 @@ fn revisit_to_wire(r: RevisitRow) -> anyhow::Result<Revisit> {
 }
 
 pub async fn revisits_of(state: &AppState, person: Uuid) -> Result<Vec<Revisit>> {
-    let rows: Vec<RevisitRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{REVISIT_SELECT} where v.person_id = $1 order by v.at, v.id"
-    )))
-    .bind(person)
-    .fetch_all(&state.db)
-    .await?;
+    let rows = db::revisits::revisits_of(&state.db, person).await?;
     rows.into_iter()
         .map(|r| revisit_to_wire(r).map_err(ApiError::from))
         .collect()
@@ -99,22 +76,20 @@ pub async fn record_revisit(
         note: &note,
     });
     let mut tx = state.db.begin().await?;
-    let inserted = sqlx::query(
-        "insert into revisits (id, person_id, at, outcome, note, recorded_by, recorded_at, request_hash)
-         values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict (id) do nothing",
+    let inserted = db::revisits::insert_revisit(
+        &mut tx,
+        &db::revisits::NewRevisit {
+            id: body.id,
+            person: id,
+            at,
+            outcome: &outcome,
+            note: note.as_deref(),
+            recorded_by: user.id,
+            recorded_at: now,
+            request_hash: &hash,
+        },
     )
-    .bind(body.id)
-    .bind(id)
-    .bind(at)
-    .bind(&outcome)
-    .bind(&note)
-    .bind(user.id)
-    .bind(now)
-    .bind(&hash)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected()
-        == 1;
+    .await?;
     if inserted {
         db::event(
             &mut tx,
@@ -127,20 +102,11 @@ pub async fn record_revisit(
         .await?;
         if body.outcome == RevisitOutcome::WanderingAgain {
             let referral = raise_referral(&state, &mut tx, &user, id, body.id, at, now).await?;
-            sqlx::query("update revisits set referral_id = $2 where id = $1")
-                .bind(body.id)
-                .bind(referral)
-                .execute(&mut *tx)
-                .await?;
+            db::revisits::set_referral(&mut tx, body.id, referral).await?;
         }
     }
     tx.commit().await?;
-    let row: RevisitRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{REVISIT_SELECT} where v.id = $1"
-    )))
-    .bind(body.id)
-    .fetch_one(&state.db)
-    .await?;
+    let row = db::revisits::revisit(&state.db, body.id).await?;
     // The hash covers the person: the same id for another person is a conflict.
     let stored =
         (!inserted).then(|| Fingerprint::new(row.recorded_by_id, row.request_hash.clone()));
@@ -161,21 +127,7 @@ async fn raise_referral(
     at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Uuid> {
-    let place: Option<(String, String, Option<String>, f64, f64)> = sqlx::query_as(
-        "select t.code, t.name, e.village, st_y(p.pt), st_x(p.pt)
-         from (select township_code, village, registered_at as at from register_entries
-               where person_id = $1 and ended_at is null
-               union all
-               select township_code, null, created_at from returns
-               where person_id = $1 and ended_at is null and township_code is not null) e
-         join townships t on t.code = e.township_code
-         join areas a on a.code = t.county_code,
-         lateral (select st_pointonsurface(a.boundary) as pt) p
-         order by e.at desc limit 1",
-    )
-    .bind(person)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let place = db::revisits::home_township(&mut *tx, person).await?;
     let (_, township, village, lat, lon) = place.ok_or_else(|| {
         ApiError::unprocessable(
             "no_township",
@@ -217,11 +169,7 @@ async fn raise_referral(
         received_at: now,
     };
     referral_db::insert_new(&mut *tx, creator, std::slice::from_ref(&row)).await?;
-    sqlx::query("update referrals set person_id = $2 where id = $1")
-        .bind(id)
-        .bind(person)
-        .execute(&mut *tx)
-        .await?;
+    db::set_linked_person(&mut *tx, true, id, person, now).await?;
     db::event(
         &mut *tx,
         person,

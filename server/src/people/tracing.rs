@@ -25,23 +25,7 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/people/{id}/tracing", post(record_step))
 }
 
-#[derive(Debug, sqlx::FromRow)]
-struct Row {
-    id: Uuid,
-    step: String,
-    at: DateTime<Utc>,
-    note: Option<String>,
-    recorded_by: String,
-    recorded_by_id: Uuid,
-    request_hash: Vec<u8>,
-}
-
-const SELECT: &str =
-    "select k.id, k.step, k.at, k.note, u.username as recorded_by, k.recorded_by as recorded_by_id,
-        k.request_hash
-    from tracing_steps k join users u on u.id = k.recorded_by";
-
-fn to_wire(r: Row) -> anyhow::Result<TracingStep> {
+fn to_wire(r: db::tracing::StepRow) -> anyhow::Result<TracingStep> {
     Ok(TracingStep {
         id: r.id,
         step: wire::parse(&r.step)?,
@@ -52,13 +36,9 @@ fn to_wire(r: Row) -> anyhow::Result<TracingStep> {
 }
 
 pub async fn steps_of(state: &AppState, person: Uuid) -> Result<Vec<TracingStep>> {
-    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} where k.person_id = $1 order by k.at, k.id"
-    )))
-    .bind(person)
-    .fetch_all(&state.db)
-    .await?;
-    rows.into_iter()
+    db::tracing::steps_of(&state.db, person)
+        .await?
+        .into_iter()
         .map(|r| to_wire(r).map_err(ApiError::from))
         .collect()
 }
@@ -97,22 +77,20 @@ pub async fn record_step(
         note: &note,
     });
     let mut tx = state.db.begin().await?;
-    let inserted = sqlx::query(
-        "insert into tracing_steps (id, person_id, step, at, note, recorded_by, recorded_at, request_hash)
-         values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict (id) do nothing",
+    let inserted = db::tracing::insert_step(
+        &mut tx,
+        &db::tracing::NewStep {
+            id: body.id,
+            person: id,
+            step: &step,
+            at: body.at,
+            note: note.as_deref(),
+            recorded_by: user.id,
+            recorded_at: now,
+            request_hash: &hash,
+        },
     )
-    .bind(body.id)
-    .bind(id)
-    .bind(&step)
-    .bind(body.at)
-    .bind(&note)
-    .bind(user.id)
-    .bind(now)
-    .bind(&hash)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected()
-        == 1;
+    .await?;
     if inserted {
         db::event(
             &mut tx,
@@ -125,10 +103,7 @@ pub async fn record_step(
         .await?;
     }
     tx.commit().await?;
-    let row: Row = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} where k.id = $1")))
-        .bind(body.id)
-        .fetch_one(&state.db)
-        .await?;
+    let row = db::tracing::step(&state.db, body.id).await?;
     let stored =
         (!inserted).then(|| Fingerprint::new(row.recorded_by_id, row.request_hash.clone()));
     let status = idempotent::status(

@@ -7,6 +7,9 @@ use mobile_api::Role;
 use sqlx::{PgConnection, PgExecutor, Postgres, QueryBuilder};
 use uuid::Uuid;
 
+pub mod revisits;
+pub mod tracing;
+
 use crate::auth::CurrentUser;
 use crate::scope::Scope;
 
