@@ -659,10 +659,7 @@ pub async fn list_townships(
     State(state): State<AppState>,
     _user: CurrentUser,
 ) -> Result<ApiJson<TownshipList>> {
-    let rows: Vec<(String, String, String)> =
-        sqlx::query_as("select code, name, county_code from townships order by code")
-            .fetch_all(&state.db)
-            .await?;
+    let rows = db::register::townships(&state.db).await?;
     Ok(ApiJson(TownshipList {
         townships: rows
             .into_iter()

@@ -6,7 +6,6 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use chrono::{DateTime, Utc};
 use mobile_api::{EndSchedule, NewRegisterEntry, RegisterEntry, Role};
 use serde_json::json;
 use uuid::Uuid;
@@ -33,10 +32,7 @@ pub fn router() -> Router<AppState> {
 }
 
 pub(crate) async fn township_exists(state: &AppState, code: &str) -> Result<()> {
-    let known: bool = sqlx::query_scalar("select exists (select 1 from townships where code = $1)")
-        .bind(code)
-        .fetch_one(&state.db)
-        .await?;
+    let known = db::register::township_known(&state.db, code).await?;
     known.then_some(()).ok_or_else(|| {
         ApiError::unprocessable(
             "unknown_township",
@@ -45,33 +41,9 @@ pub(crate) async fn township_exists(state: &AppState, code: &str) -> Result<()> 
     })
 }
 
-#[derive(Debug, sqlx::FromRow)]
-struct EntryRow {
-    id: Uuid,
-    reason: String,
-    township_code: String,
-    township: String,
-    village: Option<String>,
-    registered_at: DateTime<Utc>,
-    registered_by: String,
-    ended_at: Option<DateTime<Utc>>,
-    end_reason: Option<String>,
-    last_at: Option<DateTime<Utc>>,
-}
-
 /// A person's register entries, oldest first.
 pub async fn entries(state: &AppState, person: Uuid) -> Result<Vec<RegisterEntry>> {
-    let rows: Vec<EntryRow> = sqlx::query_as(
-        "select e.id, e.reason, e.township_code, t.name as township, e.village, e.registered_at,
-                u.username as registered_by, e.ended_at, e.end_reason,
-                (select max(v.at) from revisits v where v.person_id = e.person_id and v.at >= e.registered_at) as last_at
-         from register_entries e join townships t on t.code = e.township_code
-         join users u on u.id = e.registered_by
-         where e.person_id = $1 order by e.registered_at, e.id",
-    )
-    .bind(person)
-    .fetch_all(&state.db)
-    .await?;
+    let rows = db::register::entries_of(&state.db, person).await?;
     let every = state.settings.revisit_every();
     let period = state.settings.revisit_period();
     Ok(rows
@@ -118,22 +90,20 @@ pub async fn register(
     let now = state.clock.now();
     let entry = Uuid::new_v4();
     let mut tx = state.db.begin().await?;
-    let inserted = sqlx::query(
-        "insert into register_entries (id, person_id, reason, township_code, village, registered_by, registered_at)
-         values ($1, $2, $3, $4, $5, $6, $7)
-         on conflict (person_id) where ended_at is null do nothing",
+    let inserted = db::register::insert_entry(
+        &mut tx,
+        &db::register::NewEntry {
+            id: entry,
+            person: id,
+            reason: &reason,
+            township_code: &body.township_code,
+            village: village.as_deref(),
+            registered_by: user.id,
+            registered_at: now,
+        },
     )
-    .bind(entry)
-    .bind(id)
-    .bind(&reason)
-    .bind(&body.township_code)
-    .bind(&village)
-    .bind(user.id)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if inserted == 0 {
+    .await?;
+    if !inserted {
         return Err(ApiError::conflict(
             "already_registered",
             "the person is on the register already",
@@ -192,13 +162,7 @@ pub async fn end_register(
         ));
     }
     let mut tx = state.db.begin().await?;
-    sqlx::query("update register_entries set ended_at = $2, ended_by = $3, end_reason = $4 where id = $1 and ended_at is null")
-        .bind(open.id)
-        .bind(now)
-        .bind(user.id)
-        .bind(&reason)
-        .execute(&mut *tx)
-        .await?;
+    db::register::end_entry(&mut tx, open.id, user.id, &reason, now).await?;
     db::event(&mut tx, id, "register_ended", Some(user.id), now, json!({})).await?;
     tx.commit().await?;
     let entry = entries(&state, id)

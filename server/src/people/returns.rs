@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use mobile_api::{EndSchedule, ReturnDetails, ReturnEntry, ReturnList, Role};
 use serde::Deserialize;
 use serde_json::json;
@@ -40,29 +40,13 @@ pub async fn open_from_resolution(
     actor: Uuid,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    let person: Option<Option<Uuid>> =
-        sqlx::query_scalar("select person_id from referrals where id = $1")
-            .bind(referral)
-            .fetch_optional(&mut *conn)
-            .await?;
-    let Some(Some(person)) = person else {
+    let Some(person) = db::returns::person_of_referral(&mut *conn, referral).await? else {
         return Ok(());
     };
     let day = crate::campaigns::season::local_date(now);
-    let done = sqlx::query(
-        "insert into returns (id, person_id, referral_id, returned_on, created_by, created_at)
-         values ($1, $2, $3, $4, $5, $6) on conflict do nothing",
-    )
-    .bind(Uuid::new_v5(&Uuid::NAMESPACE_OID, referral.as_bytes()))
-    .bind(person)
-    .bind(referral)
-    .bind(day)
-    .bind(actor)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    if done == 1 {
+    let done =
+        db::returns::open_for_referral(&mut *conn, referral, person, day, actor, now).await?;
+    if done {
         db::event(
             conn,
             person,
@@ -76,30 +60,7 @@ pub async fn open_from_resolution(
     Ok(())
 }
 
-#[derive(Debug, sqlx::FromRow)]
-struct Row {
-    id: Uuid,
-    person_id: Uuid,
-    referral_id: Option<Uuid>,
-    destination_county_code: Option<String>,
-    township_code: Option<String>,
-    township: Option<String>,
-    handed_over_to: Option<String>,
-    family_situation: Option<String>,
-    returned_on: NaiveDate,
-    ended_at: Option<DateTime<Utc>>,
-    last_at: Option<DateTime<Utc>>,
-    name: Option<String>,
-}
-
-const SELECT: &str = "select x.id, x.person_id, x.referral_id, x.destination_county_code, x.township_code,
-        t.name as township, x.handed_over_to, x.family_situation, x.returned_on, x.ended_at,
-        (select max(v.at) from revisits v where v.person_id = x.person_id
-           and v.at >= (x.returned_on::timestamp at time zone 'Asia/Shanghai')) as last_at,
-        p.name
-    from returns x join people p on p.id = x.person_id left join townships t on t.code = x.township_code";
-
-fn to_wire(state: &AppState, r: Row) -> ReturnEntry {
+fn to_wire(state: &AppState, r: db::returns::ReturnRow) -> ReturnEntry {
     let start = crate::campaigns::season::local_midnight(r.returned_on);
     ReturnEntry {
         next_revisit_due: r
@@ -125,12 +86,7 @@ fn to_wire(state: &AppState, r: Row) -> ReturnEntry {
 }
 
 pub async fn of_person(state: &AppState, person: Uuid) -> Result<Vec<ReturnEntry>> {
-    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} where x.person_id = $1 order by x.returned_on, x.id"
-    )))
-    .bind(person)
-    .fetch_all(&state.db)
-    .await?;
+    let rows = db::returns::of_person(&state.db, person).await?;
     Ok(rows.into_iter().map(|r| to_wire(state, r)).collect())
 }
 
@@ -161,17 +117,7 @@ pub async fn record_return(
     }
     let township = intake::text("township_code", body.township_code, 9)?;
     if let Some(code) = &township {
-        let known: bool =
-            sqlx::query_scalar("select exists (select 1 from townships where code = $1)")
-                .bind(code)
-                .fetch_one(&state.db)
-                .await?;
-        if !known {
-            return Err(ApiError::unprocessable(
-                "unknown_township",
-                "township_code is not a township of Tai'an",
-            ));
-        }
+        super::register::township_exists(&state, code).await?;
     }
     let handed = intake::text("handed_over_to", body.handed_over_to, MAX_SHORT_TEXT)?;
     let family = intake::text("family_situation", body.family_situation, MAX_TEXT)?;
@@ -180,49 +126,28 @@ pub async fn record_return(
         None => crate::campaigns::season::local_date(now),
     };
     let mut tx = state.db.begin().await?;
+    let details = db::returns::Details {
+        destination_county_code: county.as_deref(),
+        township_code: township.as_deref(),
+        handed_over_to: handed.as_deref(),
+        family_situation: family.as_deref(),
+        returned_on: day,
+    };
     let (entry, status) = match body.referral_id {
         Some(referral) => {
-            let entry: Option<Uuid> = sqlx::query_scalar(
-                "update returns set destination_county_code = coalesce($3, destination_county_code),
-                        township_code = coalesce($4, township_code), handed_over_to = coalesce($5, handed_over_to),
-                        family_situation = coalesce($6, family_situation), returned_on = $7
-                 where referral_id = $1 and person_id = $2 returning id",
-            )
-            .bind(referral)
-            .bind(id)
-            .bind(&county)
-            .bind(&township)
-            .bind(&handed)
-            .bind(&family)
-            .bind(day)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let entry = entry.ok_or_else(|| {
-                ApiError::not_found(
-                    "return_not_found",
-                    "no ledger entry of this person for that referral",
-                )
-            })?;
+            let entry = db::returns::complete_for_referral(&mut tx, referral, id, &details)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::not_found(
+                        "return_not_found",
+                        "no ledger entry of this person for that referral",
+                    )
+                })?;
             (entry, StatusCode::OK)
         }
         None => {
             let entry = Uuid::new_v4();
-            sqlx::query(
-                "insert into returns (id, person_id, destination_county_code, township_code, handed_over_to,
-                                      family_situation, returned_on, created_by, created_at)
-                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(entry)
-            .bind(id)
-            .bind(&county)
-            .bind(&township)
-            .bind(&handed)
-            .bind(&family)
-            .bind(day)
-            .bind(user.id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            db::returns::insert_return(&mut tx, entry, id, &details, user.id, now).await?;
             (entry, StatusCode::CREATED)
         }
     };
@@ -236,10 +161,9 @@ pub async fn record_return(
     )
     .await?;
     tx.commit().await?;
-    let row: Row = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} where x.id = $1")))
-        .bind(entry)
-        .fetch_one(&state.db)
-        .await?;
+    let row = db::returns::entry(&state.db, entry)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("ledger entry {entry} vanished"))?;
     super::shown(&state, &user, id, "/api/v1/people/{id}/returns").await?;
     Ok((status, ApiJson(to_wire(&state, row))))
 }
@@ -260,9 +184,7 @@ pub async fn end_return(
     let reason = intake::text("reason", Some(body.reason), MAX_TEXT)?
         .ok_or_else(|| ApiError::unprocessable("reason_required", "say why the entry ends"))?;
     let missing = || ApiError::not_found("return_not_found", "no ledger entry with this id");
-    let row: Row = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} where x.id = $1")))
-        .bind(id)
-        .fetch_optional(&state.db)
+    let row = db::returns::entry(&state.db, id)
         .await?
         .ok_or_else(missing)?;
     // Out of the reader's scope, the entry is as absent as its person.
@@ -287,13 +209,7 @@ pub async fn end_return(
         ));
     }
     let mut tx = state.db.begin().await?;
-    sqlx::query("update returns set ended_at = $2, ended_by = $3, end_reason = $4 where id = $1 and ended_at is null")
-        .bind(id)
-        .bind(now)
-        .bind(user.id)
-        .bind(&reason)
-        .execute(&mut *tx)
-        .await?;
+    db::returns::end_entry(&mut tx, id, user.id, &reason, now).await?;
     db::event(
         &mut tx,
         row.person_id,
@@ -304,10 +220,9 @@ pub async fn end_return(
     )
     .await?;
     tx.commit().await?;
-    let row: Row = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} where x.id = $1")))
-        .bind(id)
-        .fetch_one(&state.db)
-        .await?;
+    let row = db::returns::entry(&state.db, id)
+        .await?
+        .ok_or_else(missing)?;
     super::shown(&state, &user, row.person_id, "/api/v1/returns/{id}/end").await?;
     Ok(ApiJson(to_wire(&state, row)))
 }
@@ -316,10 +231,10 @@ pub async fn end_return(
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// A local date, YYYY-MM-DD, inclusive.
-    #[param(value_type = Option<chrono::DateTime<chrono::Utc>>)]
+    #[param(value_type = Option<chrono::NaiveDate>)]
     from: Option<String>,
     /// A local date, YYYY-MM-DD, inclusive.
-    #[param(value_type = Option<chrono::DateTime<chrono::Utc>>)]
+    #[param(value_type = Option<chrono::NaiveDate>)]
     to: Option<String>,
     /// `json` (default), `csv` or `xlsx`.
     format: Option<String>,
@@ -347,7 +262,7 @@ pub async fn list_returns(
         ));
     }
     let reader = super::reader(&state, &user);
-    let mut qb = db::Builder::new(SELECT);
+    let mut qb = db::Builder::new(db::returns::SELECT);
     qb.push(" where exists (select 1 from people p where p.id = x.person_id and ");
     reader.push_condition(&mut qb);
     qb.push(")");
@@ -362,7 +277,7 @@ pub async fn list_returns(
             .push_bind(township.to_owned());
     }
     qb.push(" order by x.returned_on, x.id");
-    let rows: Vec<Row> = qb.build_query_as().fetch_all(&state.db).await?;
+    let rows: Vec<db::returns::ReturnRow> = qb.build_query_as().fetch_all(&state.db).await?;
     audit::shown_to(
         &state,
         &user,

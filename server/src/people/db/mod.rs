@@ -7,6 +7,8 @@ use mobile_api::Role;
 use sqlx::{PgConnection, PgExecutor, Postgres, QueryBuilder};
 use uuid::Uuid;
 
+pub mod register;
+pub mod returns;
 pub mod revisits;
 pub mod tracing;
 

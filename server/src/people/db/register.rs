@@ -1,0 +1,101 @@
+//! The at-risk register, and the townships its entries name.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgExecutor};
+use uuid::Uuid;
+
+/// Whether a township code is one of Tai'an's.
+pub async fn township_known(db: impl PgExecutor<'_>, code: &str) -> sqlx::Result<bool> {
+    sqlx::query_scalar("select exists (select 1 from townships where code = $1)")
+        .bind(code)
+        .fetch_one(db)
+        .await
+}
+
+/// Every township: `(code, name, county_code)`, by code.
+pub async fn townships(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<(String, String, String)>> {
+    sqlx::query_as("select code, name, county_code from townships order by code")
+        .fetch_all(db)
+        .await
+}
+
+/// A register entry as read, with its last revisit.
+#[derive(Debug, sqlx::FromRow)]
+pub struct EntryRow {
+    pub id: Uuid,
+    pub reason: String,
+    pub township_code: String,
+    pub township: String,
+    pub village: Option<String>,
+    pub registered_at: DateTime<Utc>,
+    pub registered_by: String,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub end_reason: Option<String>,
+    pub last_at: Option<DateTime<Utc>>,
+}
+
+/// A person's register entries, oldest first.
+pub async fn entries_of(db: impl PgExecutor<'_>, person: Uuid) -> sqlx::Result<Vec<EntryRow>> {
+    sqlx::query_as(
+        "select e.id, e.reason, e.township_code, t.name as township, e.village, e.registered_at,
+                u.username as registered_by, e.ended_at, e.end_reason,
+                (select max(v.at) from revisits v where v.person_id = e.person_id and v.at >= e.registered_at) as last_at
+         from register_entries e join townships t on t.code = e.township_code
+         join users u on u.id = e.registered_by
+         where e.person_id = $1 order by e.registered_at, e.id",
+    )
+    .bind(person)
+    .fetch_all(db)
+    .await
+}
+
+/// An entry to open.
+pub struct NewEntry<'a> {
+    pub id: Uuid,
+    pub person: Uuid,
+    pub reason: &'a str,
+    pub township_code: &'a str,
+    pub village: Option<&'a str>,
+    pub registered_by: Uuid,
+    pub registered_at: DateTime<Utc>,
+}
+
+/// Open an entry unless the person has an open one; true when opened.
+pub async fn insert_entry(conn: &mut PgConnection, e: &NewEntry<'_>) -> sqlx::Result<bool> {
+    Ok(sqlx::query(
+        "insert into register_entries (id, person_id, reason, township_code, village, registered_by, registered_at)
+         values ($1, $2, $3, $4, $5, $6, $7)
+         on conflict (person_id) where ended_at is null do nothing",
+    )
+    .bind(e.id)
+    .bind(e.person)
+    .bind(e.reason)
+    .bind(e.township_code)
+    .bind(e.village)
+    .bind(e.registered_by)
+    .bind(e.registered_at)
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// End an open entry with a reason.
+pub async fn end_entry(
+    conn: &mut PgConnection,
+    entry: Uuid,
+    by: Uuid,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "update register_entries set ended_at = $2, ended_by = $3, end_reason = $4 where id = $1 and ended_at is null",
+    )
+    .bind(entry)
+    .bind(now)
+    .bind(by)
+    .bind(reason)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
