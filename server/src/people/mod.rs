@@ -22,7 +22,7 @@ use mobile_api::{
     LinkPerson, NewPerson, Person, PersonChange, PersonEvent, PersonLinked, PersonList,
     PersonReport, Role, Sex, Township, TownshipList,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -32,7 +32,7 @@ use crate::error::{ApiError, Result};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::idempotent::{self, Fingerprint};
 use crate::intake::{self, MAX_SHORT_TEXT, MAX_TEXT};
-use crate::scope::{self, Scope};
+use crate::scope::Scope;
 use crate::state::AppState;
 use crate::{listing, wire};
 use db::Reader;
@@ -49,19 +49,7 @@ pub fn router() -> Router<AppState> {
         .merge(tracing::router())
 }
 
-/// The fields of a record as validated, text trimmed and empty text as none.
-#[derive(Debug, Clone, Default, Serialize)]
-struct Fields {
-    name: Option<String>,
-    alias: Option<String>,
-    sex: Option<String>,
-    birth_year: Option<i32>,
-    age_estimate: Option<i32>,
-    id_number: Option<String>,
-    home_address: Option<String>,
-    home_county_code: Option<String>,
-    description: Option<String>,
-}
+use db::records::{Fields, Stored};
 
 fn short(field: &str, v: Option<String>) -> Result<Option<String>> {
     intake::text(field, v, MAX_SHORT_TEXT)
@@ -114,20 +102,6 @@ fn this_year(state: &AppState) -> i32 {
     crate::campaigns::season::local_date(state.clock.now()).year()
 }
 
-/// A record as stored, unmasked, for a correction.
-#[derive(Debug, sqlx::FromRow)]
-struct Stored {
-    name: Option<String>,
-    alias: Option<String>,
-    sex: String,
-    birth_year: Option<i32>,
-    age_estimate: Option<i32>,
-    id_number: Option<String>,
-    home_address: Option<String>,
-    home_county_code: Option<String>,
-    description: Option<String>,
-}
-
 /// Record a person (duty officers, supervisors). Idempotent by `id`.
 #[utoipa::path(post, path = "/api/v1/people", tag = "people", security(("bearer" = [])),
     request_body = NewPerson,
@@ -156,38 +130,12 @@ pub async fn create_person(
     validate(&mut f, this_year(&state))?;
     let hash = intake::request_hash(&f);
     let mut tx = state.db.begin().await?;
-    let inserted = sqlx::query(
-        "insert into people (id, name, alias, sex, birth_year, age_estimate, id_number, home_address,
-                             home_county_code, description, created_by, created_at, updated_at, request_hash)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13)
-         on conflict (id) do nothing",
-    )
-    .bind(req.id)
-    .bind(&f.name)
-    .bind(&f.alias)
-    .bind(&f.sex)
-    .bind(f.birth_year)
-    .bind(f.age_estimate)
-    .bind(&f.id_number)
-    .bind(&f.home_address)
-    .bind(&f.home_county_code)
-    .bind(&f.description)
-    .bind(user.id)
-    .bind(now)
-    .bind(&hash)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected()
-        == 1;
+    let inserted = db::records::insert(&mut tx, req.id, &f, user.id, now, &hash).await?;
     let stored = if inserted {
         db::event(&mut tx, req.id, "created", Some(user.id), now, json!({})).await?;
         None
     } else {
-        let (owner, stored): (Uuid, Vec<u8>) =
-            sqlx::query_as("select created_by, request_hash from people where id = $1")
-                .bind(req.id)
-                .fetch_one(&mut *tx)
-                .await?;
+        let (owner, stored) = db::records::fingerprint(&mut tx, req.id).await?;
         Some(Fingerprint::new(owner, stored))
     };
     tx.commit().await?;
@@ -213,13 +161,7 @@ pub async fn update_person(
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     // The stored values, unmasked: a correction applies to the record, not to what was shown.
-    let current: Stored = sqlx::query_as(
-        "select name, alias, sex, birth_year, age_estimate, id_number, home_address, home_county_code, description
-         from people where id = $1 for update",
-    )
-    .bind(id)
-    .fetch_one(&mut *tx)
-    .await?;
+    let current: Stored = db::records::lock(&mut tx, id).await?;
     let mut changed = Vec::new();
     let mut pick = |field: &'static str, new: Option<String>, old: Option<String>| match new {
         Some(v) => {
@@ -263,24 +205,7 @@ pub async fn update_person(
     }
     validate(&mut f, this_year(&state))?;
     let sex = f.sex.clone().unwrap_or_else(|| wire::name(&Sex::Unknown));
-    sqlx::query(
-        "update people set name = $2, alias = $3, sex = $4, birth_year = $5, age_estimate = $6, id_number = $7,
-                home_address = $8, home_county_code = $9, description = $10, updated_at = $11
-         where id = $1",
-    )
-    .bind(id)
-    .bind(&f.name)
-    .bind(&f.alias)
-    .bind(sex)
-    .bind(f.birth_year)
-    .bind(f.age_estimate)
-    .bind(&f.id_number)
-    .bind(&f.home_address)
-    .bind(&f.home_county_code)
-    .bind(&f.description)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
+    db::records::update(&mut tx, id, &f, &sex, now).await?;
     db::event(
         &mut tx,
         id,
@@ -362,18 +287,7 @@ async fn detail(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<Person
     person.returns = Some(returns::of_person(state, id).await?);
     person.revisits = Some(revisits::revisits_of(state, id).await?);
     person.tracing = Some(tracing::steps_of(state, id).await?);
-    let events: Vec<(
-        String,
-        chrono::DateTime<chrono::Utc>,
-        Option<String>,
-        serde_json::Value,
-    )> = sqlx::query_as(
-        "select e.kind, e.at, u.username, e.detail from person_events e
-             left join users u on u.id = e.actor_id where e.person_id = $1 order by e.id",
-    )
-    .bind(id)
-    .fetch_all(&state.db)
-    .await?;
+    let events = db::records::events_of(&state.db, id).await?;
     person.events = Some(
         events
             .into_iter()
@@ -634,19 +548,7 @@ pub async fn link_sighting(
     ApiJson(body): ApiJson<LinkPerson>,
 ) -> Result<ApiJson<PersonLinked>> {
     user.require(&[Role::Duty, Role::Supervisor])?;
-    let scope = Scope::sightings(&user);
-    let sql = format!(
-        "select exists (select 1 from sightings s where s.id = $1 and {})",
-        scope.sighting_condition(2)
-    );
-    let query = sqlx::query_as::<_, (bool,)>(sqlx::AssertSqlSafe(sql)).bind(id);
-    let (visible,) = scope::bind(query, &scope).fetch_one(&state.db).await?;
-    if !visible {
-        return Err(ApiError::not_found(
-            "sighting_not_found",
-            "no sighting with this id",
-        ));
-    }
+    crate::sightings::ensure_visible(&state, &user, id).await?;
     Ok(ApiJson(
         attach(&state, &user, Report::Sighting(id), &body).await?,
     ))

@@ -152,23 +152,8 @@ pub async fn push_overdue(state: &AppState) -> anyhow::Result<u64> {
     let due: Vec<Overdue> = qb.build_query_as().fetch_all(&mut *tx).await?;
     let mut queued = 0;
     for d in &due {
-        let table = if d.schedule == "register" {
-            "register_entries"
-        } else {
-            "returns"
-        };
-        // Taken under a row lock: a second server skips what this one is pushing.
-        let claimed = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "update {table} set overdue_pushed_for = $2 where id = $1
-               and overdue_pushed_for is distinct from $2
-               and id in (select id from {table} where id = $1 for update skip locked)"
-        )))
-        .bind(d.entry_id)
-        .bind(d.due_at)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if claimed == 0 {
+        let register = d.schedule == "register";
+        if !db::claim_overdue_push(&mut tx, register, d.entry_id, d.due_at).await? {
             continue;
         }
         let local = d.due_at.with_timezone(&chrono_tz::Asia::Shanghai);

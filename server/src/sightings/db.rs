@@ -298,6 +298,17 @@ pub async fn list(db: impl PgExecutor<'_>, f: &Filter, scope: &Scope) -> sqlx::R
     scope::bind(query, scope).fetch_all(db).await
 }
 
+/// Whether the sighting `id` is in `scope`.
+pub async fn visible(db: impl PgExecutor<'_>, id: Uuid, scope: &Scope) -> sqlx::Result<bool> {
+    let mut qb = sqlx::QueryBuilder::<sqlx::Postgres>::new(
+        "select exists (select 1 from sightings s where s.id = ",
+    );
+    qb.push_bind(id).push(" and ");
+    scope.push_sighting_condition(&mut qb);
+    qb.push(")");
+    qb.build_query_scalar().fetch_one(db).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -34,6 +34,18 @@ pub const MAX_BATCH: usize = 500;
 /// A batch of 500 with long notes fits comfortably.
 const BATCH_BODY_LIMIT: usize = 8 * 1024 * 1024;
 
+/// 404 `sighting_not_found` unless `user` may read sighting `id`.
+pub async fn ensure_visible(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<()> {
+    if db::visible(&state.db, id, &Scope::sightings(user)).await? {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(
+            "sighting_not_found",
+            "no sighting with this id",
+        ))
+    }
+}
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(

@@ -7,6 +7,7 @@ use mobile_api::Role;
 use sqlx::{PgConnection, PgExecutor, Postgres, QueryBuilder};
 use uuid::Uuid;
 
+pub mod records;
 pub mod register;
 pub mod returns;
 pub mod revisits;
@@ -386,4 +387,30 @@ pub async fn set_linked_person(
             .await?;
     }
     Ok(())
+}
+
+/// Take the push of an entry's overdue revisit for this due date, under a row lock (a second
+/// server skips what this one is pushing); false when it was taken already.
+pub async fn claim_overdue_push(
+    conn: &mut PgConnection,
+    register: bool,
+    entry: Uuid,
+    due_at: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    let sql = if register {
+        "update register_entries set overdue_pushed_for = $2 where id = $1
+           and overdue_pushed_for is distinct from $2
+           and id in (select id from register_entries where id = $1 for update skip locked)"
+    } else {
+        "update returns set overdue_pushed_for = $2 where id = $1
+           and overdue_pushed_for is distinct from $2
+           and id in (select id from returns where id = $1 for update skip locked)"
+    };
+    Ok(sqlx::query(sql)
+        .bind(entry)
+        .bind(due_at)
+        .execute(conn)
+        .await?
+        .rows_affected()
+        == 1)
 }
