@@ -262,22 +262,7 @@ pub async fn list_returns(
         ));
     }
     let reader = super::reader(&state, &user);
-    let mut qb = db::Builder::new(db::returns::SELECT);
-    qb.push(" where exists (select 1 from people p where p.id = x.person_id and ");
-    reader.push_condition(&mut qb);
-    qb.push(")");
-    if let Some(from) = from {
-        qb.push(" and x.returned_on >= ").push_bind(from);
-    }
-    if let Some(to) = to {
-        qb.push(" and x.returned_on <= ").push_bind(to);
-    }
-    if let Some(township) = reader.township() {
-        qb.push(" and x.township_code = ")
-            .push_bind(township.to_owned());
-    }
-    qb.push(" order by x.returned_on, x.id");
-    let rows: Vec<db::returns::ReturnRow> = qb.build_query_as().fetch_all(&state.db).await?;
+    let rows = db::returns::list(&state.db, &reader, from, to).await?;
     audit::shown_to(
         &state,
         &user,

@@ -5,7 +5,6 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use mobile_api::Role;
 use serde::Deserialize;
-use uuid::Uuid;
 
 use super::db;
 use super::register::township_exists;
@@ -23,24 +22,6 @@ pub struct RosterQuery {
     township_code: Option<String>,
 }
 
-#[derive(Debug, sqlx::FromRow)]
-struct RosterRow {
-    person_id: Uuid,
-    township_code: String,
-    township: String,
-    village: Option<String>,
-    name: Option<String>,
-    alias: Option<String>,
-    sex: String,
-    birth_year: Option<i32>,
-    age_estimate: Option<i32>,
-    id_number: Option<String>,
-    home_address: Option<String>,
-    reason: String,
-    registered_at: DateTime<Utc>,
-    last_at: Option<DateTime<Utc>>,
-}
-
 /// The roster, logged as shown through `via` (the download's own path).
 async fn roster(
     state: &AppState,
@@ -54,24 +35,7 @@ async fn roster(
         township_exists(state, code).await?;
     }
     let reader = super::reader(state, user);
-    let mut qb = db::Builder::new(
-        "select p.id as person_id, e.township_code, t.name as township, e.village, p.name, p.alias, p.sex,
-                p.birth_year, p.age_estimate, ",
-    );
-    reader.push_id_number(&mut qb);
-    qb.push(
-        " as id_number, p.home_address, e.reason, e.registered_at,
-                (select max(v.at) from revisits v where v.person_id = p.id and v.at >= e.registered_at) as last_at
-         from register_entries e join people p on p.id = e.person_id join townships t on t.code = e.township_code
-         where e.ended_at is null and ",
-    );
-    reader.push_condition(&mut qb);
-    for code in [township, reader.township()].into_iter().flatten() {
-        qb.push(" and e.township_code = ")
-            .push_bind(code.to_owned());
-    }
-    qb.push(" order by e.township_code, e.registered_at, p.id");
-    let rows: Vec<RosterRow> = qb.build_query_as().fetch_all(&state.db).await?;
+    let rows = db::register::roster(&state.db, &reader, township).await?;
     audit::shown_to(
         state,
         user,

@@ -11,6 +11,7 @@ pub mod records;
 pub mod register;
 pub mod returns;
 pub mod revisits;
+pub mod schedules;
 pub mod tracing;
 
 use crate::auth::CurrentUser;

@@ -4,6 +4,8 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
+use super::{Builder, Reader};
+
 /// Whether a township code is one of Tai'an's.
 pub async fn township_known(db: impl PgExecutor<'_>, code: &str) -> sqlx::Result<bool> {
     sqlx::query_scalar("select exists (select 1 from townships where code = $1)")
@@ -98,4 +100,51 @@ pub async fn end_entry(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// A line of the roster (花名册): an open entry and its person, the ID number masked as the
+/// reader reads it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct RosterRow {
+    pub person_id: Uuid,
+    pub township_code: String,
+    pub township: String,
+    pub village: Option<String>,
+    pub name: Option<String>,
+    pub alias: Option<String>,
+    pub sex: String,
+    pub birth_year: Option<i32>,
+    pub age_estimate: Option<i32>,
+    pub id_number: Option<String>,
+    pub home_address: Option<String>,
+    pub reason: String,
+    pub registered_at: DateTime<Utc>,
+    pub last_at: Option<DateTime<Utc>>,
+}
+
+/// The open entries the reader may read, of one township if given (a liaison's always their
+/// own), by township and date.
+pub async fn roster(
+    db: impl PgExecutor<'_>,
+    reader: &Reader,
+    township: Option<&str>,
+) -> sqlx::Result<Vec<RosterRow>> {
+    let mut qb = Builder::new(
+        "select p.id as person_id, e.township_code, t.name as township, e.village, p.name, p.alias, p.sex,
+                p.birth_year, p.age_estimate, ",
+    );
+    reader.push_id_number(&mut qb);
+    qb.push(
+        " as id_number, p.home_address, e.reason, e.registered_at,
+                (select max(v.at) from revisits v where v.person_id = p.id and v.at >= e.registered_at) as last_at
+         from register_entries e join people p on p.id = e.person_id join townships t on t.code = e.township_code
+         where e.ended_at is null and ",
+    );
+    reader.push_condition(&mut qb);
+    for code in [township, reader.township()].into_iter().flatten() {
+        qb.push(" and e.township_code = ")
+            .push_bind(code.to_owned());
+    }
+    qb.push(" order by e.township_code, e.registered_at, p.id");
+    qb.build_query_as().fetch_all(db).await
 }

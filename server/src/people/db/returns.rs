@@ -4,6 +4,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
+use super::{Builder, Reader};
+
 /// A ledger entry as read, with its person's name and last revisit.
 #[derive(Debug, sqlx::FromRow)]
 pub struct ReturnRow {
@@ -21,8 +23,8 @@ pub struct ReturnRow {
     pub name: Option<String>,
 }
 
-/// The select of [`ReturnRow`] from `returns x`, for a list to add its conditions to.
-pub const SELECT: &str = "select x.id, x.person_id, x.referral_id, x.destination_county_code, x.township_code,
+/// The select of [`ReturnRow`] from `returns x`.
+const SELECT: &str = "select x.id, x.person_id, x.referral_id, x.destination_county_code, x.township_code,
         t.name as township, x.handed_over_to, x.family_situation, x.returned_on, x.ended_at,
         (select max(v.at) from revisits v where v.person_id = x.person_id
            and v.at >= (x.returned_on::timestamp at time zone 'Asia/Shanghai')) as last_at,
@@ -164,4 +166,30 @@ pub async fn end_entry(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// The ledger the reader may read, returned between `from` and `to` (local dates, inclusive),
+/// a liaison's own township's alone, by date.
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    reader: &Reader,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> sqlx::Result<Vec<ReturnRow>> {
+    let mut qb = Builder::new(SELECT);
+    qb.push(" where exists (select 1 from people p where p.id = x.person_id and ");
+    reader.push_condition(&mut qb);
+    qb.push(")");
+    if let Some(from) = from {
+        qb.push(" and x.returned_on >= ").push_bind(from);
+    }
+    if let Some(to) = to {
+        qb.push(" and x.returned_on <= ").push_bind(to);
+    }
+    if let Some(township) = reader.township() {
+        qb.push(" and x.township_code = ")
+            .push_bind(township.to_owned());
+    }
+    qb.push(" order by x.returned_on, x.id");
+    qb.build_query_as().fetch_all(db).await
 }
