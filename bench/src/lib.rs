@@ -4,8 +4,9 @@
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sqlx::{Connection, PgConnection, PgPool};
-use xunjiu_server::config::Settings;
-use xunjiu_server::{db, seed, users};
+use xunjiu_server::features::{seed, users};
+use xunjiu_server::plumbing::config::Settings;
+use xunjiu_server::plumbing::db;
 
 /// The password of every bench account.
 pub const PASSWORD: &str = "bench password";

@@ -2,6 +2,6 @@
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let _logs = xunjiu_server::telemetry::init();
+    let _logs = xunjiu_server::plumbing::telemetry::init();
     xunjiu_server::cli::run().await
 }

@@ -7,10 +7,11 @@ use utoipa::openapi::OpenApi as Document;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{
-    accountability, alerts, annex1, audit, auth, campaigns, health, heatmap, hotspots, incidents,
-    live, notify, people, push, referrals, reports, routing, sightings, stations, web,
+use crate::features::{
+    accountability, alerts, annex1, audit, auth, campaigns, heatmap, hotspots, incidents, live,
+    notify, people, push, referrals, reports, routing, sightings, stations, web,
 };
+use crate::plumbing::health;
 
 #[derive(OpenApi)]
 #[openapi(

@@ -67,7 +67,7 @@ async fn login(client: &reqwest::Client, base: &str, username: &str) -> String {
     answer["token"].as_str().expect("a token").to_owned()
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn the_binary_speaks_https_with_the_operators_certificate_and_sends_hsts(pool: PgPool) {
     let url = database_url(&pool);
     let (dir, ca) = certificates();
@@ -119,7 +119,7 @@ async fn the_binary_speaks_https_with_the_operators_certificate_and_sends_hsts(p
     let _ = std::fs::remove_dir_all(dir);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn sigterm_ends_open_event_streams_and_the_process_within_the_grace_period(pool: PgPool) {
     let url = database_url(&pool);
     seed_and_account(&url, "duty.xintai", "duty", &["--station", "xintai"]).await;
@@ -189,7 +189,7 @@ fn app_role(url: &str, role: &str) -> String {
     url.replacen("://postgres@", &format!("://{role}@"), 1)
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn serve_runs_as_a_role_that_writes_rows_but_cannot_change_the_schema(pool: PgPool) {
     let url = database_url(&pool);
     seed_and_account(&url, "patrol.li", "patrol", &["--agency", "police"]).await;
@@ -258,12 +258,12 @@ async fn the_database_is_reached_over_tls_with_verify_full() {
     let Some(url) = tls_database_url() else {
         return;
     };
-    let args = |url: &str| xunjiu_server::config::DbArgs {
+    let args = |url: &str| xunjiu_server::plumbing::config::DbArgs {
         database_url: url.to_owned(),
         db_max_connections: 2,
         db_acquire_timeout_s: 5,
     };
-    let pool = xunjiu_server::db::pool(&args(&url)).unwrap();
+    let pool = xunjiu_server::plumbing::db::pool(&args(&url)).unwrap();
 
     let encrypted: bool =
         sqlx::query_scalar("select ssl from pg_stat_ssl where pid = pg_backend_pid()")
@@ -272,7 +272,7 @@ async fn the_database_is_reached_over_tls_with_verify_full() {
             .unwrap();
     // The certificate names localhost: the same server by its address fails the name check.
     let by_address = url.replacen("@localhost:", "@127.0.0.1:", 1);
-    let wrong_name = xunjiu_server::db::pool(&args(&by_address))
+    let wrong_name = xunjiu_server::plumbing::db::pool(&args(&by_address))
         .unwrap()
         .acquire()
         .await;
@@ -282,7 +282,7 @@ async fn the_database_is_reached_over_tls_with_verify_full() {
         .filter(|p| !p.starts_with("sslrootcert="))
         .collect::<Vec<_>>()
         .join("&");
-    let untrusted = xunjiu_server::db::pool(&args(&no_root))
+    let untrusted = xunjiu_server::plumbing::db::pool(&args(&no_root))
         .unwrap()
         .acquire()
         .await;

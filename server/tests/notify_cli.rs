@@ -315,7 +315,7 @@ async fn secrets_come_from_the_environment_or_stdin_and_are_stored_sealed(pool: 
     for (i, b) in bytes.iter_mut().enumerate() {
         *b = u8::from_str_radix(&key.trim()[2 * i..2 * i + 2], 16).unwrap();
     }
-    let key = xunjiu_server::secrets::SecretKey::from_bytes(bytes);
+    let key = xunjiu_server::plumbing::secrets::SecretKey::from_bytes(bytes);
     let secrets: Vec<String> = stored
         .iter()
         .map(|(_, _, s)| key.open(s.as_deref().unwrap()).unwrap())

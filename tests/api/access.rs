@@ -16,7 +16,7 @@ async fn file_referral(app: &TestApp, by: &Account, at: (f64, f64)) -> String {
     reply.body["id"].as_str().unwrap().to_owned()
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn each_role_may_write_only_what_it_needs(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let patrol = app.patrol().await;
@@ -89,7 +89,7 @@ async fn each_role_may_write_only_what_it_needs(pool: PgPool) {
     }
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn callers_phones_and_descriptions_reach_only_hotline_supervisors_and_the_owning_station(
     pool: PgPool,
 ) {
@@ -120,7 +120,7 @@ async fn callers_phones_and_descriptions_reach_only_hotline_supervisors_and_the_
     );
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_patrol_officer_reads_their_own_referral_without_the_personal_fields(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let officer = app.patrol().await;
@@ -142,7 +142,7 @@ async fn a_patrol_officer_reads_their_own_referral_without_the_personal_fields(p
     assert!(listed.body["referrals"][0].get("caller_phone").is_none());
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn sighting_lists_are_scoped_patrol_own_duty_station_supervisor_all(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let a = app.patrol().await;
@@ -179,7 +179,7 @@ async fn sighting_lists_are_scoped_patrol_own_duty_station_supervisor_all(pool: 
     assert_eq!(prying.status, StatusCode::FORBIDDEN);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn list_filters_narrow_by_time_box_station_and_status(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let officer = app.patrol().await;
@@ -233,7 +233,7 @@ async fn list_filters_narrow_by_time_box_station_and_status(pool: PgPool) {
     assert_eq!(geojson.body["features"][0]["geometry"]["type"], "Point");
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn bad_list_filters_are_400(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let supervisor = app.supervisor().await;

@@ -14,7 +14,7 @@ use chrono::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;
-use xunjiu_server::escalation;
+use xunjiu_server::features::escalation;
 
 use crate::duty::act;
 use crate::helpers::places::*;
@@ -95,7 +95,7 @@ async fn scenario(app: &TestApp) -> (crate::helpers::Account, crate::helpers::Ac
     (xintai, feicheng)
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn station_figures_match_the_hand_built_scenario(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     scenario(&app).await;
@@ -136,7 +136,7 @@ async fn station_figures_match_the_hand_built_scenario(pool: PgPool) {
     );
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn officer_and_agency_groupings_and_a_period_filter(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let (xintai, feicheng) = scenario(&app).await;
@@ -162,7 +162,7 @@ async fn officer_and_agency_groupings_and_a_period_filter(pool: PgPool) {
     assert_eq!(row(&late.body, "xintai")["received"], 1);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn the_csv_has_the_same_figures_and_duty_officers_see_only_their_station(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let (xintai, _) = scenario(&app).await;

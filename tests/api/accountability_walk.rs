@@ -55,7 +55,7 @@ fn fold(events: &[Value]) -> (String, String, String) {
     (status, accountable, holder)
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn random_walks_never_leave_a_referral_without_exactly_one_accountable_station(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let supervisor = app.supervisor().await;

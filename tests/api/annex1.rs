@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
-use xunjiu_server::users;
+use xunjiu_server::features::users;
 
 use crate::duty::act;
 use crate::helpers::places::*;
@@ -29,7 +29,7 @@ fn cell(report: &Value, unit: &str, key: &str) -> (String, Value) {
     (c["source"].as_str().unwrap().to_owned(), c["value"].clone())
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn computed_columns_follow_the_records(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let duty = app.duty("xintai").await;
@@ -186,7 +186,7 @@ async fn computed_columns_follow_the_records(pool: PgPool) {
     );
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn entries_are_typed_a_filing_freezes_the_row_and_counties_see_their_own(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let county = app.county_supervisor("370982").await;
@@ -329,7 +329,7 @@ async fn entries_are_typed_a_filing_freezes_the_row_and_counties_see_their_own(p
     assert_eq!(filed_units, vec!["370982"]);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn the_xlsx_has_the_annexs_title_and_headings(pool: PgPool) {
     use calamine::Reader;
     let app = TestApp::seeded(pool).await;
@@ -383,10 +383,10 @@ async fn the_xlsx_has_the_annexs_title_and_headings(pool: PgPool) {
     assert_eq!(at(5 + 7, 0), "合计", "the total after the seven units");
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn units_that_have_not_filed_are_reminded_three_days_before_the_date(pool: PgPool) {
     use axum::http::StatusCode as AxumStatus;
-    use xunjiu_server::annex1::reminders;
+    use xunjiu_server::features::annex1::reminders;
 
     use crate::push::{browser, deliver, push_app, subscribe};
     let app = push_app(pool).await;

@@ -2,11 +2,11 @@ use chrono::Duration;
 use reqwest::StatusCode;
 use serde_json::json;
 use sqlx::PgPool;
-use xunjiu_server::users;
+use xunjiu_server::features::users;
 
 use crate::helpers::{PASSWORD, TestApp};
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn login_returns_a_token_that_identifies_the_account(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let officer = app.duty("xintai").await;
@@ -20,7 +20,7 @@ async fn login_returns_a_token_that_identifies_the_account(pool: PgPool) {
     assert_eq!(me.body["station"], "xintai");
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn the_token_is_never_stored_in_clear(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let officer = app.patrol().await;
@@ -34,7 +34,7 @@ async fn the_token_is_never_stored_in_clear(pool: PgPool) {
     assert!(!String::from_utf8_lossy(&stored).contains(&officer.token));
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_wrong_password_or_unknown_user_is_401_invalid_credentials(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let officer = app.patrol().await;
@@ -58,7 +58,7 @@ async fn a_wrong_password_or_unknown_user_is_401_invalid_credentials(pool: PgPoo
     assert_eq!(unknown.error_code(), "invalid_credentials");
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn repeated_failed_logins_are_slowed_down_until_the_wait_has_passed(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let officer = app.patrol().await;
@@ -81,7 +81,7 @@ async fn repeated_failed_logins_are_slowed_down_until_the_wait_has_passed(pool: 
     assert_eq!(later.status, StatusCode::OK);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn requests_without_a_valid_token_are_401(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
 
@@ -102,7 +102,7 @@ async fn requests_without_a_valid_token_are_401(pool: PgPool) {
     assert_eq!(garbage.status, StatusCode::UNAUTHORIZED);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn logout_revokes_the_token(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let officer = app.patrol().await;
@@ -114,7 +114,7 @@ async fn logout_revokes_the_token(pool: PgPool) {
     assert_eq!(after.status, StatusCode::UNAUTHORIZED);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn tokens_expire(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let officer = app.patrol().await;
@@ -133,7 +133,7 @@ async fn tokens_expire(pool: PgPool) {
     assert_eq!(after.status, StatusCode::UNAUTHORIZED);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn disabling_an_account_for_a_lost_phone_revokes_its_tokens_and_blocks_login(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let officer = app.patrol().await;
@@ -154,7 +154,7 @@ async fn disabling_an_account_for_a_lost_phone_revokes_its_tokens_and_blocks_log
     assert_eq!(login.status, StatusCode::UNAUTHORIZED);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn accounts_need_what_their_role_requires(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let base = users::NewAccount {
@@ -287,9 +287,9 @@ async fn login_from(app: &TestApp, address: &str, username: &str, password: &str
         .status()
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_strangers_guesses_elsewhere_do_not_lock_the_owner_out_until_the_backstop(pool: PgPool) {
-    let settings = xunjiu_server::config::Settings {
+    let settings = xunjiu_server::plumbing::config::Settings {
         trusted_proxies: "127.0.0.1/32".parse().unwrap(),
         ..Default::default()
     };
@@ -327,7 +327,7 @@ async fn a_strangers_guesses_elsewhere_do_not_lock_the_owner_out_until_the_backs
     );
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn forwarded_for_is_believed_only_from_a_trusted_proxy(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let officer = app.patrol().await;

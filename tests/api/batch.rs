@@ -10,7 +10,7 @@ fn batch(items: &[Value]) -> Value {
     json!({"sightings": items})
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_batch_reports_each_item_in_order_and_one_bad_item_spares_the_rest(pool: PgPool) {
     let app = TestApp::unlimited(pool).await;
     let officer = app.patrol().await;
@@ -56,7 +56,7 @@ async fn a_batch_reports_each_item_in_order_and_one_bad_item_spares_the_rest(poo
     assert_eq!(app.count("referrals", "true").await, 1);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn replaying_a_batch_creates_no_duplicates(pool: PgPool) {
     let app = TestApp::unlimited(pool).await;
     let officer = app.patrol().await;
@@ -88,7 +88,7 @@ async fn replaying_a_batch_creates_no_duplicates(pool: PgPool) {
     assert_eq!(app.count("referrals", "true").await, 10);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_repeated_id_within_one_batch_is_stored_once(pool: PgPool) {
     let app = TestApp::unlimited(pool).await;
     let officer = app.patrol().await;
@@ -114,7 +114,7 @@ async fn a_repeated_id_within_one_batch_is_stored_once(pool: PgPool) {
     assert_eq!(app.count("sightings", "true").await, 1);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_batch_of_more_than_500_is_refused_whole(pool: PgPool) {
     let app = TestApp::unlimited(pool).await;
     let officer = app.patrol().await;
@@ -131,7 +131,7 @@ async fn a_batch_of_more_than_500_is_refused_whole(pool: PgPool) {
     assert_eq!(app.count("sightings", "true").await, 0);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_full_batch_of_500_with_long_notes_fits_the_8_mib_limit(pool: PgPool) {
     let app = TestApp::unlimited(pool).await;
     let officer = app.patrol().await;

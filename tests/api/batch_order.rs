@@ -36,7 +36,10 @@ impl Sibling {
         }
         let base = master.rsplit_once('/').unwrap().0;
         let pool = PgPool::connect(&format!("{base}/{name}")).await.unwrap();
-        xunjiu_server::db::MIGRATOR.run(&pool).await.unwrap();
+        xunjiu_server::plumbing::db::MIGRATOR
+            .run(&pool)
+            .await
+            .unwrap();
         Self { name, pool }
     }
 
@@ -157,7 +160,7 @@ async fn end_state(app: &TestApp) -> Value {
     json!({"sightings": sightings, "referrals": referrals, "heat": heat, "daily": daily, "report": report})
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn late_reordered_and_repeated_batches_end_as_one_in_order_delivery(pool: PgPool) {
     let sibling = Sibling::create().await;
     let in_order = TestApp::unlimited(pool).await;

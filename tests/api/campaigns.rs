@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
-use xunjiu_server::alerts::halfway;
+use xunjiu_server::features::alerts::halfway;
 
 use crate::helpers::places::*;
 use crate::helpers::{TestApp, sighting, with};
@@ -30,7 +30,7 @@ fn checkin(now: chrono::DateTime<Utc>, at: (f64, f64)) -> Value {
     json!({"id": Uuid::new_v4(), "at": now.to_rfc3339(), "location": {"lat": at.0, "lon": at.1, "accuracy_m": 8}, "people_found": 0})
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn every_role_reads_the_seeded_hotspots_with_their_counties(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
 
@@ -57,7 +57,7 @@ async fn every_role_reads_the_seeded_hotspots_with_their_counties(pool: PgPool) 
     assert!(app.get("/api/v1/hotspots").await.status == StatusCode::UNAUTHORIZED);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn supervisors_register_edit_and_retire_hotspots_and_retired_ones_keep_their_history(
     pool: PgPool,
 ) {
@@ -124,7 +124,7 @@ async fn supervisors_register_edit_and_retire_hotspots_and_retired_ones_keep_the
     );
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_check_in_must_be_within_300_m_and_is_idempotent(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let patrol = app.patrol().await;
@@ -184,7 +184,7 @@ async fn a_check_in_must_be_within_300_m_and_is_idempotent(pool: PgPool) {
     assert_eq!(app.count("hotspot_checkins", "true").await, 1);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn sightings_record_supplies_handed_out(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let patrol = app.patrol().await;
@@ -215,7 +215,7 @@ async fn sightings_record_supplies_handed_out(pool: PgPool) {
     assert_eq!(plain.body["items_given"], json!([]));
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn campaigns_are_listed_by_year_with_local_date_bounds(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let who = app.patrol().await;
@@ -248,7 +248,7 @@ async fn campaigns_are_listed_by_year_with_local_date_bounds(pool: PgPool) {
     assert_eq!(bad.error_code(), "invalid_year");
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn reports_are_attributed_to_campaigns_by_local_midnight(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let local = |y, m, d, h, min| {
@@ -287,7 +287,7 @@ async fn reports_are_attributed_to_campaigns_by_local_midnight(pool: PgPool) {
     );
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn alert_coverage_follows_check_ins_and_half_way_pushes_the_unvisited_once(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let supervisor = app.supervisor().await;
@@ -361,7 +361,7 @@ async fn alert_coverage_follows_check_ins_and_half_way_pushes_the_unvisited_once
     assert_eq!(payload["unvisited"], 1);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn bad_alerts_are_refused(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let supervisor = app.supervisor().await;

@@ -45,7 +45,7 @@ fn tile_of((lat, lon): (f64, f64)) -> (u32, u32) {
     (x as u32, y as u32)
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_box_edge_or_a_window_end_moved_across_one_report_changes_no_coarse_map(pool: PgPool) {
     let app = TestApp::unlimited(pool).await;
     let patrol = app.patrol().await;

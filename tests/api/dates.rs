@@ -74,7 +74,7 @@ fn never_a_server_error(what: &str, reply: &crate::helpers::Reply) {
     }
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_return_dated_far_out_is_refused_and_a_stored_one_breaks_no_read(pool: PgPool) {
     let app = TestApp::unlimited(pool).await;
     let duty = app.duty("xintai").await;
@@ -145,7 +145,7 @@ async fn a_return_dated_far_out_is_refused_and_a_stored_one_breaks_no_read(pool:
     assert_eq!(alert.error_code(), "invalid_time");
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn no_date_sent_to_any_endpoint_that_takes_one_makes_a_server_error(pool: PgPool) {
     let app = TestApp::unlimited(pool).await;
     let duty = app.duty("xintai").await;

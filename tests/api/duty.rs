@@ -36,7 +36,7 @@ fn kinds(reply: &crate::helpers::Reply) -> Vec<String> {
         .collect()
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_referral_walks_from_routed_to_closed_with_every_step_on_record(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let id = routed_referral(&app, XINTAI_CENTRE).await;
@@ -108,7 +108,7 @@ async fn a_referral_walks_from_routed_to_closed_with_every_step_on_record(pool: 
     );
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_step_out_of_order_is_409_naming_the_current_state_and_changes_nothing(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let id = routed_referral(&app, XINTAI_CENTRE).await;
@@ -138,7 +138,7 @@ async fn a_step_out_of_order_is_409_naming_the_current_state_and_changes_nothing
     assert_eq!(app.count("referral_events", "true").await, 3);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn officers_of_another_station_get_404_and_roles_that_do_not_sign_403(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let id = routed_referral(&app, XINTAI_CENTRE).await;
@@ -158,7 +158,7 @@ async fn officers_of_another_station_get_404_and_roles_that_do_not_sign_403(pool
     assert_eq!(app.count("referrals", "status = 'routed'").await, 1);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn two_officers_accepting_at_once_one_wins_and_the_other_gets_409(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     for _ in 0..5 {
@@ -184,7 +184,7 @@ async fn two_officers_accepting_at_once_one_wins_and_the_other_gets_409(pool: Pg
     }
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_transfer_keeps_the_first_station_accountable_until_the_receiver_accepts(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let id = routed_referral(&app, XINTAI_CENTRE).await;
@@ -218,7 +218,7 @@ async fn a_transfer_keeps_the_first_station_accountable_until_the_receiver_accep
     );
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_refused_transfer_returns_the_referral_to_the_first_station_as_it_was(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let id = routed_referral(&app, XINTAI_CENTRE).await;
@@ -269,7 +269,7 @@ async fn a_refused_transfer_returns_the_referral_to_the_first_station_as_it_was(
     assert_eq!(last["note"], "the address is in Xintai");
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn bad_transfers_are_refused_with_their_codes(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let id = routed_referral(&app, XINTAI_CENTRE).await;
@@ -314,7 +314,7 @@ async fn bad_transfers_are_refused_with_their_codes(pool: PgPool) {
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_supervisor_may_close_and_transfer_but_not_sign_for_a_station(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let id = routed_referral(&app, XINTAI_CENTRE).await;
@@ -334,7 +334,7 @@ async fn a_supervisor_may_close_and_transfer_but_not_sign_for_a_station(pool: Pg
     assert_eq!(accept.status, StatusCode::FORBIDDEN);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn steps_accept_no_body_at_all(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let id = routed_referral(&app, XINTAI_CENTRE).await;
@@ -348,7 +348,7 @@ async fn steps_accept_no_body_at_all(pool: PgPool) {
     assert_eq!(reply.body["status"], "accepted");
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_queue_comes_in_pages_that_join_up_to_the_whole_queue(pool: PgPool) {
     let app = TestApp::unlimited(pool).await;
     let hotline = app.hotline().await;

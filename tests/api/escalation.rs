@@ -7,8 +7,8 @@ use chrono::Duration;
 use serde_json::json;
 use sqlx::PgPool;
 use xunjiu_server::AppState;
-use xunjiu_server::clock::ManualClock;
-use xunjiu_server::escalation;
+use xunjiu_server::features::escalation;
+use xunjiu_server::plumbing::clock::ManualClock;
 
 use crate::duty::{act, routed_referral};
 use crate::helpers::TestApp;
@@ -41,7 +41,7 @@ async fn queued_for(app: &TestApp, subscription: uuid::Uuid, kind: &str) -> i64 
     .await
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn an_unaccepted_referral_escalates_to_the_county_then_the_city_once_each(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let duty = app.duty("xintai").await;
@@ -83,7 +83,7 @@ async fn an_unaccepted_referral_escalates_to_the_county_then_the_city_once_each(
     assert_eq!(reply.body["escalation_level"], 2);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_restarted_server_neither_forgets_nor_repeats_an_escalation(pool: PgPool) {
     let app = TestApp::seeded(pool.clone()).await;
     let urgent = app
@@ -123,7 +123,7 @@ async fn a_restarted_server_neither_forgets_nor_repeats_an_escalation(pool: PgPo
     assert_eq!(escalations(&app, &id).await.len(), 2);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_worker_that_was_down_for_both_periods_records_both_levels(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let id = routed_referral(&app, XINTAI_CENTRE).await;
@@ -136,7 +136,7 @@ async fn a_worker_that_was_down_for_both_periods_records_both_levels(pool: PgPoo
     assert!(notes[0].starts_with("level 1") && notes[1].starts_with("level 2"));
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn an_accepted_referral_escalates_when_nobody_reaches_the_scene_in_time(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let id = routed_referral(&app, XINTAI_CENTRE).await;
@@ -156,7 +156,7 @@ async fn an_accepted_referral_escalates_when_nobody_reaches_the_scene_in_time(po
     assert!(escalations(&app, &id).await[0].contains("not reached in time"));
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn the_queue_shows_urgent_first_then_the_soonest_deadline_with_time_left_and_overdue(
     pool: PgPool,
 ) {
@@ -194,7 +194,7 @@ async fn the_queue_shows_urgent_first_then_the_soonest_deadline_with_time_left_a
     assert_eq!(later[0]["seconds_left"], -180);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_queue_is_for_its_station_and_supervisors_only(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
 
@@ -217,7 +217,7 @@ async fn a_queue_is_for_its_station_and_supervisors_only(pool: PgPool) {
     assert_eq!(unknown.error_code(), "station_not_found");
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn two_workers_at_once_escalate_each_step_once(pool: PgPool) {
     let app = TestApp::seeded(pool.clone()).await;
     for _ in 0..10 {

@@ -6,10 +6,10 @@ use reqwest::StatusCode;
 use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
-use xunjiu_server::error::ApiError;
-use xunjiu_server::routing::GeoPoint;
-use xunjiu_server::sightings::db::NewRow;
-use xunjiu_server::sightings::writer::{Insert, write_group};
+use xunjiu_server::features::sightings::db::NewRow;
+use xunjiu_server::features::sightings::writer::{Insert, write_group};
+use xunjiu_server::plumbing::error::ApiError;
+use xunjiu_server::rules::geo::GeoPoint;
 
 use crate::helpers::places::*;
 use crate::helpers::{TestApp, sighting, with};
@@ -39,7 +39,7 @@ fn insert(app: &TestApp, reporter: Uuid, station: &str) -> Insert {
     }
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_row_the_database_refuses_fails_alone_and_a_repeated_id_is_written_once(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let officer = app.patrol().await;
@@ -69,7 +69,7 @@ async fn a_row_the_database_refuses_fails_alone_and_a_repeated_id_is_written_onc
     assert_eq!(app.count("sightings", "station_code = 'nowhere'").await, 0);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn in_a_group_an_id_stored_before_answers_none_and_the_new_ones_are_stored(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let officer = app.patrol().await;
@@ -91,7 +91,7 @@ async fn in_a_group_an_id_stored_before_answers_none_and_the_new_ones_are_stored
     assert_eq!(app.count("sightings", "true").await, 3);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn forty_reports_at_once_and_three_copies_of_one_are_each_stored_once(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let officers = [app.patrol().await, app.patrol().await, app.patrol().await];

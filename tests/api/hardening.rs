@@ -6,8 +6,8 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;
-use xunjiu_server::config::Settings;
-use xunjiu_server::open311::partners;
+use xunjiu_server::features::open311::partners;
+use xunjiu_server::plumbing::config::Settings;
 
 use crate::helpers::places::*;
 use crate::helpers::{PASSWORD, TestApp, sighting};
@@ -16,7 +16,7 @@ fn batch(app: &TestApp, n: usize) -> Value {
     json!({"sightings": (0..n).map(|_| sighting(app.now(), XINTAI_CENTRE)).collect::<Vec<_>>()})
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_batch_costs_one_write_per_record_and_past_the_bucket_nothing_is_stored(pool: PgPool) {
     let settings = Settings {
         writes_per_minute: 1,
@@ -61,7 +61,7 @@ async fn a_batch_costs_one_write_per_record_and_past_the_bucket_nothing_is_store
     assert_eq!(app.count("sightings", "true").await, 10);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn an_open311_key_has_its_own_bucket(pool: PgPool) {
     let settings = Settings {
         partner_writes_per_minute: 2,
@@ -105,7 +105,7 @@ async fn an_open311_key_has_its_own_bucket(pool: PgPool) {
     assert_eq!(app.count("referrals", "true").await, 3);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn parallel_wrong_passwords_are_each_counted(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let officer = app.patrol().await;
@@ -137,7 +137,7 @@ async fn parallel_wrong_passwords_are_each_counted(pool: PgPool) {
     )));
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn many_usernames_from_one_address_are_slowed_down(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     // Logged in from this address before: a success is not held against it.
@@ -167,7 +167,7 @@ async fn many_usernames_from_one_address_are_slowed_down(pool: PgPool) {
     assert_eq!(later, StatusCode::OK);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn hashes_are_bounded_and_long_inputs_are_refused_before_hashing(pool: PgPool) {
     let settings = Settings {
         login_hash_slots: 1,
@@ -223,7 +223,7 @@ async fn hashes_are_bounded_and_long_inputs_are_refused_before_hashing(pool: PgP
     assert_eq!(afterwards.status, StatusCode::OK);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn answers_carry_a_request_id_and_no_store_and_a_500_names_its_request(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let duty = app.duty("xintai").await;
@@ -276,7 +276,7 @@ async fn answers_carry_a_request_id_and_no_store_and_a_500_names_its_request(poo
     assert_eq!(body["error"]["request_id"], broken_id.as_str());
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_body_is_not_read_for_a_request_refused_anyway(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let officer = app.patrol().await;

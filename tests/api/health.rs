@@ -3,7 +3,7 @@ use sqlx::PgPool;
 
 use crate::helpers::TestApp;
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn healthz_is_ok_while_the_database_answers(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
 
@@ -13,7 +13,7 @@ async fn healthz_is_ok_while_the_database_answers(pool: PgPool) {
     assert_eq!(reply.body["database"], "up");
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn healthz_is_503_when_the_database_is_gone(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     app.pool.close().await;
@@ -24,7 +24,7 @@ async fn healthz_is_503_when_the_database_is_gone(pool: PgPool) {
     assert_eq!(reply.error_code(), "database_unavailable");
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn unknown_paths_and_methods_get_json_errors(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
 
@@ -34,7 +34,7 @@ async fn unknown_paths_and_methods_get_json_errors(pool: PgPool) {
     assert_eq!(missing.error_code(), "not_found");
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn nul_characters_anywhere_are_a_400_not_a_database_error(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let supervisor = app.supervisor().await;

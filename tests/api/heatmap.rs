@@ -73,7 +73,7 @@ async fn expected(app: &TestApp, condition: &str) -> (i64, i64, i64) {
     .unwrap()
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn cell_counts_add_up_to_the_records_for_any_window_box_and_size(pool: PgPool) {
     let app = TestApp::unlimited(pool).await;
     let officer = app.patrol().await;
@@ -204,7 +204,7 @@ async fn cell_counts_add_up_to_the_records_for_any_window_box_and_size(pool: PgP
     assert_eq!(coarse.body["features"][0]["geometry"]["type"], "Polygon");
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn maps_are_the_same_before_during_and_after_the_rollup_worker_folds_the_inbox(pool: PgPool) {
     let app = TestApp::unlimited(pool).await;
     let officer = app.patrol().await;
@@ -225,7 +225,8 @@ async fn maps_are_the_same_before_during_and_after_the_rollup_worker_folds_the_i
 
     // Readers while the worker folds: each answer counts every report once.
     let db = app.pool.clone();
-    let folding = tokio::spawn(async move { xunjiu_server::heatmap::rollup::drain(&db).await });
+    let folding =
+        tokio::spawn(async move { xunjiu_server::features::heatmap::rollup::drain(&db).await });
     for _ in 0..5 {
         let map = app.get_as(&supervisor, paths[0]).await;
         assert_eq!(sums(&map.body), sums(&before[0]));
@@ -248,7 +249,7 @@ async fn maps_are_the_same_before_during_and_after_the_rollup_worker_folds_the_i
     assert_eq!(sums(&both.body).0, 800);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn the_referrals_layer_counts_referrals(pool: PgPool) {
     let app = TestApp::unlimited(pool).await;
     let hotline = app.hotline().await;
@@ -280,7 +281,7 @@ async fn the_referrals_layer_counts_referrals(pool: PgPool) {
     assert_eq!(sums(&sightings.body).0, 0);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn bad_heatmap_parameters_are_400(pool: PgPool) {
     let app = TestApp::unlimited(pool).await;
     let who = app.supervisor().await;
@@ -302,7 +303,7 @@ async fn bad_heatmap_parameters_are_400(pool: PgPool) {
     }
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn tiles_decode_as_mvt_and_a_tile_over_the_whole_city_holds_every_report(pool: PgPool) {
     let app = TestApp::unlimited(pool).await;
     let officer = app.patrol().await;
@@ -363,7 +364,7 @@ async fn tiles_decode_as_mvt_and_a_tile_over_the_whole_city_holds_every_report(p
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn the_png_is_a_valid_image_of_the_requested_size_with_shaded_cells(pool: PgPool) {
     let app = TestApp::unlimited(pool).await;
     let officer = app.patrol().await;
@@ -400,9 +401,9 @@ async fn the_png_is_a_valid_image_of_the_requested_size_with_shaded_cells(pool: 
     assert_eq!(bad.error_code(), "invalid_size");
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_tile_zoomed_in_reads_its_own_cells_with_the_maps_counts(pool: PgPool) {
-    use xunjiu_server::heatmap::tiles::tile_bounds;
+    use xunjiu_server::features::heatmap::tiles::tile_bounds;
     let app = TestApp::unlimited(pool).await;
     let officer = app.patrol().await;
     random_reports(&app, &officer).await;

@@ -10,9 +10,10 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
-use xunjiu_server::clock::ManualClock;
-use xunjiu_server::config::Settings;
-use xunjiu_server::{AppState, app, seed, users};
+use xunjiu_server::features::{seed, users};
+use xunjiu_server::plumbing::clock::ManualClock;
+use xunjiu_server::plumbing::config::Settings;
+use xunjiu_server::{AppState, app};
 
 /// A fixed "now" for tests: 15 December 2026, 10:00 in Tai'an, inside the winter campaign.
 pub fn test_now() -> DateTime<Utc> {
@@ -124,7 +125,7 @@ impl TestApp {
     }
 
     pub fn now(&self) -> DateTime<Utc> {
-        use xunjiu_server::clock::Clock;
+        use xunjiu_server::plumbing::clock::Clock;
         self.clock.now()
     }
 
@@ -132,7 +133,7 @@ impl TestApp {
     pub async fn account(&self, role: Role, station: Option<&str>) -> Account {
         let username = format!(
             "{}-{}",
-            xunjiu_server::wire::name(&role),
+            xunjiu_server::rules::wire::name(&role),
             &Uuid::new_v4().simple().to_string()[..8]
         );
         self.account_named(role, station, &username).await

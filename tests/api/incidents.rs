@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
-use xunjiu_server::incidents::repush;
+use xunjiu_server::features::incidents::repush;
 
 use crate::duty::{act, routed_referral};
 use crate::helpers::places::*;
@@ -39,7 +39,7 @@ fn payloads(b: &Browser) -> Vec<Value> {
         .collect()
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn an_incident_is_pushed_to_county_and_city_supervisors_and_again_when_ignored(pool: PgPool) {
     let app = push_app(pool).await;
     let city = app.supervisor().await;
@@ -158,7 +158,7 @@ async fn an_incident_is_pushed_to_county_and_city_supervisors_and_again_when_ign
     assert_eq!(ids, vec![id.as_str()]);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn incidents_are_read_within_scope_and_retries_are_idempotent(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let xintai = app.duty("xintai").await;
@@ -258,7 +258,7 @@ async fn incidents_are_read_within_scope_and_retries_are_idempotent(pool: PgPool
 
     // After the retention period the description is erased; the record stays.
     app.clock.advance(Duration::days(366));
-    let pass = xunjiu_server::retention::run_once(&app.state)
+    let pass = xunjiu_server::features::retention::run_once(&app.state)
         .await
         .unwrap();
     assert_eq!(pass.incidents, 1);
@@ -269,7 +269,7 @@ async fn incidents_are_read_within_scope_and_retries_are_idempotent(pool: PgPool
     assert_eq!(kept.body["kind"], "missing_from_care");
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_death_ends_a_referral_and_the_stage_report_counts_incidents_by_kind(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let duty = app.duty("xintai").await;

@@ -7,7 +7,7 @@ use futures::StreamExt;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;
-use xunjiu_server::live::Change;
+use xunjiu_server::features::live::Change;
 
 use crate::duty::{act, routed_referral};
 use crate::helpers::places::*;
@@ -95,7 +95,7 @@ async fn listening(app: &TestApp) {
     assert_eq!(first, Change::Resync);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_station_stream_announces_its_own_referrals_as_they_commit(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     listening(&app).await;
@@ -130,7 +130,7 @@ async fn a_station_stream_announces_its_own_referrals_as_they_commit(pool: PgPoo
     assert_eq!(receiving.next().await.1["referral_id"], here.as_str());
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn only_the_station_and_supervisors_may_follow_its_queue(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let feicheng = app.duty("feicheng").await;
@@ -160,7 +160,7 @@ fn actions(reply: &crate::helpers::Reply) -> Vec<&str> {
         .collect()
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_referral_names_the_steps_its_reader_may_take(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let id = routed_referral(&app, XINTAI_CENTRE).await;
@@ -226,7 +226,7 @@ async fn until_status(app: &TestApp, who: &Account, status: StatusCode) {
     panic!("/auth/me never answered {status}");
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn with_sessions_cached_a_disabled_account_and_a_logout_are_refused_at_once(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     listening(&app).await;
@@ -244,7 +244,7 @@ async fn with_sessions_cached_a_disabled_account_and_a_logout_are_refused_at_onc
         );
     }
 
-    let disabled = xunjiu_server::users::disable(&app.pool, &phone.username, app.now())
+    let disabled = xunjiu_server::features::users::disable(&app.pool, &phone.username, app.now())
         .await
         .unwrap();
     assert!(disabled > 0, "sessions revoked");
@@ -263,7 +263,7 @@ async fn with_sessions_cached_a_disabled_account_and_a_logout_are_refused_at_onc
     until_status(&app, &kept, StatusCode::UNAUTHORIZED).await;
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_logout_or_a_disabled_account_ends_open_queue_streams_within_seconds(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     listening(&app).await;
@@ -279,7 +279,7 @@ async fn a_logout_or_a_disabled_account_ends_open_queue_streams_within_seconds(p
 
     let logout = app.post(&leaving, "/api/v1/auth/logout", &json!({})).await;
     assert_eq!(logout.status, StatusCode::NO_CONTENT);
-    xunjiu_server::users::disable(&app.pool, &lost_phone.username, app.now())
+    xunjiu_server::features::users::disable(&app.pool, &lost_phone.username, app.now())
         .await
         .unwrap();
 
@@ -289,7 +289,7 @@ async fn a_logout_or_a_disabled_account_ends_open_queue_streams_within_seconds(p
     assert_eq!(staying_events.next().await.1["referral_id"], here.as_str());
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_queue_stream_ends_when_its_account_moves_to_another_station(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     listening(&app).await;

@@ -15,9 +15,9 @@ use chrono::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;
-use xunjiu_server::config::{Secret, Settings};
-use xunjiu_server::notify::channels::{self, Audience, NewChannel};
-use xunjiu_server::notify::sender;
+use xunjiu_server::features::notify::channels::{self, Audience, NewChannel};
+use xunjiu_server::features::notify::sender;
+use xunjiu_server::plumbing::config::{Secret, Settings};
 
 use crate::helpers::places::*;
 use crate::helpers::{TestApp, referral, with};
@@ -266,7 +266,7 @@ async fn deliver(app: &TestApp) -> usize {
         .unwrap()
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_routed_referral_reaches_its_stations_robot_and_phones_and_no_other_station(
     pool: PgPool,
 ) {
@@ -350,7 +350,7 @@ async fn a_routed_referral_reaches_its_stations_robot_and_phones_and_no_other_st
     );
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_failing_channel_is_retried_with_backoff_then_recorded_as_failed(pool: PgPool) {
     let s = services().await;
     let app = app_with(pool, &s).await;
@@ -377,7 +377,7 @@ async fn a_failing_channel_is_retried_with_backoff_then_recorded_as_failed(pool:
 
     assert_eq!(deliver(&app).await, 1);
     assert_eq!(deliver(&app).await, 0, "not before its backoff");
-    for _ in 1..xunjiu_server::push::sender::MAX_ATTEMPTS {
+    for _ in 1..xunjiu_server::features::push::sender::MAX_ATTEMPTS {
         app.clock.advance(Duration::hours(1));
         assert_eq!(deliver(&app).await, 1);
     }
@@ -399,7 +399,7 @@ async fn a_failing_channel_is_retried_with_backoff_then_recorded_as_failed(pool:
     assert_eq!(d["attempts"][7]["detail"], "invalid webhook url");
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn an_urgent_referral_no_channel_reached_is_escalated_at_once(pool: PgPool) {
     use mobile_api::ChannelKind::*;
     let s = services().await;

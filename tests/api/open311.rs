@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;
-use xunjiu_server::open311::partners;
+use xunjiu_server::features::open311::partners;
 
 use crate::duty::act;
 use crate::helpers::TestApp;
@@ -65,7 +65,7 @@ async fn get(app: &TestApp, path: &str) -> (StatusCode, String) {
     (res.status(), res.text().await.unwrap())
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn discovery_services_and_definitions_in_json_and_xml(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
 
@@ -113,7 +113,7 @@ async fn discovery_services_and_definitions_in_json_and_xml(pool: PgPool) {
     assert!(unknown.contains("\"code\":404"));
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_posted_request_becomes_a_routed_referral_on_the_partners_channel(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let p = partner(&app, "泰安12345").await;
@@ -149,7 +149,7 @@ async fn a_posted_request_becomes_a_routed_referral_on_the_partners_channel(pool
     );
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn status_follows_the_station_and_lists_filter_by_status(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let p = partner(&app, "volunteers").await;
@@ -192,7 +192,7 @@ async fn status_follows_the_station_and_lists_filter_by_status(pool: PgPool) {
     );
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn requests_about_minors_are_hidden_from_the_public_but_not_from_the_partner(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let p = partner(&app, "taxi").await;
@@ -217,7 +217,7 @@ async fn requests_about_minors_are_hidden_from_the_public_but_not_from_the_partn
     assert_eq!(urgent, "urgent");
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn the_public_sees_status_and_a_rounded_place_and_nothing_of_special_targets(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let p = partner(&app, "volunteers").await;
@@ -316,7 +316,7 @@ async fn the_public_sees_status_and_a_rounded_place_and_nothing_of_special_targe
     );
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn every_error_uses_the_spec_format_and_status(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let p = partner(&app, "charity").await;
@@ -468,7 +468,7 @@ async fn every_error_uses_the_spec_format_and_status(pool: PgPool) {
     );
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn an_address_string_alone_works_when_it_names_a_registered_hotspot(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let p = partner(&app, "sanitation").await;

@@ -25,7 +25,7 @@ fn the_committed_openapi_document_matches_the_code() {
     );
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn the_served_document_is_the_generated_one_and_every_path_in_it_is_routed(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
 

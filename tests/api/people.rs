@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
-use xunjiu_server::people::schedule;
+use xunjiu_server::features::people::schedule;
 
 use crate::duty::act;
 use crate::helpers::places::*;
@@ -45,7 +45,7 @@ async fn referral_at(app: &TestApp, at: (f64, f64)) -> String {
     reply.body["id"].as_str().unwrap().to_owned()
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn id_numbers_are_checked_and_shown_whole_only_to_city_supervisors(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let duty = app.duty("xintai").await;
@@ -131,7 +131,7 @@ async fn id_numbers_are_checked_and_shown_whole_only_to_city_supervisors(pool: P
     assert!(app.count("access_log", "record_kind = 'person'").await >= 3);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn linked_reports_make_a_repeat_case_and_open_the_person_to_the_stations_concerned(
     pool: PgPool,
 ) {
@@ -281,7 +281,7 @@ async fn linked_reports_make_a_repeat_case_and_open_the_person_to_the_stations_c
     assert_eq!(far.body["people"], json!([]));
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn revisits_fall_due_are_pushed_once_when_overdue_and_end_after_the_period(pool: PgPool) {
     let app = push_app(pool).await;
     let duty = app.duty("xintai").await;
@@ -418,7 +418,7 @@ async fn liaison_other(app: &TestApp) -> Account {
     liaison(app, XINWEN).await
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn found_wandering_again_at_a_revisit_raises_a_referral_at_the_townships_station(
     pool: PgPool,
 ) {
@@ -499,7 +499,7 @@ async fn found_wandering_again_at_a_revisit_raises_a_referral_at_the_townships_s
     assert_eq!(theirs.error_code(), "invalid_channel");
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn escorted_home_opens_a_ledger_entry_with_the_revisit_schedule(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let duty = app.duty("xintai").await;
@@ -598,7 +598,7 @@ async fn escorted_home_opens_a_ledger_entry_with_the_revisit_schedule(pool: PgPo
     );
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn the_roster_lists_a_townships_register_and_tracing_finds_the_unidentified(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let duty = app.duty("xintai").await;

@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
-use xunjiu_server::retention::{self, Record};
+use xunjiu_server::features::retention::{self, Record};
 
 use crate::helpers::places::*;
 use crate::helpers::{Account, TestApp, sighting};
@@ -67,7 +67,7 @@ async fn with_history(app: &TestApp, duty: &Account, liaison: &Account, id: &str
     entry.body["id"].as_str().unwrap().to_owned()
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_person_long_gone_is_redacted_and_one_on_the_register_is_kept(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let duty = app.duty("xintai").await;
@@ -183,7 +183,7 @@ async fn a_person_long_gone_is_redacted_and_one_on_the_register_is_kept(pool: Pg
     );
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn erasing_a_person_redacts_their_record_and_every_report_linked_to_them(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let duty = app.duty("xintai").await;

@@ -47,7 +47,7 @@ fn events_of(person: &Value, kind: &str) -> Vec<Value> {
         .collect()
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_stranger_cannot_be_linked_by_id_and_a_linked_report_moves_only_when_asked(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let xintai = app.duty("xintai").await;
@@ -133,7 +133,7 @@ async fn a_stranger_cannot_be_linked_by_id_and_a_linked_report_moves_only_when_a
     assert_eq!(linked[0]["detail"]["replaced"], true);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_persons_reports_are_listed_only_as_far_as_the_reader_reads_reports(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let xintai = app.duty("xintai").await;
@@ -196,7 +196,7 @@ async fn a_persons_reports_are_listed_only_as_far_as_the_reader_reads_reports(po
     assert_eq!(body["reports_elsewhere"], 1);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn an_ended_entry_stops_granting_access_after_the_grace_days(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let xintai = app.duty("xintai").await;
@@ -252,7 +252,7 @@ async fn an_ended_entry_stops_granting_access_after_the_grace_days(pool: PgPool)
     assert_eq!(app.get_as(&xinwen, &path).await.status, StatusCode::OK);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_referral_raised_by_a_sighting_counts_once_whichever_was_linked(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let xintai = app.duty("xintai").await;
@@ -291,7 +291,7 @@ async fn a_referral_raised_by_a_sighting_counts_once_whichever_was_linked(pool: 
     assert_eq!(last.body["repeat"], true);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn only_those_who_read_people_learn_which_person_a_referral_is_about(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let xintai = app.duty("xintai").await;
@@ -344,7 +344,7 @@ async fn only_those_who_read_people_learn_which_person_a_referral_is_about(pool:
     );
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_name_written_as_a_formula_is_exported_as_text(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let xintai = app.duty("xintai").await;
@@ -378,7 +378,7 @@ async fn a_name_written_as_a_formula_is_exported_as_text(pool: PgPool) {
     );
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn every_answer_with_a_persons_details_is_in_the_access_log(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let xintai = app.duty("xintai").await;

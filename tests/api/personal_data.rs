@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
-use xunjiu_server::retention::{self, Record};
+use xunjiu_server::features::retention::{self, Record};
 
 use crate::duty::act;
 use crate::helpers::places::*;
@@ -58,7 +58,7 @@ async fn close(app: &TestApp, duty: &Account, id: &str) {
     assert_eq!(r.status, StatusCode::OK);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_county_supervisor_reads_their_county_and_nothing_of_another(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let hotline = app.hotline().await;
@@ -111,7 +111,7 @@ async fn a_county_supervisor_reads_their_county_and_nothing_of_another(pool: PgP
     assert_eq!(close_other.status, StatusCode::NOT_FOUND);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_county_supervisors_queues_reports_maps_and_alerts_stop_at_the_county(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let hotline = app.hotline().await;
@@ -181,7 +181,7 @@ async fn a_county_supervisors_queues_reports_maps_and_alerts_stop_at_the_county(
     assert_eq!(city_map.body["total"], 3);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn alerts_of_other_counties_are_absent_for_a_county_supervisor(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let city = app.supervisor().await;
@@ -225,7 +225,7 @@ async fn alerts_of_other_counties_are_absent_for_a_county_supervisor(pool: PgPoo
     }
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_hotline_operator_reads_their_channels_referrals_and_nothing_else(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let operator_12345 = app.hotline_of("12345").await;
@@ -274,7 +274,7 @@ async fn a_hotline_operator_reads_their_channels_referrals_and_nothing_else(pool
     assert_eq!(own_channel.body["caller_phone"], "13800138000");
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_patrol_sees_the_steps_of_its_referral_but_not_others_notes_or_the_address(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let officer = app.patrol().await;
@@ -321,7 +321,7 @@ fn urlencoding(text: String) -> String {
     text.replace('+', "%2B").replace(':', "%3A")
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn roles_without_casework_get_coarse_maps_of_a_day_or_more(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let officer = app.patrol().await;
@@ -426,7 +426,7 @@ async fn closed_referral_with_sighting(app: &TestApp) -> (String, String) {
     (referral_id, sighting_id)
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn personal_fields_are_redacted_a_retention_period_after_closing_and_counts_stay(
     pool: PgPool,
 ) {
@@ -497,7 +497,7 @@ async fn personal_fields_are_redacted_a_retention_period_after_closing_and_count
     );
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn erase_redacts_one_record_at_once_with_its_reason(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let hotline = app.hotline().await;
@@ -558,7 +558,7 @@ async fn erase_redacts_one_record_at_once_with_its_reason(pool: PgPool) {
     assert!(unknown.is_err() && no_reason.is_err());
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn the_event_log_allows_blanking_a_note_and_no_other_change(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let id = file(
@@ -615,7 +615,7 @@ async fn the_event_log_allows_blanking_a_note_and_no_other_change(pool: PgPool) 
     }
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn old_sessions_login_failures_and_delivered_pushes_are_deleted(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let officer = app.patrol().await;
@@ -670,7 +670,7 @@ async fn old_sessions_login_failures_and_delivered_pushes_are_deleted(pool: PgPo
     assert_eq!(live, 1);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn every_read_of_personal_fields_is_logged_and_only_city_supervisors_and_admins_see_the_log(
     pool: PgPool,
 ) {

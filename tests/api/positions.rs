@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
-use xunjiu_server::routing::crs::{Crs, from_wgs84};
+use xunjiu_server::rules::geo::crs::{Crs, from_wgs84};
 
 use crate::helpers::places::*;
 use crate::helpers::{TestApp, referral, sighting, with};
@@ -28,7 +28,7 @@ fn answered(v: &Value) -> (f64, f64) {
     (v["lat"].as_f64().unwrap(), v["lon"].as_f64().unwrap())
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_station_correction_is_kept_with_its_source_routes_at_once_and_survives_a_reseed(
     pool: PgPool,
 ) {
@@ -97,7 +97,9 @@ async fn a_station_correction_is_kept_with_its_source_routes_at_once_and_survive
     assert!((change["old_lat"].as_f64().unwrap() - XINTAI_CENTRE.0).abs() < 0.05);
     assert_eq!(change["new_phone"], "0538-7330000");
 
-    let report = xunjiu_server::seed::run(&app.pool, 5000.0).await.unwrap();
+    let report = xunjiu_server::features::seed::run(&app.pool, 5000.0)
+        .await
+        .unwrap();
     assert_eq!(report.kept_corrections, vec!["xintai".to_owned()]);
     app.state.reload_directory().await.unwrap();
     let stations = app.get("/api/v1/stations").await;
@@ -114,7 +116,7 @@ async fn a_station_correction_is_kept_with_its_source_routes_at_once_and_survive
     );
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn the_reroute_preview_counts_what_a_move_would_send_elsewhere(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let hotline = app.hotline().await;
@@ -195,7 +197,7 @@ async fn the_reroute_preview_counts_what_a_move_would_send_elsewhere(pool: PgPoo
     assert_eq!(bad.error_code(), "invalid_crs");
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn every_api_that_takes_a_position_takes_gcj02_and_bd09_and_stores_wgs84(pool: PgPool) {
     let app = TestApp::unlimited(pool).await;
     let patrol = app.patrol().await;
@@ -307,10 +309,13 @@ async fn every_api_that_takes_a_position_takes_gcj02_and_bd09_and_stores_wgs84(p
     }
 
     // Open311 takes `crs` too.
-    let partner =
-        xunjiu_server::open311::partners::add(&app.pool, "map-app", mobile_api::Channel::Public)
-            .await
-            .unwrap();
+    let partner = xunjiu_server::features::open311::partners::add(
+        &app.pool,
+        "map-app",
+        mobile_api::Channel::Public,
+    )
+    .await
+    .unwrap();
     let (lat, lon) = from_wgs84(Crs::Gcj02, at.0, at.1);
     let res = reqwest::Client::new()
         .post(app.url("/open311/v2/requests.json"))

@@ -33,7 +33,7 @@ async fn propose(app: &TestApp, patrol: &Account, body: &Value) -> String {
     reply.body["id"].as_str().unwrap().to_owned()
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn an_approved_proposal_becomes_a_hotspot_with_the_check_ins_made_while_it_waited(
     pool: PgPool,
 ) {
@@ -146,7 +146,7 @@ async fn an_approved_proposal_becomes_a_hotspot_with_the_check_ins_made_while_it
     assert_eq!(reject.error_code(), "proposal_decided");
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_rejected_proposal_stays_a_record_and_takes_no_check_ins(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let patrol = app.patrol().await;
@@ -236,7 +236,7 @@ async fn a_rejected_proposal_stays_a_record_and_takes_no_check_ins(pool: PgPool)
     assert_eq!(bad.error_code(), "invalid_query");
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_proposal_cannot_take_a_hotspots_id_and_supervisors_edit_only_their_county(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let patrol = app.patrol().await;

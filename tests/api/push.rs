@@ -78,14 +78,17 @@ pub async fn subscribe(app: &TestApp, who: &Account, b: &Browser) -> crate::help
 }
 
 pub async fn deliver(app: &TestApp) -> usize {
-    xunjiu_server::push::sender::deliver_once(&app.state, &xunjiu_server::push::endpoints::client())
-        .await
-        .unwrap()
+    xunjiu_server::features::push::sender::deliver_once(
+        &app.state,
+        &xunjiu_server::features::push::endpoints::client(),
+    )
+    .await
+    .unwrap()
 }
 
 /// A server that accepts the tests' own push services on loopback.
 pub async fn push_app(pool: PgPool) -> TestApp {
-    let settings = xunjiu_server::config::Settings {
+    let settings = xunjiu_server::plumbing::config::Settings {
         push_allow_loopback: true,
         ..Default::default()
     };
@@ -97,7 +100,7 @@ pub fn decrypt(b: &Browser, body: &[u8]) -> Value {
     serde_json::from_slice(&plain).unwrap()
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_new_referral_rings_at_its_station_encrypted_for_the_browser_and_signed_with_vapid(
     pool: PgPool,
 ) {
@@ -177,7 +180,7 @@ async fn a_new_referral_rings_at_its_station_encrypted_for_the_browser_and_signe
     );
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_transfer_rings_at_the_receiving_station(pool: PgPool) {
     let app = push_app(pool).await;
     let id = routed_referral(&app, XINTAI_CENTRE).await;
@@ -201,7 +204,7 @@ async fn a_transfer_rings_at_the_receiving_station(pool: PgPool) {
     assert_eq!(payload["referral_id"], id.as_str());
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_push_service_error_is_retried_with_backoff(pool: PgPool) {
     let app = push_app(pool).await;
     let officer = app.duty("xintai").await;
@@ -226,7 +229,7 @@ async fn a_push_service_error_is_retried_with_backoff(pool: PgPool) {
     );
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn an_endpoint_answering_410_is_removed(pool: PgPool) {
     let app = push_app(pool).await;
     let officer = app.duty("xintai").await;
@@ -240,7 +243,7 @@ async fn an_endpoint_answering_410_is_removed(pool: PgPool) {
     assert_eq!(app.count("push_outbox", "true").await, 0);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn subscriptions_are_validated_and_can_be_removed(pool: PgPool) {
     let app = push_app(pool).await;
     let officer = app.duty("xintai").await;
@@ -267,7 +270,7 @@ async fn subscriptions_are_validated_and_can_be_removed(pool: PgPool) {
     assert_eq!(app.count("push_subscriptions", "true").await, 0);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn only_browser_push_services_are_taken_as_endpoints(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let officer = app.duty("xintai").await;
@@ -297,7 +300,7 @@ async fn only_browser_push_services_are_taken_as_endpoints(pool: PgPool) {
     assert_eq!(edge.status, StatusCode::CREATED);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_push_service_answering_with_a_redirect_is_not_followed(pool: PgPool) {
     let app = push_app(pool).await;
     let officer = app.duty("xintai").await;

@@ -10,7 +10,7 @@ fn time(v: &serde_json::Value) -> DateTime<Utc> {
     v.as_str().unwrap().parse().unwrap()
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_hotline_referral_is_routed_with_a_ten_minute_deadline_and_a_timeline(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let operator = app.hotline().await;
@@ -44,7 +44,7 @@ async fn a_hotline_referral_is_routed_with_a_ten_minute_deadline_and_a_timeline(
     assert_eq!(reply.body["caller_phone"], "13800138000");
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_referral_for_a_minor_is_urgent_with_a_five_minute_deadline(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let operator = app.hotline().await;
@@ -63,9 +63,9 @@ async fn a_referral_for_a_minor_is_urgent_with_a_five_minute_deadline(pool: PgPo
     );
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn deadlines_come_from_configuration(pool: PgPool) {
-    let settings = xunjiu_server::config::Settings {
+    let settings = xunjiu_server::plumbing::config::Settings {
         accept_minutes: 15,
         ..Default::default()
     };
@@ -86,7 +86,7 @@ async fn deadlines_come_from_configuration(pool: PgPool) {
     );
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn replaying_a_referral_is_idempotent_and_a_changed_body_conflicts(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let operator = app.hotline().await;
@@ -111,7 +111,7 @@ async fn replaying_a_referral_is_idempotent_and_a_changed_body_conflicts(pool: P
     assert_eq!(app.count("referral_events", "true").await, 2);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn bad_referrals_are_refused_with_their_codes(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let operator = app.hotline().await;
@@ -171,7 +171,7 @@ async fn bad_referrals_are_refused_with_their_codes(pool: PgPool) {
     assert_eq!(app.count("referrals", "true").await, 0);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn the_event_log_refuses_updates_and_deletes(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let operator = app.hotline().await;

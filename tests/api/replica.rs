@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use sqlx::PgPool;
-use xunjiu_server::config::Settings;
+use xunjiu_server::plumbing::config::Settings;
 
 use crate::helpers::places::*;
 use crate::helpers::{TestApp, referral};
@@ -26,7 +26,7 @@ fn replica_base() -> Option<String> {
     url
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn maps_and_reports_read_from_the_replica_and_fall_back_when_it_is_down(pool: PgPool) {
     let Some(base) = replica_base() else { return };
     let name = pool.connect_options().get_database().unwrap().to_owned();

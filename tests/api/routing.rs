@@ -29,7 +29,7 @@ async fn inside_tai_an(pool: &PgPool, lat: f64, lon: f64) -> bool {
     .unwrap()
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn random_points_in_tai_an_route_to_the_postgis_argmin_within_a_tenth_of_a_metre(
     pool: PgPool,
 ) {
@@ -67,7 +67,7 @@ async fn random_points_in_tai_an_route_to_the_postgis_argmin_within_a_tenth_of_a
     }
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_point_in_each_county_gets_that_county_as_its_area(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let samples: Vec<(String, String, f64, f64)> = sqlx::query_as(
@@ -88,7 +88,7 @@ async fn a_point_in_each_county_gets_that_county_as_its_area(pool: PgPool) {
     }
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn the_nearest_and_the_territorial_station_can_differ_and_the_answer_shows_it(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     // 岱岳区 is the city station's territory, but its south-west reaches toward 肥城/宁阳.
@@ -113,7 +113,7 @@ async fn the_nearest_and_the_territorial_station_can_differ_and_the_answer_shows
     assert!(differing > 0, "some of 岱岳区 lies nearer another station");
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn bad_coordinates_are_400_invalid_coordinates(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
 
@@ -138,7 +138,7 @@ async fn bad_coordinates_are_400_invalid_coordinates(pool: PgPool) {
     }
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn points_far_outside_tai_an_are_422_outside_service_area(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
 
@@ -155,7 +155,7 @@ async fn points_far_outside_tai_an_are_422_outside_service_area(pool: PgPool) {
     }
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_fix_3_km_beyond_the_border_still_routes_but_8_km_does_not(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     // Walk due east from the easternmost vertex of the city, so the distance to the city is

@@ -1,6 +1,6 @@
 use sqlx::PgPool;
-use xunjiu_server::config::Settings;
-use xunjiu_server::seed;
+use xunjiu_server::features::seed;
+use xunjiu_server::plumbing::config::Settings;
 
 use crate::helpers::TestApp;
 
@@ -12,7 +12,7 @@ async fn count(pool: &PgPool, table: &str) -> i64 {
         .unwrap()
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn seeding_twice_leaves_five_stations_and_six_areas(pool: PgPool) {
     let margin = Settings::default().service_margin_m;
 
@@ -24,7 +24,7 @@ async fn seeding_twice_leaves_five_stations_and_six_areas(pool: PgPool) {
     assert_eq!(count(&pool, "service_area").await, 1);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn every_area_is_answered_for_by_the_station_the_notice_names(pool: PgPool) {
     seed::run(&pool, Settings::default().service_margin_m)
         .await
@@ -51,7 +51,7 @@ async fn every_area_is_answered_for_by_the_station_the_notice_names(pool: PgPool
     assert_eq!(pairs, expected);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn station_points_say_how_far_they_may_be_from_the_building(pool: PgPool) {
     seed::run(&pool, Settings::default().service_margin_m)
         .await
@@ -67,7 +67,7 @@ async fn station_points_say_how_far_they_may_be_from_the_building(pool: PgPool) 
     assert_eq!(unexplained, 0);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_server_started_before_seeding_refuses_to_route_rather_than_guess(pool: PgPool) {
     let app = TestApp::start(pool).await;
 
@@ -77,7 +77,7 @@ async fn a_server_started_before_seeding_refuses_to_route_rather_than_guess(pool
     assert_eq!(reply.error_code(), "directory_not_loaded");
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_running_server_picks_up_a_seed_on_reload(pool: PgPool) {
     let app = TestApp::start(pool.clone()).await;
     seed::run(&pool, Settings::default().service_margin_m)

@@ -8,7 +8,7 @@ use sqlx::PgPool;
 
 use crate::helpers::{PASSWORD, TestApp};
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_new_password_ends_every_other_session_and_the_old_one_no_longer_logs_in(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let desk = app.duty("xintai").await;
@@ -67,7 +67,7 @@ async fn a_new_password_ends_every_other_session_and_the_old_one_no_longer_logs_
     assert_eq!(new.status, StatusCode::OK);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn logging_out_everywhere_ends_every_session(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let desk = app.duty("xintai").await;
@@ -91,7 +91,7 @@ async fn logging_out_everywhere_ends_every_session(pool: PgPool) {
     );
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_token_unused_for_the_idle_hours_stops_working_and_use_keeps_it(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let used = app.patrol().await;

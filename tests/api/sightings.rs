@@ -6,7 +6,7 @@ use sqlx::PgPool;
 use crate::helpers::places::*;
 use crate::helpers::{TestApp, sighting, with};
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_sighting_is_routed_and_answers_with_the_stations_phone(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let officer = app.patrol().await;
@@ -29,7 +29,7 @@ async fn a_sighting_is_routed_and_answers_with_the_stations_phone(pool: PgPool) 
     assert!(reply.body["referral"].is_null());
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_sighting_within_150_m_of_a_hotspot_is_snapped_to_it(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let officer = app.patrol().await;
@@ -54,7 +54,7 @@ async fn a_sighting_within_150_m_of_a_hotspot_is_snapped_to_it(pool: PgPool) {
     assert!(far.body["hotspot"].is_null());
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn an_elderly_person_found_in_xintai_becomes_one_urgent_referral_for_the_xintai_station(
     pool: PgPool,
 ) {
@@ -79,7 +79,7 @@ async fn an_elderly_person_found_in_xintai_becomes_one_urgent_referral_for_the_x
     assert_eq!(app.count("referrals", "true").await, 1);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn each_special_category_disabled_and_ill_or_injured_make_a_referral_urgent(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let officer = app.patrol().await;
@@ -108,7 +108,7 @@ async fn each_special_category_disabled_and_ill_or_injured_make_a_referral_urgen
     }
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn action_referred_raises_a_normal_referral(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let officer = app.patrol().await;
@@ -131,7 +131,7 @@ async fn action_referred_raises_a_normal_referral(pool: PgPool) {
     );
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn replaying_a_sighting_answers_200_with_the_same_record_and_stores_nothing_new(
     pool: PgPool,
 ) {
@@ -154,7 +154,7 @@ async fn replaying_a_sighting_answers_200_with_the_same_record_and_stores_nothin
     assert_eq!(app.count("referral_events", "true").await, 2);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn the_same_id_with_a_different_body_or_from_another_officer_is_409_id_conflict(
     pool: PgPool,
 ) {
@@ -179,7 +179,7 @@ async fn the_same_id_with_a_different_body_or_from_another_officer_is_409_id_con
     assert_eq!(app.count("sightings", "people_count = 1").await, 1);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn the_same_moment_in_another_offset_is_the_same_report(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let officer = app.patrol().await;
@@ -205,7 +205,7 @@ fn chrono_tz_shanghai() -> chrono::FixedOffset {
     chrono::FixedOffset::east_opt(8 * 3600).unwrap()
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn ten_concurrent_replays_of_one_id_store_one_row_and_one_referral(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let officer = app.patrol().await;
@@ -233,7 +233,7 @@ async fn ten_concurrent_replays_of_one_id_store_one_row_and_one_referral(pool: P
     assert_eq!(app.count("referrals", "true").await, 1);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn every_kind_of_bad_input_gets_its_own_code_and_nothing_is_stored(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let officer = app.patrol().await;
@@ -372,7 +372,7 @@ async fn every_kind_of_bad_input_gets_its_own_code_and_nothing_is_stored(pool: P
     assert_eq!(app.count("sightings", "true").await, 0);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_phone_clock_up_to_five_minutes_fast_and_reports_up_to_seven_days_old_are_accepted(
     pool: PgPool,
 ) {
@@ -407,7 +407,7 @@ async fn a_phone_clock_up_to_five_minutes_fast_and_reports_up_to_seven_days_old_
     assert_eq!(old.status, StatusCode::CREATED);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_body_over_one_mebibyte_is_413(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let officer = app.patrol().await;
@@ -429,9 +429,9 @@ async fn a_body_over_one_mebibyte_is_413(pool: PgPool) {
     assert_eq!(reply.error_code(), "body_too_large");
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn writes_beyond_the_per_account_rate_are_429(pool: PgPool) {
-    let settings = xunjiu_server::config::Settings {
+    let settings = xunjiu_server::plumbing::config::Settings {
         writes_per_minute: 1,
         write_burst: 3,
         ..Default::default()

@@ -138,7 +138,7 @@ async fn scenario(app: &TestApp) {
     app.clock.advance(Duration::minutes(27));
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn county_and_city_figures_match_the_hand_built_scenario(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     scenario(&app).await;
@@ -202,7 +202,7 @@ async fn county_and_city_figures_match_the_hand_built_scenario(pool: PgPool) {
     );
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn the_report_downloads_as_csv_and_as_xlsx_with_chinese_headings(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     scenario(&app).await;

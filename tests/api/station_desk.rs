@@ -18,7 +18,7 @@ async fn record(app: &TestApp, officer: &Account, body: &Value) -> Value {
     reply.body
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_call_to_the_station_about_a_nearer_stations_place_waits_for_that_station(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let xintai = app.duty("xintai").await;
@@ -99,7 +99,7 @@ async fn a_call_to_the_station_about_a_nearer_stations_place_waits_for_that_stat
     assert_eq!(row("feicheng")["received"], 0);
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn station_channels_are_the_duty_officers_and_theirs_only(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let duty = app.duty("xintai").await;
@@ -160,7 +160,7 @@ fn escorted(app: &TestApp, at: (f64, f64), to: Option<&str>) -> Value {
     body
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_person_escorted_to_a_station_is_signed_for_there_and_admitted(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let officer = app.patrol().await;
@@ -263,7 +263,7 @@ async fn referral_at(app: &TestApp, who: &Account, at: (f64, f64), minutes_ago: 
         .to_owned()
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn reports_near_in_place_and_time_are_offered_as_possible_duplicates(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let hotline = app.hotline().await;
@@ -308,7 +308,7 @@ async fn reports_near_in_place_and_time_are_offered_as_possible_duplicates(pool:
     );
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn one_case_many_reports_ends_as_one_and_every_ticket_is_answered(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let hotline = app.hotline().await;
@@ -328,7 +328,7 @@ async fn one_case_many_reports_ends_as_one_and_every_ticket_is_answered(pool: Pg
         )
         .await;
     let third = sighted.body["referral"]["id"].as_str().unwrap().to_owned();
-    let key = xunjiu_server::open311::partners::add(
+    let key = xunjiu_server::features::open311::partners::add(
         &app.pool,
         "12345 platform",
         mobile_api::Channel::Citizen12345,

@@ -38,7 +38,7 @@ const ANNEX_2: [(&str, &str, &str, &str); 5] = [
     ),
 ];
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn the_station_list_carries_annex_2_exactly(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
 
@@ -57,7 +57,7 @@ async fn the_station_list_carries_annex_2_exactly(pool: PgPool) {
     }
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn stations_geojson_is_a_feature_collection_of_points_lon_first(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
 
@@ -73,7 +73,7 @@ async fn stations_geojson_is_a_feature_collection_of_points_lon_first(pool: PgPo
     assert_eq!(xintai["properties"]["phone"], "0538-7330199");
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn areas_geojson_has_six_multipolygons_with_their_stations(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
 

@@ -2,7 +2,7 @@
 
 use reqwest::StatusCode;
 use sqlx::PgPool;
-use xunjiu_server::config::Settings;
+use xunjiu_server::plumbing::config::Settings;
 
 use crate::helpers::TestApp;
 
@@ -13,7 +13,7 @@ fn client() -> reqwest::Client {
         .unwrap()
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn both_apps_and_their_libraries_are_served_with_a_strict_policy(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let client = client();
@@ -52,7 +52,7 @@ async fn both_apps_and_their_libraries_are_served_with_a_strict_policy(pool: PgP
     }
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn a_file_the_browser_has_is_not_sent_again(pool: PgPool) {
     let app = TestApp::seeded(pool).await;
     let client = client();
@@ -79,7 +79,7 @@ async fn a_file_the_browser_has_is_not_sent_again(pool: PgPool) {
     }
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn the_base_map_comes_from_configuration(pool: PgPool) {
     let bare = TestApp::seeded(pool.clone()).await;
     let reply = bare.get("/api/v1/web-config").await;

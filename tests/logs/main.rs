@@ -28,7 +28,7 @@ impl Write for Captured {
     }
 }
 
-#[sqlx::test(migrator = "xunjiu_server::db::MIGRATOR")]
+#[sqlx::test(migrator = "xunjiu_server::plumbing::db::MIGRATOR")]
 async fn phones_descriptions_notes_passwords_and_tokens_are_never_logged(pool: PgPool) {
     let captured = Captured::default();
     let writer = captured.clone();

@@ -25,13 +25,14 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sqlx::PgPool;
 use xunjiu_bench::{BenchDatabase, PASSWORD, account};
-use xunjiu_server::campaigns::season;
-use xunjiu_server::clock::ManualClock;
-use xunjiu_server::config::Settings;
-use xunjiu_server::heatmap::cells::{self, RESOLUTIONS};
-use xunjiu_server::heatmap::rollup;
-use xunjiu_server::routing::GeoPoint;
-use xunjiu_server::{AppState, app, users};
+use xunjiu_server::features::campaigns::season;
+use xunjiu_server::features::heatmap::cells::{self, RESOLUTIONS};
+use xunjiu_server::features::heatmap::rollup;
+use xunjiu_server::features::users;
+use xunjiu_server::plumbing::clock::ManualClock;
+use xunjiu_server::plumbing::config::Settings;
+use xunjiu_server::rules::geo::GeoPoint;
+use xunjiu_server::{AppState, app};
 
 #[derive(Debug, Parser)]
 struct Args {
@@ -317,7 +318,7 @@ async fn load(
     rows: usize,
     cities: usize,
 ) -> anyhow::Result<()> {
-    let directory = xunjiu_server::routing::db::load(pool).await?;
+    let directory = xunjiu_server::features::routing::db::load(pool).await?;
     let campaign = season::parse("winter-2026").context("campaign")?;
     let span = (campaign.ends_at - campaign.starts_at).num_seconds();
     let mut rng = StdRng::seed_from_u64(20_200_515);

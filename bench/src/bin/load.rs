@@ -26,7 +26,7 @@ use rand::{Rng, SeedableRng};
 use sqlx::{Connection, PgConnection, PgPool};
 use uuid::Uuid;
 use xunjiu_bench::{BenchDatabase, PASSWORD, account};
-use xunjiu_server::users;
+use xunjiu_server::features::users;
 
 #[derive(Debug, Parser)]
 struct Args {

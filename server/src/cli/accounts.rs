@@ -4,8 +4,9 @@ use clap::Subcommand;
 use mobile_api::{Agency, Role};
 
 use super::{first_line_of_stdin, parse_wire};
-use crate::config::DbArgs;
-use crate::{db, users};
+use crate::features::users;
+use crate::plumbing::config::DbArgs;
+use crate::plumbing::db;
 
 #[derive(Debug, Subcommand)]
 pub enum PartnersCommand {
@@ -64,7 +65,7 @@ pub async fn partners_command(args: DbArgs, command: PartnersCommand) -> anyhow:
     let mut out = std::io::stdout();
     match command {
         PartnersCommand::Add { name, channel } => {
-            let key = crate::open311::partners::add(&pool, &name, channel).await?;
+            let key = crate::features::open311::partners::add(&pool, &name, channel).await?;
             writeln!(
                 out,
                 "partner {name} added; its Open311 api_key (shown only now):"
@@ -72,11 +73,11 @@ pub async fn partners_command(args: DbArgs, command: PartnersCommand) -> anyhow:
             writeln!(out, "{key}")?;
         }
         PartnersCommand::Revoke { name } => {
-            crate::open311::partners::revoke(&pool, &name, chrono::Utc::now()).await?;
+            crate::features::open311::partners::revoke(&pool, &name, chrono::Utc::now()).await?;
             writeln!(out, "partner {name}: key revoked")?;
         }
         PartnersCommand::List => {
-            for (name, channel, revoked) in crate::open311::partners::list(&pool).await? {
+            for (name, channel, revoked) in crate::features::open311::partners::list(&pool).await? {
                 let state = if revoked { "revoked" } else { "active" };
                 writeln!(out, "{name}\t{channel}\t{state}")?;
             }

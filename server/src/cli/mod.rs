@@ -9,8 +9,9 @@ mod serve;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use crate::config::{DbArgs, ServeArgs, Settings};
-use crate::{db, seed};
+use crate::features::seed;
+use crate::plumbing::config::{DbArgs, ServeArgs, Settings};
+use crate::plumbing::db;
 use accounts::{PartnersCommand, UsersCommand};
 use notify::NotifyCommand;
 
@@ -121,7 +122,7 @@ enum VapidCommand {
 }
 
 pub(crate) fn parse_wire<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
-    crate::wire::parse(text).map_err(|_| format!("unknown value {text:?}"))
+    crate::rules::wire::parse(text).map_err(|_| format!("unknown value {text:?}"))
 }
 
 /// The first line of stdin, without its line end: how secrets reach the CLI off the command line.
@@ -153,13 +154,13 @@ pub async fn run() -> anyhow::Result<()> {
                 UnitsCommand::Add { name, kind: _ } => {
                     let name = name.trim();
                     anyhow::ensure!(!name.is_empty(), "--name must not be empty");
-                    let code = crate::annex1::compute::add_functional_zone(&pool, name)
+                    let code = crate::features::annex1::compute::add_functional_zone(&pool, name)
                         .await
                         .with_context(|| format!("a unit named {name:?} exists already"))?;
                     writeln!(out, "functional zone {name} added as {code}")?;
                 }
                 UnitsCommand::List => {
-                    for unit in crate::annex1::compute::units(&pool).await? {
+                    for unit in crate::features::annex1::compute::units(&pool).await? {
                         writeln!(out, "{}\t{}\t{}", unit.code(), unit.kind(), unit.name())?;
                     }
                 }
@@ -178,7 +179,7 @@ pub async fn run() -> anyhow::Result<()> {
             person,
             reason,
         } => {
-            use crate::retention::{self, Record};
+            use crate::features::retention::{self, Record};
             let pool = db::pool(&args)?;
             db::migrate(&pool).await?;
             let record = match (referral, sighting, person) {
@@ -201,7 +202,8 @@ pub async fn run() -> anyhow::Result<()> {
         } => {
             let pool = db::pool(&args)?;
             db::migrate(&pool).await?;
-            let keys = crate::push::vapid::replace(&pool, &settings.secret_key()?).await?;
+            let keys =
+                crate::features::push::vapid::replace(&pool, &settings.secret_key()?).await?;
             tracing::info!("new VAPID key pair stored; existing push subscriptions were removed");
             use std::io::Write;
             writeln!(std::io::stdout(), "{}", keys.public_key)?;

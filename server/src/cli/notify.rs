@@ -3,8 +3,8 @@
 use clap::Subcommand;
 
 use super::{first_line_of_stdin, parse_wire};
-use crate::config::{DbArgs, Settings};
-use crate::db;
+use crate::plumbing::config::{DbArgs, Settings};
+use crate::plumbing::db;
 
 #[derive(Debug, Subcommand)]
 pub enum NotifyCommand {
@@ -49,7 +49,7 @@ pub async fn notify_command(
     settings: Settings,
     command: NotifyCommand,
 ) -> anyhow::Result<()> {
-    use crate::notify::{channels, message, sender};
+    use crate::features::notify::{channels, message, sender};
     use std::io::Write;
     let pool = db::pool(&args)?;
     db::migrate(&pool).await?;

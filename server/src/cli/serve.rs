@@ -5,9 +5,10 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::clock::{Clock, ShiftedClock, SystemClock};
-use crate::config::ServeArgs;
-use crate::{AppState, app, db};
+use crate::plumbing::clock::{Clock, ShiftedClock, SystemClock};
+use crate::plumbing::config::ServeArgs;
+use crate::plumbing::db;
+use crate::{AppState, app};
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let pool = db::pool(&args.db)?;
@@ -16,7 +17,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     } else {
         db::check_migrated(&pool).await?;
     }
-    let filled = crate::heatmap::backfill::run(&pool).await?;
+    let filled = crate::features::heatmap::backfill::run(&pool).await?;
     if filled > 0 {
         tracing::info!(
             filled,
@@ -31,18 +32,18 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         None => Arc::new(SystemClock),
     };
     let state = AppState::load(pool, args.settings, clock).await?;
-    if crate::web::missing_libraries() {
+    if crate::features::web::missing_libraries() {
         tracing::warn!("Leaflet is missing from this build: run `npm ci` and build again");
     }
     if state.directory().stations().is_empty() {
         tracing::warn!("the station directory is empty: run `xunjiu seed`");
     }
     tokio::spawn(state.clone().follow_database_notifications());
-    tokio::spawn(crate::escalation::run(state.clone()));
-    tokio::spawn(crate::push::sender::run(state.clone()));
-    tokio::spawn(crate::notify::sender::run(state.clone()));
-    tokio::spawn(crate::heatmap::rollup::run(state.db.clone()));
-    tokio::spawn(crate::retention::run(state.clone()));
+    tokio::spawn(crate::features::escalation::run(state.clone()));
+    tokio::spawn(crate::features::push::sender::run(state.clone()));
+    tokio::spawn(crate::features::notify::sender::run(state.clone()));
+    tokio::spawn(crate::features::heatmap::rollup::run(state.db.clone()));
+    tokio::spawn(crate::features::retention::run(state.clone()));
     if let Some(replica) = state.replica.clone() {
         tokio::spawn(replica.run());
     }
@@ -69,10 +70,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     use axum_server::accept::NoDelayAcceptor;
     match (args.tls_cert, args.tls_key) {
         (Some(cert), Some(key)) => {
-            let tls = crate::tls::server_config(&cert, &key).await?;
+            let tls = crate::plumbing::tls::server_config(&cert, &key).await?;
             tracing::info!(%addr, "listening on https://{addr}");
-            let service =
-                crate::tls::with_hsts(router).into_make_service_with_connect_info::<SocketAddr>();
+            let service = crate::plumbing::tls::with_hsts(router)
+                .into_make_service_with_connect_info::<SocketAddr>();
             let acceptor =
                 axum_server::tls_rustls::RustlsAcceptor::new(tls).acceptor(NoDelayAcceptor);
             axum_server::from_tcp(listener)?

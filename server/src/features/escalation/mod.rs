@@ -1,0 +1,251 @@
+//! Deadlines that bite. A referral not accepted in time, or not reached in time, is escalated:
+//! level 1 tells the station's duty officers and the county's supervisors, level 2 (one more
+//! period later) the city's. Works from database state only, under row locks with SKIP LOCKED,
+//! so a restart loses nothing and two workers never escalate the same step twice.
+
+use std::time::Duration as StdDuration;
+
+use anyhow::Context;
+use chrono::{DateTime, Duration, Utc};
+use mobile_api::Priority;
+use uuid::Uuid;
+
+use crate::features::push::outbox::{self, Audience};
+use crate::features::referrals::db::{self as referral_db, NewEvent};
+use crate::plumbing::state::AppState;
+use crate::rules::wire;
+
+#[derive(Debug, sqlx::FromRow)]
+struct Due {
+    id: Uuid,
+    status: String,
+    priority: String,
+    station_code: String,
+    accountable_station: String,
+    area_code: Option<String>,
+    accept_by: DateTime<Utc>,
+    on_scene_by: DateTime<Utc>,
+    accept_escalation: i16,
+    scene_escalation: i16,
+}
+
+/// Which deadline was missed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Accept,
+    Scene,
+    /// An urgent referral that no alert channel (robot, SMS) could reach.
+    Unreached,
+}
+
+/// The level a missed deadline has reached by `now`: 1 once past it, 2 one more period later.
+fn level_due(deadline: DateTime<Utc>, period: Duration, now: DateTime<Utc>) -> i16 {
+    if now >= deadline + period {
+        2
+    } else if now >= deadline {
+        1
+    } else {
+        0
+    }
+}
+
+/// One pass: escalate everything overdue as of the state's clock. Returns the events written.
+pub async fn run_once(state: &AppState) -> anyhow::Result<usize> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let due: Vec<Due> = sqlx::query_as(
+        "select id, status, priority, station_code, accountable_station, area_code, accept_by, on_scene_by,
+                accept_escalation, scene_escalation
+         from referrals
+         where case_id is null
+           and ((status = 'routed' and accept_escalation < 2 and accept_by <= $1)
+            or (status in ('accepted', 'en_route') and scene_escalation < 2 and on_scene_by <= $1
+                and kind = 'report'))
+         order by id
+         limit 500
+         for update skip locked",
+    )
+    .bind(now)
+    .fetch_all(&mut *tx)
+    .await
+    .context("finding overdue referrals")?;
+
+    let mut written = 0;
+    for r in &due {
+        let priority: Priority = wire::parse(&r.priority)?;
+        let (stage, deadline, period, current) = if r.status == "routed" {
+            (
+                Stage::Accept,
+                r.accept_by,
+                state.settings.accept_within(priority),
+                r.accept_escalation,
+            )
+        } else {
+            (
+                Stage::Scene,
+                r.on_scene_by,
+                state.settings.scene_within(priority),
+                r.scene_escalation,
+            )
+        };
+        let target = level_due(deadline, period, now);
+        for level in (current + 1)..=target {
+            escalate(&mut tx, r, stage, level, now).await?;
+            written += 1;
+        }
+        if target > current {
+            let column = if stage == Stage::Accept {
+                "accept_escalation"
+            } else {
+                "scene_escalation"
+            };
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "update referrals set {column} = $2 where id = $1"
+            )))
+            .bind(r.id)
+            .bind(target)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(written)
+}
+
+async fn escalate(
+    tx: &mut sqlx::PgConnection,
+    r: &Due,
+    stage: Stage,
+    level: i16,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let what = match stage {
+        Stage::Accept => "not accepted in time",
+        Stage::Scene => "not reached in time",
+        Stage::Unreached => "every alert channel of the station failed",
+    };
+    let told = if level == 1 {
+        "station duty officers and county supervisors told"
+    } else {
+        "city supervisors told"
+    };
+    let note = format!("level {level}: {what}; {told}");
+    referral_db::append_event(
+        tx,
+        &NewEvent {
+            referral_id: r.id,
+            kind: "escalated",
+            actor_id: None,
+            actor_role: "system",
+            station_code: Some(&r.station_code),
+            from_status: None,
+            to_status: None,
+            note: Some(&note),
+            at: now,
+            location: None,
+            target_station: None,
+            outcome: None,
+        },
+    )
+    .await?;
+    let audience = if level == 1 {
+        Audience {
+            duty_stations: vec![r.station_code.clone(), r.accountable_station.clone()],
+            county_supervisors_of: r.area_code.clone(),
+            ..Audience::default()
+        }
+    } else {
+        Audience {
+            city_supervisors: true,
+            ..Audience::default()
+        }
+    };
+    let title = format!("超时升级 Escalation (level {level})");
+    let payload = outbox::payload(
+        "escalated",
+        r.id,
+        &r.station_code,
+        &r.priority,
+        &title,
+        &note,
+    );
+    outbox::enqueue(tx, &audience, r.id, &payload, now).await?;
+    tracing::warn!(referral_id = %r.id, station = %r.station_code, level, stage = ?stage, "referral escalated");
+    Ok(())
+}
+
+/// Escalate an urgent referral at once when no alert channel reached its station (level 1, as
+/// for a missed acceptance, which then does not repeat it); nothing if it was accepted,
+/// linked or escalated meanwhile.
+pub async fn escalate_unreached(
+    tx: &mut sqlx::PgConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let due: Option<Due> = sqlx::query_as(
+        "select id, status, priority, station_code, accountable_station, area_code, accept_by, on_scene_by,
+                accept_escalation, scene_escalation
+         from referrals
+         where id = $1 and status = 'routed' and accept_escalation = 0 and case_id is null
+         for update",
+    )
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(r) = due else { return Ok(false) };
+    escalate(tx, &r, Stage::Unreached, 1, now).await?;
+    sqlx::query("update referrals set accept_escalation = 1 where id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(true)
+}
+
+/// A pass that failed is logged and tried again on the next round.
+fn logged<T>(pass: &str, result: anyhow::Result<T>) {
+    if let Err(err) = result {
+        tracing::warn!(error = format!("{err:#}"), pass, "pass failed; will retry");
+    }
+}
+
+/// Run passes forever, `escalation_interval_s` apart: escalations, then the other timed pushes
+/// (an alert's half-way check, unacknowledged incidents, overdue revisits, Annex 1 reminders).
+pub async fn run(state: AppState) {
+    let interval = StdDuration::from_secs(state.settings.escalation_interval_s.max(1));
+    loop {
+        logged("escalation", run_once(&state).await);
+        logged(
+            "alert half-way",
+            crate::features::alerts::halfway::run_once(&state).await,
+        );
+        logged(
+            "incident re-push",
+            crate::features::incidents::repush::run_once(&state).await,
+        );
+        logged(
+            "overdue revisits",
+            crate::features::people::schedule::push_overdue(&state).await,
+        );
+        logged(
+            "annex 1 reminders",
+            crate::features::annex1::reminders::run_once(&state).await,
+        );
+        tokio::time::sleep(interval).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deadline_escalates_once_past_and_again_one_period_later() {
+        let t = DateTime::<Utc>::UNIX_EPOCH;
+        let ten = Duration::minutes(10);
+
+        assert_eq!(level_due(t, ten, t - Duration::seconds(1)), 0);
+        assert_eq!(level_due(t, ten, t), 1);
+        assert_eq!(level_due(t, ten, t + ten - Duration::seconds(1)), 1);
+        assert_eq!(level_due(t, ten, t + ten), 2);
+    }
+}

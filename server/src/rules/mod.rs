@@ -1,0 +1,12 @@
+//! The middle layer: rules of this domain that several features share. It imports `plumbing`,
+//! never `features`.
+
+pub mod audience;
+pub mod geo;
+pub mod geojson;
+pub mod idempotent;
+pub mod intake;
+pub mod listing;
+pub mod scope;
+pub mod sheet;
+pub mod wire;
