@@ -7,6 +7,7 @@ pub mod features;
 pub mod openapi;
 pub mod plumbing;
 pub mod rules;
+pub mod wiring;
 
 use std::time::Duration;
 
@@ -53,7 +54,10 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(axum::middleware::from_fn(plumbing::nul_guard::reject_nul))
+        .layer(axum::middleware::from_fn_with_state(
+            features::open311::refuse_nul as plumbing::nul_guard::Refusal,
+            plumbing::nul_guard::reject_nul,
+        ))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response_owned()
         }))

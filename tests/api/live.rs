@@ -86,7 +86,7 @@ impl Events {
 
 /// Start the notification listener and wait until it listens.
 async fn listening(app: &TestApp) {
-    let mut changes = app.state.live.subscribe();
+    let mut changes = app.state.live().subscribe();
     tokio::spawn(app.state.clone().follow_database_notifications());
     let first = tokio::time::timeout(Duration::from_secs(10), changes.recv())
         .await

@@ -362,7 +362,7 @@ async fn load(
                 routed.distance_m,
                 area.area.code,
             )?;
-            let day = season::local_date(at);
+            let day = xunjiu_server::rules::local_day::local_date(at);
             for res in RESOLUTIONS {
                 if let Some(cell) = cells::parent(r9, res) {
                     let e = rollup.entry((u8::from(res), day, cell)).or_default();

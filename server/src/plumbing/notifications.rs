@@ -1,5 +1,5 @@
 //! One database listener per server: each feature that follows a PostgreSQL notification
-//! channel registers a [`Listener`] in [`LISTENERS`], and [`follow`] hands it each payload. After
+//! channel hands a [`Listener`] to [`follow`] (through `crate::wiring`), which hands it each payload. After
 //! every (re)connect each listener hears `connected`, since notifications sent while the
 //! connection was down are lost; while it is down each hears `lost`.
 
@@ -24,20 +24,9 @@ pub struct Listener {
     pub lost: fn(&AppState),
 }
 
-/// Every feature's listener: the station directory (reload on `xunjiu seed` and hotspot edits),
-/// live queues (referral changes), and the session cache (logouts, disabled accounts).
-pub fn listeners() -> [Listener; 3] {
-    [
-        crate::features::routing::listener(),
-        crate::features::live::listener(),
-        crate::features::auth::cache::listener(),
-    ]
-}
-
 /// Follow the database's notifications for as long as the server runs, reconnecting after a
 /// lost connection.
-pub async fn follow(state: AppState) {
-    let listeners = listeners();
+pub async fn follow(state: AppState, listeners: Vec<Listener>) {
     let channels: Vec<&str> = listeners.iter().map(|l| l.channel).collect();
     loop {
         let mut listener = match PgListener::connect_with(&state.db).await {

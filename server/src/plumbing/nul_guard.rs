@@ -4,15 +4,13 @@
 //! the extractors that read them ([`crate::plumbing::extract::body`]), so a body the route refuses anyway
 //! (too large, no token) is never buffered for it.
 
-use axum::extract::Request;
-use axum::http::StatusCode;
+use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::features::open311::format::Format;
 use crate::plumbing::error::ApiError;
 
-const MESSAGE: &str = "text may not contain NUL characters";
+pub const MESSAGE: &str = "text may not contain NUL characters";
 
 /// Whether a body holds a NUL, raw or escaped for JSON or a form.
 pub fn holds_nul(bytes: &[u8]) -> bool {
@@ -30,24 +28,19 @@ fn has(haystack: &[u8], needle: &[u8]) -> bool {
         .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
-/// The answer in the format of the route asked for.
-pub fn refused(path: &str) -> Response {
-    if path.starts_with("/open311/") {
-        let format = if path.ends_with(".xml") {
-            Format::Xml
-        } else {
-            Format::Json
-        };
-        return crate::features::open311::format::error(StatusCode::BAD_REQUEST, format, MESSAGE);
-    }
+/// How a route family answers a NUL: the API's JSON error, or a partner format's own.
+pub type Refusal = fn(path: &str) -> Response;
+
+/// The API's answer, as a response.
+pub fn refused(_path: &str) -> Response {
     invalid_text().into_response()
 }
 
 /// Refuse a NUL in the path or query.
-pub async fn reject_nul(request: Request, next: Next) -> Response {
+pub async fn reject_nul(State(refuse): State<Refusal>, request: Request, next: Next) -> Response {
     let uri = request.uri().to_string();
     if has(uri.as_bytes(), b"%00") {
-        return refused(request.uri().path());
+        return refuse(request.uri().path());
     }
     next.run(request).await
 }

@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::features::auth::CurrentUser;
 use crate::plumbing::error::ApiError;
+use crate::rules::account::CurrentUser;
 
 /// `(from, to)`; either end may be open.
 pub type Window = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
@@ -50,7 +50,7 @@ fn day((y, m, d): (i32, u32, u32)) -> NaiveDate {
 /// A time in a query or a plan (an alert's window): 2000-01-01 to 2100-12-31, else 400
 /// `invalid_time`, so that no read computes with a year it cannot hold.
 pub fn in_range(name: &str, t: DateTime<Utc>) -> Result<DateTime<Utc>, ApiError> {
-    use crate::features::campaigns::season::local_midnight;
+    use crate::rules::local_day::local_midnight;
     let after_last = day(LAST_DAY).succ_opt().unwrap_or(NaiveDate::MAX);
     if t < local_midnight(day(FIRST_DAY)) || t >= local_midnight(after_last) {
         return Err(ApiError::bad_request(

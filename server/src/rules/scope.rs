@@ -6,7 +6,7 @@ use mobile_api::Role;
 use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 
-use crate::features::auth::CurrentUser;
+use crate::rules::account::CurrentUser;
 
 /// The rows of one kind an account may read.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -65,9 +65,7 @@ fn wire_columns() -> Vec<Annex1Column> {
 
 fn as_of_param(text: Option<&str>, state: &AppState) -> Result<NaiveDate> {
     match text.filter(|s| !s.is_empty()) {
-        None => Ok(crate::features::campaigns::season::local_date(
-            state.clock.now(),
-        )),
+        None => Ok(crate::rules::local_day::local_date(state.clock.now())),
         Some(d) => crate::rules::listing::query_date("as_of", d),
     }
 }
@@ -120,7 +118,7 @@ async fn filing(
 
 /// A unit's row as it stands now (not as filed).
 async fn live_row(state: &AppState, unit: &Unit, as_of: NaiveDate) -> Result<Annex1Row> {
-    let end = crate::features::campaigns::season::local_midnight(as_of + chrono::Duration::days(1));
+    let end = crate::rules::local_day::local_midnight(as_of + chrono::Duration::days(1));
     let mut cells: BTreeMap<String, Annex1Cell> = COLUMNS
         .iter()
         .map(|c| {

@@ -25,7 +25,7 @@ pub fn due_dates(setting: &str, year: i32) -> Vec<NaiveDate> {
 /// One pass; returns the notifications queued.
 pub async fn run_once(state: &AppState) -> anyhow::Result<u64> {
     let now = state.clock.now();
-    let today = crate::features::campaigns::season::local_date(now);
+    let today = crate::rules::local_day::local_date(now);
     let due: Vec<NaiveDate> = [today.year(), today.year() + 1]
         .into_iter()
         .flat_map(|y| due_dates(&state.settings.annex1_due, y))

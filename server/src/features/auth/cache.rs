@@ -14,6 +14,7 @@ use tokio::sync::broadcast;
 use uuid::Uuid;
 
 use super::db::SessionRow;
+use crate::plumbing::state::AppState;
 
 /// The channel the session triggers announce on; the payload is the account's id.
 pub const SESSIONS_CHANNEL: &str = "xunjiu_sessions";
@@ -122,13 +123,20 @@ pub fn listener() -> crate::plumbing::notifications::Listener {
     crate::plumbing::notifications::Listener {
         channel: SESSIONS_CHANNEL,
         notified: |state, payload| {
-            state.sessions.evict_payload(&payload);
+            state.sessions().evict_payload(&payload);
             Box::pin(std::future::ready(()))
         },
         connected: |state| {
-            state.sessions.set_enabled(true);
+            state.sessions().set_enabled(true);
             Box::pin(std::future::ready(()))
         },
-        lost: |state| state.sessions.set_enabled(false),
+        lost: |state| state.sessions().set_enabled(false),
+    }
+}
+
+impl AppState {
+    /// Live sessions, while the notification listener keeps them honest.
+    pub fn sessions(&self) -> &SessionCache {
+        self.part::<std::sync::Arc<SessionCache>>()
     }
 }

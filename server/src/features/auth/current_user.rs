@@ -3,79 +3,30 @@
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use mobile_api::{Agency, Role, User};
-use uuid::Uuid;
+use mobile_api::User;
 
 use super::{db, token};
 use crate::plumbing::error::ApiError;
 use crate::plumbing::state::AppState;
+pub use crate::rules::account::CurrentUser;
 use crate::rules::wire;
-
-/// The account behind the request's bearer token.
-#[derive(Debug, Clone)]
-pub struct CurrentUser {
-    pub id: Uuid,
-    pub username: String,
-    pub role: Role,
-    pub station: Option<String>,
-    pub agency: Option<Agency>,
-    pub unit: Option<String>,
-    pub county_code: Option<String>,
-    /// The hotline channel (110, 12345) an operator works.
-    pub channel: Option<String>,
-    /// The township a liaison works.
-    pub township_code: Option<String>,
-    /// Identifies the session, for logout.
-    pub token_hash: Vec<u8>,
-}
-
-impl CurrentUser {
-    /// 403 unless the account has one of `roles`.
-    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
-        if roles.contains(&self.role) {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden(format!(
-                "the {} role may not do this",
-                wire::name(&self.role)
-            )))
-        }
-    }
-
-    /// Whether this is a duty officer of `station`.
-    pub fn is_duty_of(&self, station: &str) -> bool {
-        self.role == Role::Duty && self.station.as_deref() == Some(station)
-    }
-
-    pub fn to_wire(&self) -> User {
-        User {
-            id: self.id,
-            username: self.username.clone(),
-            role: self.role,
-            station: self.station.clone(),
-            agency: self.agency,
-            unit: self.unit.clone(),
-            county_code: self.county_code.clone(),
-            channel: self.channel.clone(),
-            township_code: self.township_code.clone(),
-        }
-    }
-}
 
 impl TryFrom<(db::UserRow, Vec<u8>)> for CurrentUser {
     type Error = anyhow::Error;
 
     fn try_from((row, token_hash): (db::UserRow, Vec<u8>)) -> anyhow::Result<Self> {
         Ok(Self {
-            id: row.id,
-            username: row.username,
-            role: wire::parse(&row.role)?,
-            station: row.station_code,
-            agency: row.agency.as_deref().map(wire::parse).transpose()?,
-            unit: row.unit,
-            county_code: row.county_code,
-            channel: row.channel,
-            township_code: row.township_code,
+            account: User {
+                id: row.id,
+                username: row.username,
+                role: wire::parse(&row.role)?,
+                station: row.station_code,
+                agency: row.agency.as_deref().map(wire::parse).transpose()?,
+                unit: row.unit,
+                county_code: row.county_code,
+                channel: row.channel,
+                township_code: row.township_code,
+            },
             token_hash,
         })
     }
@@ -131,14 +82,14 @@ pub async fn live_session(
 ) -> sqlx::Result<Option<db::SessionRow>> {
     let now = state.clock.now();
     let idle = state.settings.session_idle();
-    let generation = state.sessions.generation();
-    let mut session = match state.sessions.get(token_hash, now) {
+    let generation = state.sessions().generation();
+    let mut session = match state.sessions().get(token_hash, now) {
         Some(session) => Some(session),
         None => {
             let session = db::session_user(&state.db, token_hash, now, idle).await?;
             if let Some(session) = &session {
                 state
-                    .sessions
+                    .sessions()
                     .put(token_hash.to_vec(), session.clone(), now, generation);
             }
             session
@@ -152,7 +103,7 @@ pub async fn live_session(
             db::touch_session(&state.db, token_hash, now).await?;
             s.last_used_at = now;
             state
-                .sessions
+                .sessions()
                 .put(token_hash.to_vec(), s.clone(), now, generation);
         }
     }

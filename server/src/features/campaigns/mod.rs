@@ -36,7 +36,7 @@ pub async fn list_campaigns(
     ApiQuery(query): ApiQuery<CampaignQuery>,
 ) -> Result<ApiJson<CampaignList>> {
     let year = match query.year.as_deref().filter(|y| !y.is_empty()) {
-        None => season::local_date(state.clock.now()).year(),
+        None => crate::rules::local_day::local_date(state.clock.now()).year(),
         Some(y) => y
             .parse::<i32>()
             .ok()
@@ -50,7 +50,7 @@ pub async fn list_campaigns(
         .filter_map(|k| season::season(k, year))
         .collect();
     Ok(ApiJson(CampaignList {
-        timezone: season::TIMEZONE.to_owned(),
+        timezone: crate::rules::local_day::TIMEZONE.to_owned(),
         campaigns,
     }))
 }

@@ -1,29 +1,10 @@
 //! The notice's two seasons, by local date in Asia/Shanghai: 夏季送清凉 1 July – 30 September,
 //! 寒冬送温暖 1 November – 31 March of the next year. `winter-2026` ends on 31 March 2027.
 
-use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
-use chrono_tz::Asia::Shanghai;
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use mobile_api::{Campaign, CampaignKind};
 
-/// Where campaign days begin and end.
-pub const TIMEZONE: &str = "Asia/Shanghai";
-
-/// Local midnight at the start of `date`, in UTC.
-pub fn local_midnight(date: NaiveDate) -> DateTime<Utc> {
-    // Asia/Shanghai has had no daylight saving since 1991, so midnight always exists once.
-    Shanghai
-        .from_local_datetime(&date.and_time(chrono::NaiveTime::MIN))
-        .earliest()
-        .map_or_else(
-            || Utc.from_utc_datetime(&date.and_time(chrono::NaiveTime::MIN)),
-            |t| t.with_timezone(&Utc),
-        )
-}
-
-/// The local calendar date of an instant.
-pub fn local_date(at: DateTime<Utc>) -> NaiveDate {
-    at.with_timezone(&Shanghai).date_naive()
-}
+use crate::rules::local_day::{local_date, local_midnight};
 
 /// A season of a year.
 pub fn season(kind: CampaignKind, year: i32) -> Option<Campaign> {
@@ -83,6 +64,9 @@ pub fn parse(id: &str) -> Option<Campaign> {
 
 #[cfg(test)]
 mod tests {
+    use chrono::TimeZone;
+    use chrono_tz::Asia::Shanghai;
+
     use super::*;
 
     fn local(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {

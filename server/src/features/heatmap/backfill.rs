@@ -7,8 +7,8 @@ use uuid::Uuid;
 use super::cells;
 use super::db::Layer;
 use super::rollup::{self, Contribution};
-use crate::features::campaigns::season;
 use crate::rules::geo::GeoPoint;
+use crate::rules::local_day;
 
 /// A record without a cell: id, lat, lon, time, people, categories.
 type Pending = (Uuid, f64, f64, DateTime<Utc>, i32, Vec<String>);
@@ -43,7 +43,7 @@ pub async fn run(db: &sqlx::PgPool) -> anyhow::Result<u64> {
                 ids.push(*id);
                 r9s.push(r9);
                 contributions.push(Contribution {
-                    day: season::local_date(*at),
+                    day: local_day::local_date(*at),
                     r9,
                     people: *people,
                     special: crate::rules::intake::is_special(categories),

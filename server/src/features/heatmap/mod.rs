@@ -25,6 +25,7 @@ use crate::plumbing::extract::ApiQuery;
 use crate::plumbing::state::AppState;
 use crate::rules::geojson::GeoJsonText;
 use crate::rules::listing::{self, BBox};
+use crate::rules::local_day;
 use crate::rules::scope::{self, Scope};
 pub use db::Layer;
 
@@ -187,10 +188,10 @@ impl MapSpec {
     /// A coarse map's window and box grown so that no edge falls between two reports: sliding
     /// an end by seconds or a box edge across a cell cannot single one out.
     fn widen_to_whole_days_and_cells(&mut self) {
-        self.from = season::local_midnight(season::local_date(self.from));
-        let last = season::local_date(self.to);
-        if season::local_midnight(last) != self.to {
-            self.to = season::local_midnight(last + Duration::days(1));
+        self.from = local_day::local_midnight(local_day::local_date(self.from));
+        let last = local_day::local_date(self.to);
+        if local_day::local_midnight(last) != self.to {
+            self.to = local_day::local_midnight(last + Duration::days(1));
         }
         if let Some(b) = self.bbox.take() {
             let bounds = (b.min_lon, b.min_lat, b.max_lon, b.max_lat);
@@ -274,7 +275,10 @@ pub async fn aggregate(state: &AppState, spec: &MapSpec) -> Result<Vec<Cell>> {
                     add(cell, 1, i64::from(people), i64::from(special));
                 }
             }
-            let (start, stop) = (season::local_midnight(first), season::local_midnight(end));
+            let (start, stop) = (
+                local_day::local_midnight(first),
+                local_day::local_midnight(end),
+            );
             if let (Some(b), Some(inner)) = (spec.bbox, &inner) {
                 let strips = cells::edge_strips(spec.resolution, b);
                 for (r9, people, special) in
@@ -342,11 +346,11 @@ fn whole_months(first: NaiveDate, end: NaiveDate) -> Option<(NaiveDate, NaiveDat
 
 /// The local days wholly inside `[from, to)`, as `[first, end)`.
 fn whole_days(from: DateTime<Utc>, to: DateTime<Utc>) -> Option<(NaiveDate, NaiveDate)> {
-    let mut first = season::local_date(from);
-    if season::local_midnight(first) < from {
+    let mut first = local_day::local_date(from);
+    if local_day::local_midnight(first) < from {
         first = first.succ_opt()?;
     }
-    let end = season::local_date(to);
+    let end = local_day::local_date(to);
     (first < end).then_some((first, end))
 }
 

@@ -10,10 +10,10 @@ use tiny_skia::{FillRule, Paint, PathBuilder, Pixmap, PremultipliedColorU8, Stro
 
 use super::{Cell, MapQuery, MapSpec, aggregate, cells};
 use crate::features::auth::CurrentUser;
-use crate::features::campaigns::season;
 use crate::plumbing::error::{ApiError, Result};
 use crate::plumbing::extract::ApiQuery;
 use crate::plumbing::state::AppState;
+use crate::rules::local_day;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -97,8 +97,8 @@ async fn gather(state: &AppState, spec: &MapSpec) -> Result<Scene> {
         Some(id) => id.clone(),
         None => format!(
             "{} to {}",
-            season::local_date(spec.from).format("%Y-%m-%d"),
-            season::local_date(spec.to).format("%Y-%m-%d")
+            local_day::local_date(spec.from).format("%Y-%m-%d"),
+            local_day::local_date(spec.to).format("%Y-%m-%d")
         ),
     };
     Ok(Scene {

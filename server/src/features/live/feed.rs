@@ -56,3 +56,10 @@ impl Feed {
         }
     }
 }
+
+impl crate::plumbing::state::AppState {
+    /// Committed referral changes, for live queues.
+    pub fn live(&self) -> &Feed {
+        self.part::<Feed>()
+    }
+}

@@ -46,7 +46,7 @@ pub async fn queue_events(
     }
     crate::features::referrals::queue::may_follow_queue(&state, &user, &code).await?;
     let code_for_end = code.clone();
-    let changes = BroadcastStream::new(state.live.subscribe()).filter_map(move |message| {
+    let changes = BroadcastStream::new(state.live().subscribe()).filter_map(move |message| {
         let event = match message {
             Ok(Change::Referral { id, stations }) if stations.contains(&code) => Some(
                 Event::default()
@@ -83,7 +83,7 @@ const SESSION_CHECK: Duration = Duration::from_secs(15);
 /// Checked whenever the account's sessions change, and every [`SESSION_CHECK`] (plus up to
 /// 5 s) in any case.
 async fn session_ended(state: AppState, user: CurrentUser, code: String) {
-    let mut changes = state.sessions.subscribe();
+    let mut changes = state.sessions().subscribe();
     loop {
         // Up to a third more, at random: streams opened together (a server restarted, a
         // thousand consoles reconnecting) do not all check at the same moment.
@@ -129,11 +129,11 @@ pub fn listener() -> crate::plumbing::notifications::Listener {
     crate::plumbing::notifications::Listener {
         channel: feed::REFERRALS_CHANNEL,
         notified: |state, payload| {
-            state.live.publish_payload(&payload);
+            state.live().publish_payload(&payload);
             Box::pin(std::future::ready(()))
         },
         connected: |state| {
-            state.live.publish(Change::Resync);
+            state.live().publish(Change::Resync);
             Box::pin(std::future::ready(()))
         },
         lost: |_| {},

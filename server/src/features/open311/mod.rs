@@ -22,12 +22,27 @@ use uuid::Uuid;
 
 use crate::features::audit::{self, db::Kind, db::Reader};
 use crate::features::referrals::db as referral_db;
+use crate::plumbing::nul_guard;
 use crate::plumbing::state::AppState;
 use crate::rules::geo::GeoPoint;
 use crate::rules::intake::{self, MAX_SHORT_TEXT, MAX_TEXT};
 use crate::rules::wire;
 use format::Format;
 use services::Service;
+
+/// A NUL in an Open311 request is answered in the spec's error list, in the format the path
+/// asks for; anywhere else in the API's JSON ([`nul_guard::Refusal`]).
+pub fn refuse_nul(path: &str) -> Response {
+    if !path.starts_with("/open311/") {
+        return nul_guard::refused(path);
+    }
+    let format = if path.ends_with(".xml") {
+        Format::Xml
+    } else {
+        Format::Json
+    };
+    format::error(StatusCode::BAD_REQUEST, format, nul_guard::MESSAGE)
+}
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -184,7 +199,7 @@ async fn post_file(
         return format::error(StatusCode::NOT_FOUND, format, "only requests can be posted");
     }
     if crate::plumbing::nul_guard::holds_nul(&body) {
-        return crate::plumbing::nul_guard::refused(&format!("/open311/v2/{file}"));
+        return refuse_nul(&format!("/open311/v2/{file}"));
     }
     let p = params(Some(&body));
     finish(format, create_request(&state, &p, format).await)

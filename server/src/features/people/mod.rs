@@ -99,7 +99,7 @@ fn validate(f: &mut Fields, now_year: i32) -> Result<()> {
 
 fn this_year(state: &AppState) -> i32 {
     use chrono::Datelike;
-    crate::features::campaigns::season::local_date(state.clock.now()).year()
+    crate::rules::local_day::local_date(state.clock.now()).year()
 }
 
 /// Record a person (duty officers, supervisors). Idempotent by `id`.

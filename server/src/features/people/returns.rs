@@ -43,7 +43,7 @@ pub async fn open_from_resolution(
     let Some(person) = db::returns::person_of_referral(&mut *conn, referral).await? else {
         return Ok(());
     };
-    let day = crate::features::campaigns::season::local_date(now);
+    let day = crate::rules::local_day::local_date(now);
     let done =
         db::returns::open_for_referral(&mut *conn, referral, person, day, actor, now).await?;
     if done {
@@ -61,7 +61,7 @@ pub async fn open_from_resolution(
 }
 
 fn to_wire(state: &AppState, r: db::returns::ReturnRow) -> ReturnEntry {
-    let start = crate::features::campaigns::season::local_midnight(r.returned_on);
+    let start = crate::rules::local_day::local_midnight(r.returned_on);
     ReturnEntry {
         next_revisit_due: r
             .ended_at
@@ -123,7 +123,7 @@ pub async fn record_return(
     let family = intake::text("family_situation", body.family_situation, MAX_TEXT)?;
     let day = match body.returned_on {
         Some(day) => intake::past_date("returned_on", day, now)?,
-        None => crate::features::campaigns::season::local_date(now),
+        None => crate::rules::local_day::local_date(now),
     };
     let mut tx = state.db.begin().await?;
     let details = db::returns::Details {
@@ -198,7 +198,7 @@ pub async fn end_return(
         ));
     }
     let now = state.clock.now();
-    let start = crate::features::campaigns::season::local_midnight(row.returned_on);
+    let start = crate::rules::local_day::local_midnight(row.returned_on);
     if now < start + state.settings.revisit_period() {
         return Err(ApiError::unprocessable(
             "too_early_to_end",

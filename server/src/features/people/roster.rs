@@ -45,7 +45,7 @@ async fn roster(
     )
     .await?;
     let every = state.settings.revisit_every();
-    let day = |t: DateTime<Utc>| crate::features::campaigns::season::local_date(t).to_string();
+    let day = |t: DateTime<Utc>| crate::rules::local_day::local_date(t).to_string();
     Ok(Table {
         title: "易流浪走失人员花名册".to_owned(),
         columns: vec![

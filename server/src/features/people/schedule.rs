@@ -40,7 +40,7 @@ pub async fn due_revisits(
         None => now,
         Some(d) => {
             let day = crate::rules::listing::query_date("before", d)?;
-            crate::features::campaigns::season::local_midnight(day + chrono::Duration::days(1))
+            crate::rules::local_day::local_midnight(day + chrono::Duration::days(1))
         }
     };
     let reader = super::reader(&state, &user);

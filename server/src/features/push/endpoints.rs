@@ -85,6 +85,13 @@ pub fn client() -> reqwest::Client {
         .unwrap_or_else(|_| reqwest::Client::new())
 }
 
+impl crate::plumbing::state::AppState {
+    /// The push endpoints the server sends to.
+    pub fn push_policy(&self) -> &Policy {
+        self.part::<std::sync::Arc<Policy>>()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

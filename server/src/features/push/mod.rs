@@ -37,7 +37,7 @@ pub fn router() -> Router<AppState> {
     responses((status = 200, body = VapidPublicKey)))]
 pub async fn vapid_public_key(State(state): State<AppState>) -> ApiJson<VapidPublicKey> {
     ApiJson(VapidPublicKey {
-        public_key: state.vapid.public_key.clone(),
+        public_key: state.vapid().public_key.clone(),
     })
 }
 
@@ -51,7 +51,7 @@ pub async fn subscribe(
     user: CurrentUser,
     ApiJson(req): ApiJson<PushSubscriptionRequest>,
 ) -> Result<(StatusCode, ApiJson<PushSubscriptionCreated>)> {
-    validate(&state.push_policy, &req)?;
+    validate(state.push_policy(), &req)?;
     let id = db::upsert_subscription(
         &state.db,
         user.id,

@@ -62,14 +62,12 @@ pub async fn deliver_once(state: &AppState, client: &reqwest::Client) -> anyhow:
     .fetch_all(&mut *tx)
     .await
     .context("reading the push outbox")?;
-    let vapid = state.vapid.clone();
+    let vapid = state.vapid();
     let subject = state.settings.vapid_subject.clone();
-    let policy = &state.push_policy;
-    let results = futures::future::join_all(
-        due.iter()
-            .map(|d| send(client, policy, &vapid, &subject, d)),
-    )
-    .await;
+    let policy = state.push_policy();
+    let results =
+        futures::future::join_all(due.iter().map(|d| send(client, policy, vapid, &subject, d)))
+            .await;
 
     for (d, result) in due.iter().zip(results) {
         let attempts = d.attempts + 1;

@@ -98,3 +98,10 @@ pub async fn replace(db: &PgPool, secrets: &SealingKey) -> anyhow::Result<VapidK
     tx.commit().await?;
     Ok(keys)
 }
+
+impl crate::plumbing::state::AppState {
+    /// The server's VAPID keys.
+    pub fn vapid(&self) -> &VapidKeys {
+        self.part::<std::sync::Arc<VapidKeys>>()
+    }
+}

@@ -3,6 +3,9 @@
 pub mod db;
 pub mod directory;
 
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
@@ -76,5 +79,28 @@ pub fn listener() -> crate::plumbing::notifications::Listener {
         notified: |state, _| Box::pin(async move { state.reload_directory_logged().await }),
         connected: |state| Box::pin(async move { state.reload_directory_logged().await }),
         lost: |_| {},
+    }
+}
+
+impl AppState {
+    /// The current directory snapshot.
+    pub fn directory(&self) -> Arc<Directory> {
+        self.part::<Arc<ArcSwap<Directory>>>().load_full()
+    }
+
+    /// Read the directory again from the database.
+    pub async fn reload_directory(&self) -> anyhow::Result<()> {
+        let directory = db::load(&self.db).await?;
+        self.part::<Arc<ArcSwap<Directory>>>()
+            .store(Arc::new(directory));
+        Ok(())
+    }
+
+    /// Reload the directory, logging rather than failing.
+    pub async fn reload_directory_logged(&self) {
+        match self.reload_directory().await {
+            Ok(()) => tracing::info!("station directory loaded"),
+            Err(err) => tracing::warn!(error = format!("{err:#}"), "directory reload failed"),
+        }
     }
 }

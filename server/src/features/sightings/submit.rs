@@ -53,7 +53,7 @@ pub async fn submit(
                 received_at: state.clock.now(),
                 row: row.clone(),
             };
-            match state.sighting_writer.insert(insert).await? {
+            match state.sighting_writer().insert(insert).await? {
                 Some(stored) => {
                     answers[routed[0].0] =
                         Some(Ok((Outcome::Created, view::to_wire(stored, &directory)?)));

@@ -176,3 +176,10 @@ async fn write_group_on(
         .map(|i| results.remove(&i.row.id).unwrap_or(Ok(None)))
         .collect()
 }
+
+impl crate::plumbing::state::AppState {
+    /// Writes plain sightings in groups.
+    pub fn sighting_writer(&self) -> &SightingWriter {
+        self.part::<SightingWriter>()
+    }
+}

@@ -85,7 +85,7 @@ pub const EARLIEST_DAY: NaiveDate = match NaiveDate::from_ymd_opt(2000, 1, 1) {
 
 /// The day something happened (a return home): from [`EARLIEST_DAY`] to tomorrow, local.
 pub fn past_date(field: &str, day: NaiveDate, now: DateTime<Utc>) -> Result<NaiveDate, ApiError> {
-    let tomorrow = crate::features::campaigns::season::local_date(now) + Duration::days(1);
+    let tomorrow = crate::rules::local_day::local_date(now) + Duration::days(1);
     if day < EARLIEST_DAY || day > tomorrow {
         return Err(ApiError::unprocessable(
             "invalid_date",
@@ -108,7 +108,7 @@ pub fn past_time(
             format!("{field} is in the future"),
         ));
     }
-    if at < crate::features::campaigns::season::local_midnight(EARLIEST_DAY) {
+    if at < crate::rules::local_day::local_midnight(EARLIEST_DAY) {
         return Err(ApiError::unprocessable(
             "invalid_date",
             format!("{field} is before 2000-01-01"),

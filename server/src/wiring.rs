@@ -1,0 +1,69 @@
+//! Where the layers meet: the one place that builds a server's [`AppState`] with every feature's
+//! part, and hands the database listener every feature's channel. `serve`, the tests and the
+//! benches all start here.
+
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use axum::http::Extensions;
+use sqlx::PgPool;
+
+use crate::features::{auth, live, notify, push, routing, sightings};
+use crate::plumbing::clock::Clock;
+use crate::plumbing::config::Settings;
+use crate::plumbing::notifications::{self, Listener};
+use crate::plumbing::replica::Replica;
+use crate::plumbing::state::AppState;
+
+impl AppState {
+    /// Build the state: load the station directory and the VAPID keys, seal any credential still
+    /// stored in the clear, start the grouped sighting writer.
+    pub async fn load(
+        db: PgPool,
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
+        let secrets = settings.secret_key()?;
+        let directory = routing::db::load(&db).await?;
+        let vapid = push::vapid::load_or_create(&db, &secrets).await?;
+        notify::channels::seal_stored(&db, &secrets).await?;
+        let replica = match settings
+            .read_database_url
+            .as_deref()
+            .filter(|u| !u.is_empty())
+        {
+            Some(url) => {
+                let replica = Replica::new(url, 8, settings.replica_max_lag_s)?;
+                replica.check().await;
+                Some(replica)
+            }
+            None => None,
+        };
+        let mut parts = Extensions::new();
+        parts.insert(Arc::new(ArcSwap::from_pointee(directory)));
+        parts.insert(Arc::new(vapid));
+        parts.insert(Arc::new(push::endpoints::Policy::new(
+            &settings.push_hosts,
+            settings.push_allow_loopback,
+        )));
+        parts.insert(live::Feed::default());
+        parts.insert(Arc::new(auth::cache::SessionCache::default()));
+        parts.insert(sightings::writer::SightingWriter::start(db.clone()));
+        Ok(Self::new(db, settings, clock, secrets, replica, parts))
+    }
+
+    /// Follow the database's notifications for as long as the server runs.
+    pub async fn follow_database_notifications(self) {
+        notifications::follow(self, listeners()).await;
+    }
+}
+
+/// Every feature's listener: the station directory (reload on `xunjiu seed` and hotspot edits),
+/// live queues (referral changes), and the session cache (logouts, disabled accounts).
+fn listeners() -> Vec<Listener> {
+    vec![
+        routing::listener(),
+        live::listener(),
+        auth::cache::listener(),
+    ]
+}
