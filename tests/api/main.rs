@@ -22,6 +22,7 @@ mod grouped_writes;
 mod hardening;
 mod health;
 mod incidents;
+mod layers;
 mod notify;
 mod open311;
 mod openapi;

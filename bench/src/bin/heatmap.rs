@@ -25,13 +25,13 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sqlx::PgPool;
 use xunjiu_bench::{BenchDatabase, PASSWORD, account};
-use xunjiu_server::features::campaigns::season;
 use xunjiu_server::features::heatmap::cells::{self, RESOLUTIONS};
 use xunjiu_server::features::heatmap::rollup;
 use xunjiu_server::features::users;
 use xunjiu_server::plumbing::clock::ManualClock;
 use xunjiu_server::plumbing::config::Settings;
 use xunjiu_server::rules::geo::GeoPoint;
+use xunjiu_server::rules::season;
 use xunjiu_server::{AppState, app};
 
 #[derive(Debug, Parser)]

@@ -10,5 +10,6 @@ pub mod intake;
 pub mod listing;
 pub mod local_day;
 pub mod scope;
+pub mod season;
 pub mod sheet;
 pub mod wire;

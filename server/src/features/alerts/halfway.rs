@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::db;
-use crate::features::push::outbox::{self, Audience};
+use crate::features::push::{self, Audience};
 use crate::plumbing::state::AppState;
 
 #[derive(Debug, sqlx::FromRow)]
@@ -66,7 +66,7 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<u64> {
                     county_supervisors_of: Some(county.clone()),
                     ..Audience::default()
                 };
-                queued += outbox::enqueue_untied(&mut tx, &audience, &payload, now).await?;
+                queued += push::enqueue_untied(&mut tx, &audience, &payload, now).await?;
                 tracing::info!(alert_id = %alert.id, county = %county, unvisited = unvisited.len(), "alert half-way: unvisited hotspots pushed");
             }
         }

@@ -6,7 +6,7 @@ use chrono::{Datelike, NaiveDate};
 use serde_json::json;
 
 use super::compute;
-use crate::features::push::outbox::{self, Audience};
+use crate::features::push::{self, Audience};
 use crate::plumbing::state::AppState;
 
 /// Days before a due date that the reminder goes out.
@@ -60,7 +60,7 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<u64> {
                     "body": format!("{} · {} 前报送", unit.name(), date.format("%Y-%m-%d")),
                     "url": "/console/",
                 });
-                queued += outbox::enqueue_untied(&mut tx, &audience, &payload, now).await?;
+                queued += push::enqueue_untied(&mut tx, &audience, &payload, now).await?;
             }
             tx.commit().await?;
         }

@@ -3,6 +3,8 @@
 
 pub mod db;
 
+pub use db::{Kind, Reader};
+
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;

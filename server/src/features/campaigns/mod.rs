@@ -1,7 +1,5 @@
 //! Seasonal campaigns (夏季送清凉, 寒冬送温暖).
 
-pub mod season;
-
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
@@ -9,10 +7,11 @@ use chrono::Datelike;
 use mobile_api::{CampaignKind, CampaignList};
 use serde::Deserialize;
 
-use crate::features::auth::CurrentUser;
 use crate::plumbing::error::{ApiError, Result};
 use crate::plumbing::extract::{ApiJson, ApiQuery};
 use crate::plumbing::state::AppState;
+use crate::rules::account::CurrentUser;
+use crate::rules::season;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/campaigns", get(list_campaigns))

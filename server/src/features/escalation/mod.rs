@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use mobile_api::Priority;
 use uuid::Uuid;
 
-use crate::features::push::outbox::{self, Audience};
+use crate::features::push::{self, Audience};
 use crate::features::referrals::db::{self as referral_db, NewEvent};
 use crate::plumbing::state::AppState;
 use crate::rules::wire;
@@ -161,7 +161,7 @@ async fn escalate(
         }
     };
     let title = format!("超时升级 Escalation (level {level})");
-    let payload = outbox::payload(
+    let payload = push::payload(
         "escalated",
         r.id,
         &r.station_code,
@@ -169,7 +169,7 @@ async fn escalate(
         &title,
         &note,
     );
-    outbox::enqueue(tx, &audience, r.id, &payload, now).await?;
+    push::enqueue(tx, &audience, r.id, &payload, now).await?;
     tracing::warn!(referral_id = %r.id, station = %r.station_code, level, stage = ?stage, "referral escalated");
     Ok(())
 }

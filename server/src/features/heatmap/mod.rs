@@ -19,7 +19,6 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::features::auth::CurrentUser;
-use crate::features::campaigns::season;
 use crate::plumbing::error::{ApiError, Result};
 use crate::plumbing::extract::ApiQuery;
 use crate::plumbing::state::AppState;
@@ -27,6 +26,8 @@ use crate::rules::geojson::GeoJsonText;
 use crate::rules::listing::{self, BBox};
 use crate::rules::local_day;
 use crate::rules::scope::{self, Scope};
+use crate::rules::season;
+pub use cells::r9;
 pub use db::Layer;
 
 pub fn router() -> Router<AppState> {

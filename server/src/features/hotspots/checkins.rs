@@ -9,12 +9,12 @@ use uuid::Uuid;
 
 use super::{db, proposal_db};
 use crate::features::auth::CurrentUser;
-use crate::features::campaigns;
 use crate::plumbing::error::{ApiError, Result};
 use crate::plumbing::extract::{ApiJson, ApiPath};
 use crate::plumbing::state::AppState;
 use crate::rules::idempotent::{self, Fingerprint};
 use crate::rules::intake::{self, MAX_TEXT};
+use crate::rules::season;
 
 /// A check-in fix farther than this from the hotspot was not made at it.
 pub const CHECKIN_RADIUS_M: f64 = 300.0;
@@ -168,6 +168,6 @@ fn checkin_to_wire(row: db::CheckinRow) -> anyhow::Result<Checkin> {
         people_found: i64::from(row.people_found),
         items_given: serde_json::from_value(row.items_given)?,
         officer: row.officer,
-        campaign: campaigns::season::id_at(row.at),
+        campaign: season::id_at(row.at),
     })
 }

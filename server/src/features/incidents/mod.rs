@@ -17,9 +17,9 @@ use mobile_api::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::features::audit::{self, db::Kind};
+use crate::features::audit::{self, Kind};
 use crate::features::auth::CurrentUser;
-use crate::features::push::outbox::{self, Audience};
+use crate::features::push::{self, Audience};
 use crate::plumbing::error::{ApiError, Result};
 use crate::plumbing::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::plumbing::state::AppState;
@@ -199,7 +199,7 @@ pub(crate) async fn push(
         "body": format!("{station} · {}", local.format("%Y-%m-%d %H:%M")),
         "url": format!("/console/#/incidents/{id}"),
     });
-    outbox::enqueue_untied(conn, &audience, &payload, now).await
+    push::enqueue_untied(conn, &audience, &payload, now).await
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -20,7 +20,7 @@ use mobile_api::{Channel, Priority};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::features::audit::{self, db::Kind, db::Reader};
+use crate::features::audit::{self, Kind, Reader};
 use crate::features::referrals::db as referral_db;
 use crate::plumbing::nul_guard;
 use crate::plumbing::state::AppState;

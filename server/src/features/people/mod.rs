@@ -26,7 +26,7 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::features::audit::{self, db::Kind};
+use crate::features::audit::{self, Kind};
 use crate::features::auth::CurrentUser;
 use crate::plumbing::error::{ApiError, Result};
 use crate::plumbing::extract::{ApiJson, ApiPath, ApiQuery};

@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use super::db;
 use super::find;
-use crate::features::audit::{self, db::Kind};
+use crate::features::audit::{self, Kind};
 use crate::features::auth::CurrentUser;
 use crate::plumbing::error::{ApiError, Result};
 use crate::plumbing::extract::{ApiJson, ApiPath, ApiQuery};

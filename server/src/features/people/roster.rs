@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::db;
 use super::register::township_exists;
-use crate::features::audit::{self, db::Kind};
+use crate::features::audit::{self, Kind};
 use crate::features::auth::CurrentUser;
 use crate::plumbing::error::Result;
 use crate::plumbing::extract::ApiQuery;

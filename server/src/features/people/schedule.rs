@@ -7,9 +7,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::db;
-use crate::features::audit::{self, db::Kind};
+use crate::features::audit::{self, Kind};
 use crate::features::auth::CurrentUser;
-use crate::features::push::outbox::{self, Audience};
+use crate::features::push::{self, Audience};
 use crate::plumbing::error::Result;
 use crate::plumbing::extract::{ApiJson, ApiQuery};
 use crate::plumbing::state::AppState;
@@ -96,7 +96,7 @@ pub async fn push_overdue(state: &AppState) -> anyhow::Result<u64> {
             county_supervisors_of: d.county.clone(),
             ..Audience::default()
         };
-        queued += outbox::enqueue_untied(&mut tx, &audience, &payload, now).await?;
+        queued += push::enqueue_untied(&mut tx, &audience, &payload, now).await?;
         ::tracing::info!(entry_id = %d.entry_id, schedule = %d.schedule, "revisit overdue: pushed");
     }
     tx.commit().await?;

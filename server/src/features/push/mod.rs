@@ -6,6 +6,8 @@ pub mod outbox;
 pub mod sender;
 pub mod vapid;
 
+pub use outbox::{Audience, enqueue, enqueue_untied, payload, routed_insert};
+
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::lifecycle::{self, Action, Snapshot};
 use super::{Answer, db, read};
 use crate::features::auth::CurrentUser;
-use crate::features::push::outbox::{self, Audience};
+use crate::features::push::{self, Audience};
 use crate::plumbing::error::{ApiError, Result};
 use crate::plumbing::extract::{ApiJson, ApiPath, OptionalJson};
 use crate::plumbing::state::AppState;
@@ -252,7 +252,7 @@ async fn step(
         crate::features::people::returns::open_from_resolution(&mut tx, id, user.id, now).await?;
     }
     if let Action::Transfer { to } = &action {
-        let payload = outbox::payload(
+        let payload = push::payload(
             "referral_transferred",
             id,
             to,
@@ -264,7 +264,7 @@ async fn step(
             duty_stations: vec![to.clone()],
             ..Audience::default()
         };
-        outbox::enqueue(&mut tx, &audience, id, &payload, now).await?;
+        push::enqueue(&mut tx, &audience, id, &payload, now).await?;
     }
     tx.commit().await?;
     tracing::info!(referral_id = %id, step = action.event_kind(), status = %to, "referral step");

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use mobile_api::{Priority, ReferralKind};
 
-use crate::features::routing::directory::Placement;
+use crate::features::routing::Placement;
 use crate::plumbing::config::Settings;
 use crate::rules::geo::GeoPoint;
 use crate::rules::scope::{self, Scope};
@@ -158,7 +158,7 @@ static INSERT: LazyLock<String> = LazyLock::new(|| {
                               where c.removed_at is null and c.station_code = n.station_code)
          from new n order by n.id",
         insert = ROW_INSERT,
-        push = crate::features::push::outbox::routed_insert("new"),
+        push = crate::features::push::routed_insert("new"),
     )
 });
 
@@ -195,7 +195,7 @@ pub async fn insert_new(
         .bind(column(rows, |r| r.report.request_hash.clone()))
         .bind(column(rows, |r| r.on_scene_by))
         .bind(column(rows, |r| {
-            crate::features::heatmap::cells::r9(r.report.point)
+            crate::features::heatmap::r9(r.report.point)
         }))
         .bind(creator.partner_id)
         .bind(column(rows, |r| r.report.open311_service_code.clone()))

@@ -7,7 +7,7 @@ use mobile_api::{Queue, QueueEntry, Role, Status};
 use serde::Deserialize;
 
 use super::{db, view};
-use crate::features::audit::{self, db::Kind};
+use crate::features::audit::{self, Kind};
 use crate::features::auth::CurrentUser;
 use crate::plumbing::error::{ApiError, Result};
 use crate::plumbing::extract::{ApiJson, ApiPath, ApiQuery};

@@ -5,7 +5,7 @@ use mobile_api::{Location, Referral, ReferralEvent};
 use super::db::{EventRow, Row};
 use crate::features::auth::CurrentUser;
 use crate::features::routing::Directory;
-use crate::features::routing::directory::area_ref;
+use crate::features::routing::area_ref;
 use crate::rules::wire;
 
 /// Whether the row as loaded carries a personal field, so that showing it must be logged.
@@ -71,7 +71,7 @@ pub fn to_wire(
         outcome: row.outcome.as_deref().map(wire::parse).transpose()?,
         escalation_level: row.accept_escalation.max(row.scene_escalation),
         sighting_id: row.sighting_id,
-        campaign: crate::features::campaigns::season::id_at(row.reported_at),
+        campaign: crate::rules::season::id_at(row.reported_at),
         allowed_actions: None,
         events,
         redacted_at: row.redacted_at,

@@ -13,7 +13,7 @@ use mobile_api::Route;
 use serde::Deserialize;
 
 pub use crate::rules::geo::{GeoPoint, crs};
-pub use directory::Directory;
+pub use directory::{Directory, Placement, area_ref};
 
 use crate::plumbing::error::Result;
 use crate::plumbing::extract::{ApiJson, ApiQuery};

@@ -18,7 +18,7 @@ use mobile_api::{
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::features::audit::{self, db::Kind};
+use crate::features::audit::{self, Kind};
 use crate::features::auth::CurrentUser;
 use crate::plumbing::error::{ApiError, Result};
 use crate::plumbing::extract::{ApiJson, ApiQuery};

@@ -16,7 +16,7 @@ use super::{view, writer};
 use crate::features::auth::CurrentUser;
 use crate::features::referrals;
 use crate::features::routing::Directory;
-use crate::features::routing::directory::Placement;
+use crate::features::routing::Placement;
 use crate::plumbing::error::ApiError;
 use crate::plumbing::state::AppState;
 use crate::rules::idempotent::{self, Fingerprint, Outcome};
@@ -117,7 +117,7 @@ fn route(draft: &SightingDraft, directory: &Directory) -> Result<NewRow, ApiErro
             .map(|(h, _)| h.id),
         request_hash: draft.request_hash(),
         items_given: serde_json::to_value(&draft.items_given).map_err(anyhow::Error::from)?,
-        h3_r9: crate::features::heatmap::cells::r9(draft.point),
+        h3_r9: crate::features::heatmap::r9(draft.point),
     })
 }
 

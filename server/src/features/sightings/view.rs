@@ -4,7 +4,7 @@ use mobile_api::{HotspotRef, Location, ReferralRef, Sighting};
 
 use super::db::Row;
 use crate::features::routing::Directory;
-use crate::features::routing::directory::area_ref;
+use crate::features::routing::area_ref;
 use crate::rules::wire;
 
 /// Whether the row carries notes, so that showing it must be logged.
@@ -56,7 +56,7 @@ pub fn to_wire(row: Row, directory: &Directory) -> anyhow::Result<Sighting> {
         hotspot,
         referral,
         items_given: serde_json::from_value(row.items_given)?,
-        campaign: crate::features::campaigns::season::id_at(row.observed_at),
+        campaign: crate::rules::season::id_at(row.observed_at),
         redacted_at: row.redacted_at,
     })
 }
