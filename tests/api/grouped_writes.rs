@@ -6,8 +6,9 @@ use reqwest::StatusCode;
 use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
+use xunjiu_server::features::sightings::db::Insert;
 use xunjiu_server::features::sightings::db::NewRow;
-use xunjiu_server::features::sightings::writer::{Insert, write_group};
+use xunjiu_server::features::sightings::writer::write_group;
 use xunjiu_server::plumbing::error::ApiError;
 use xunjiu_server::rules::geo::GeoPoint;
 

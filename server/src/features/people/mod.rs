@@ -45,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/sightings/{id}/person", post(link_sighting))
         .route("/api/v1/townships", get(list_townships))
         .merge(register::router())
+        .merge(roster::router())
         .merge(returns::router())
         .merge(tracing::router())
 }

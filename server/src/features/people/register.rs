@@ -27,8 +27,6 @@ pub fn router() -> Router<AppState> {
             post(super::revisits::record_revisit),
         )
         .route("/api/v1/revisits/due", get(super::schedule::due_revisits))
-        .route("/api/v1/register.csv", get(super::roster::roster_csv))
-        .route("/api/v1/register.xlsx", get(super::roster::roster_xlsx))
 }
 
 pub(crate) async fn township_exists(state: &AppState, code: &str) -> Result<()> {

@@ -1,7 +1,9 @@
 //! The register's roster a county sends its townships (花名册通报给乡镇), as CSV and XLSX.
 
+use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
+use axum::routing::get;
 use chrono::{DateTime, Utc};
 use mobile_api::Role;
 use serde::Deserialize;
@@ -14,6 +16,12 @@ use crate::plumbing::error::Result;
 use crate::plumbing::extract::ApiQuery;
 use crate::plumbing::state::AppState;
 use crate::rules::sheet::Table;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/register.csv", get(roster_csv))
+        .route("/api/v1/register.xlsx", get(roster_xlsx))
+}
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -30,6 +30,14 @@ pub struct NewRow {
     pub h3_r9: Option<i64>,
 }
 
+/// One plain report to store, already routed.
+#[derive(Debug, Clone)]
+pub struct Insert {
+    pub reporter: Uuid,
+    pub received_at: DateTime<Utc>,
+    pub row: NewRow,
+}
+
 /// Insert the rows whose id is new (a statement ending in `on conflict (id) do nothing`).
 const INSERT: &str = "insert into sightings (id, reported_by, observed_at, received_at, location, accuracy_m, people_count,
                                 categories, action_taken, notes, station_code, distance_m, area_code,
@@ -160,7 +168,7 @@ pub async fn insert_and_fetch(
 /// statement. One row takes [`insert_and_fetch`]'s cheaper plan.
 pub async fn insert_and_fetch_many(
     db: impl PgExecutor<'_>,
-    inserts: &[&super::writer::Insert],
+    inserts: &[&Insert],
 ) -> sqlx::Result<Vec<Row>> {
     if let [one] = inserts {
         let row = insert_and_fetch(db, one.reporter, one.received_at, &one.row).await?;

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::db::{self, NewRow};
 use super::draft::SightingDraft;
-use super::{view, writer};
+use super::view;
 use crate::features::auth::CurrentUser;
 use crate::features::referrals;
 use crate::features::routing::Directory;
@@ -48,7 +48,7 @@ pub async fn submit(
     let items: Vec<(SightingDraft, NewRow)> = routed.iter().map(|(_, it)| it.clone()).collect();
     let outcomes = match items.as_slice() {
         [(draft, row)] if draft.referral_priority().is_none() && draft.original.is_none() => {
-            let insert = writer::Insert {
+            let insert = db::Insert {
                 reporter: user.id,
                 received_at: state.clock.now(),
                 row: row.clone(),

@@ -11,26 +11,17 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
-use chrono::{DateTime, Utc};
 use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
-use super::db::{self, NewRow, Row};
+use super::db::{self, Insert, Row};
 use crate::plumbing::error::ApiError;
 
 /// Largest group written by one statement.
 const MAX_ROWS: usize = 64;
 /// Reports waiting beyond this make their requests wait to be queued.
 const QUEUE: usize = 1024;
-
-/// One plain report to store, already routed.
-#[derive(Debug, Clone)]
-pub struct Insert {
-    pub reporter: Uuid,
-    pub received_at: DateTime<Utc>,
-    pub row: NewRow,
-}
 
 struct Job {
     insert: Insert,
