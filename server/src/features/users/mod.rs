@@ -6,6 +6,8 @@ use mobile_api::{Agency, Role};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+mod db;
+
 use crate::features::auth::password;
 use crate::rules::wire;
 
@@ -28,7 +30,7 @@ pub struct NewAccount {
 }
 
 /// Create an account, checking what the role requires.
-pub async fn add(db: &PgPool, account: NewAccount) -> anyhow::Result<Uuid> {
+pub async fn add(pool: &PgPool, account: NewAccount) -> anyhow::Result<Uuid> {
     let username = account.username.trim();
     if username.is_empty()
         || username.chars().count() > 64
@@ -58,12 +60,7 @@ pub async fn add(db: &PgPool, account: NewAccount) -> anyhow::Result<Uuid> {
         bail!("--township and --village are for liaisons");
     }
     if let Some(code) = &account.township_code {
-        let county: Option<String> =
-            sqlx::query_scalar("select county_code from townships where code = $1")
-                .bind(code)
-                .fetch_optional(db)
-                .await?;
-        match county {
+        match db::township_county(pool, code).await? {
             None => bail!("no township {code:?} (run `xunjiu seed` first?)"),
             Some(c) if Some(&c) != account.county_code.as_ref() => {
                 bail!(
@@ -82,43 +79,35 @@ pub async fn add(db: &PgPool, account: NewAccount) -> anyhow::Result<Uuid> {
             bail!("--channel is 110 or 12345");
         }
     }
-    if let Some(code) = &account.station {
-        let known: bool =
-            sqlx::query_scalar("select exists (select 1 from stations where code = $1)")
-                .bind(code)
-                .fetch_one(db)
-                .await?;
-        if !known {
-            bail!("no station {code:?} (run `xunjiu seed` first?)");
-        }
+    if let Some(code) = &account.station
+        && !db::station_exists(pool, code).await?
+    {
+        bail!("no station {code:?} (run `xunjiu seed` first?)");
     }
-    if let Some(code) = &account.county_code {
-        let known: bool = sqlx::query_scalar("select exists (select 1 from areas where code = $1)")
-            .bind(code)
-            .fetch_one(db)
-            .await?;
-        if !known {
-            bail!("no county-level area {code:?}");
-        }
+    if let Some(code) = &account.county_code
+        && !db::area_exists(pool, code).await?
+    {
+        bail!("no county-level area {code:?}");
     }
     let plain = account.password;
     let hash = tokio::task::spawn_blocking(move || password::hash(&plain)).await??;
-    let id: Uuid = sqlx::query_scalar(
-        "insert into users (username, role, station_code, agency, unit, county_code, password_hash, channel,
-                            township_code, village)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning id",
+    let role = wire::name(&account.role);
+    let agency = account.agency.as_ref().map(wire::name);
+    let id = db::insert(
+        pool,
+        &db::NewUser {
+            username,
+            role: &role,
+            station: account.station.as_deref(),
+            agency: agency.as_deref(),
+            unit: account.unit.as_deref(),
+            county_code: account.county_code.as_deref(),
+            password_hash: &hash,
+            channel: account.channel.as_deref(),
+            township_code: account.township_code.as_deref(),
+            village: account.village.as_deref(),
+        },
     )
-    .bind(username)
-    .bind(wire::name(&account.role))
-    .bind(&account.station)
-    .bind(account.agency.as_ref().map(wire::name))
-    .bind(&account.unit)
-    .bind(&account.county_code)
-    .bind(hash)
-    .bind(&account.channel)
-    .bind(&account.township_code)
-    .bind(&account.village)
-    .fetch_one(db)
     .await
     .map_err(|e| match &e {
         sqlx::Error::Database(d) if d.constraint() == Some("users_username_key") => {
@@ -130,24 +119,12 @@ pub async fn add(db: &PgPool, account: NewAccount) -> anyhow::Result<Uuid> {
 }
 
 /// Lock an account and revoke every token it holds (a lost phone). Returns the sessions revoked.
-pub async fn disable(db: &PgPool, username: &str, now: DateTime<Utc>) -> anyhow::Result<u64> {
-    let mut tx = db.begin().await?;
-    let id: Option<Uuid> = sqlx::query_scalar(
-        "update users set disabled_at = coalesce(disabled_at, $2) where lower(username) = lower($1) returning id",
-    )
-    .bind(username)
-    .bind(now)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let id = id.with_context(|| format!("no user {username:?}"))?;
-    let revoked = sqlx::query(
-        "update sessions set revoked_at = $2 where user_id = $1 and revoked_at is null",
-    )
-    .bind(id)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+pub async fn disable(pool: &PgPool, username: &str, now: DateTime<Utc>) -> anyhow::Result<u64> {
+    let mut tx = pool.begin().await?;
+    let id = db::disable(&mut tx, username, now)
+        .await?
+        .with_context(|| format!("no user {username:?}"))?;
+    let revoked = db::revoke_sessions(&mut tx, id, now).await?;
     tx.commit().await?;
     Ok(revoked)
 }
