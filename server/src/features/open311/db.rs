@@ -84,3 +84,62 @@ pub async fn hotspot_named(
     .fetch_optional(db)
     .await
 }
+
+pub async fn insert_partner(
+    db: impl PgExecutor<'_>,
+    name: &str,
+    channel: &str,
+    key_hash: &[u8],
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "insert into partners (name, channel, key_hash) values ($1, $2, $3)",
+        name,
+        channel,
+        key_hash
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Revoke a partner's key (the first revocation's time stays); its id, if it exists.
+pub async fn revoke_partner(
+    db: impl PgExecutor<'_>,
+    name: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar!(
+        "update partners set revoked_at = coalesce(revoked_at, $2) where name = $1 returning id",
+        name,
+        now
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// Every partner: name, channel, whether revoked.
+pub async fn partners(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<(String, String, bool)>> {
+    let rows = sqlx::query!(
+        r#"select name, channel, revoked_at is not null as "revoked!" from partners order by name"#
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.name, r.channel, r.revoked))
+        .collect())
+}
+
+/// The live partner a key's digest belongs to.
+pub async fn partner_by_key_hash(
+    db: impl PgExecutor<'_>,
+    key_hash: &[u8],
+) -> sqlx::Result<Option<super::partners::Partner>> {
+    sqlx::query_as!(
+        super::partners::Partner,
+        "select id, name, channel from partners where key_hash = $1 and revoked_at is null",
+        key_hash
+    )
+    .fetch_optional(db)
+    .await
+}

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::features::auth::token;
 
 /// A partner whose key is live.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Partner {
     pub id: Uuid,
     pub name: String,
@@ -22,49 +22,36 @@ pub async fn add(db: &PgPool, name: &str, channel: mobile_api::Channel) -> anyho
         bail!("a partner's name is 1 to 100 characters");
     }
     let key = token::generate().replacen("xj_", "xj311_", 1);
-    sqlx::query("insert into partners (name, channel, key_hash) values ($1, $2, $3)")
-        .bind(name)
-        .bind(crate::rules::wire::name(&channel))
-        .bind(token::digest(&key))
-        .execute(db)
-        .await
-        .map_err(|e| match &e {
-            sqlx::Error::Database(d) if d.constraint() == Some("partners_name_key") => {
-                anyhow::anyhow!("a partner named {name:?} exists")
-            }
-            _ => anyhow::Error::new(e),
-        })?;
+    super::db::insert_partner(
+        db,
+        name,
+        &crate::rules::wire::name(&channel),
+        &token::digest(&key),
+    )
+    .await
+    .map_err(|e| match &e {
+        sqlx::Error::Database(d) if d.constraint() == Some("partners_name_key") => {
+            anyhow::anyhow!("a partner named {name:?} exists")
+        }
+        _ => anyhow::Error::new(e),
+    })?;
     Ok(key)
 }
 
 /// Revoke a partner's key.
 pub async fn revoke(db: &PgPool, name: &str, now: DateTime<Utc>) -> anyhow::Result<()> {
-    let id: Option<Uuid> = sqlx::query_scalar(
-        "update partners set revoked_at = coalesce(revoked_at, $2) where name = $1 returning id",
-    )
-    .bind(name)
-    .bind(now)
-    .fetch_optional(db)
-    .await?;
-    id.map(|_| ())
+    super::db::revoke_partner(db, name, now)
+        .await?
+        .map(|_| ())
         .with_context(|| format!("no partner {name:?}"))
 }
 
 /// `(name, channel, revoked)` of every partner.
 pub async fn list(db: &PgPool) -> anyhow::Result<Vec<(String, String, bool)>> {
-    Ok(
-        sqlx::query_as("select name, channel, revoked_at is not null from partners order by name")
-            .fetch_all(db)
-            .await?,
-    )
+    Ok(super::db::partners(db).await?)
 }
 
 /// The live partner a key belongs to.
 pub async fn by_key(db: &PgPool, key: &str) -> sqlx::Result<Option<Partner>> {
-    sqlx::query_as(
-        "select id, name, channel from partners where key_hash = $1 and revoked_at is null",
-    )
-    .bind(token::digest(key))
-    .fetch_optional(db)
-    .await
+    super::db::partner_by_key_hash(db, &token::digest(key)).await
 }

@@ -48,16 +48,10 @@ pub fn generate() -> VapidKeys {
 /// sealed now.
 pub async fn load_or_create(db: &PgPool, secrets: &SealingKey) -> anyhow::Result<VapidKeys> {
     let fresh = generate();
-    sqlx::query("insert into vapid_keys (private_key, public_key) values ($1, $2) on conflict (id) do nothing")
-        .bind(secrets.seal(&fresh.private_key))
-        .bind(&fresh.public_key)
-        .execute(db)
+    super::db::insert_vapid_if_none(db, &secrets.seal(&fresh.private_key), &fresh.public_key)
         .await
         .context("storing a VAPID key pair")?;
-    let (stored, public_key): (String, String) =
-        sqlx::query_as("select private_key, public_key from vapid_keys")
-            .fetch_one(db)
-            .await?;
+    let (stored, public_key) = super::db::stored_vapid(db).await?;
     if public_key == fresh.public_key {
         tracing::info!(public_key = %public_key, "generated a VAPID key pair for web push");
     }
@@ -65,10 +59,7 @@ pub async fn load_or_create(db: &PgPool, secrets: &SealingKey) -> anyhow::Result
         .open(&stored)
         .context("opening the stored VAPID private key (or run `xunjiu vapid generate`)")?;
     if !SealingKey::is_sealed(&stored) {
-        sqlx::query("update vapid_keys set private_key = $2 where private_key = $1")
-            .bind(&stored)
-            .bind(secrets.seal(&private_key))
-            .execute(db)
+        super::db::reseal_vapid(db, &stored, &secrets.seal(&private_key))
             .await
             .context("sealing the stored VAPID private key")?;
         tracing::info!("sealed the stored VAPID private key");
@@ -84,17 +75,8 @@ pub async fn load_or_create(db: &PgPool, secrets: &SealingKey) -> anyhow::Result
 pub async fn replace(db: &PgPool, secrets: &SealingKey) -> anyhow::Result<VapidKeys> {
     let keys = generate();
     let mut tx = db.begin().await?;
-    sqlx::query(
-        "insert into vapid_keys (private_key, public_key) values ($1, $2)
-         on conflict (id) do update set private_key = excluded.private_key, public_key = excluded.public_key, created_at = now()",
-    )
-    .bind(secrets.seal(&keys.private_key))
-    .bind(&keys.public_key)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query("delete from push_subscriptions")
-        .execute(&mut *tx)
-        .await?;
+    super::db::replace_vapid(&mut *tx, &secrets.seal(&keys.private_key), &keys.public_key).await?;
+    super::db::delete_all_subscriptions(&mut *tx).await?;
     tx.commit().await?;
     Ok(keys)
 }
