@@ -3,12 +3,15 @@
 //! benches all start here.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use axum::http::Extensions;
 use sqlx::PgPool;
 
-use crate::features::{auth, live, notify, push, routing, sightings};
+use crate::features::{
+    alerts, annex1, auth, escalation, incidents, live, notify, people, push, routing, sightings,
+};
 use crate::plumbing::clock::Clock;
 use crate::plumbing::config::Settings;
 use crate::plumbing::notifications::{self, Listener};
@@ -66,4 +69,34 @@ fn listeners() -> Vec<Listener> {
         live::listener(),
         auth::cache::listener(),
     ]
+}
+
+/// The timed passes, forever, `escalation_interval_s` apart: escalations, then the other timed
+/// pushes (an alert's half-way check, unacknowledged incidents, overdue revisits, Annex 1
+/// reminders). A pass that fails is logged and tried again next time.
+pub async fn timed_passes(state: AppState) {
+    let interval = Duration::from_secs(state.settings.escalation_interval_s.max(1));
+    loop {
+        logged("escalation", escalation::run_once(&state).await);
+        logged("alert half-way", alerts::halfway::run_once(&state).await);
+        logged(
+            "incident re-push",
+            incidents::repush::run_once(&state).await,
+        );
+        logged(
+            "overdue revisits",
+            people::schedule::push_overdue(&state).await,
+        );
+        logged(
+            "annex 1 reminders",
+            annex1::reminders::run_once(&state).await,
+        );
+        tokio::time::sleep(interval).await;
+    }
+}
+
+fn logged<T>(pass: &str, result: anyhow::Result<T>) {
+    if let Err(err) = result {
+        tracing::warn!(error = format!("{err:#}"), pass, "pass failed; will retry");
+    }
 }

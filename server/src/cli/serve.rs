@@ -39,7 +39,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tracing::warn!("the station directory is empty: run `xunjiu seed`");
     }
     tokio::spawn(state.clone().follow_database_notifications());
-    tokio::spawn(crate::features::escalation::run(state.clone()));
+    tokio::spawn(crate::wiring::timed_passes(state.clone()));
     tokio::spawn(crate::features::push::sender::run(state.clone()));
     tokio::spawn(crate::features::notify::sender::run(state.clone()));
     tokio::spawn(crate::features::heatmap::rollup::run(state.db.clone()));

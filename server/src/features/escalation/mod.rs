@@ -3,8 +3,6 @@
 //! period later) the city's. Works from database state only, under row locks with SKIP LOCKED,
 //! so a restart loses nothing and two workers never escalate the same step twice.
 
-use std::time::Duration as StdDuration;
-
 use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
 use mobile_api::Priority;
@@ -202,38 +200,6 @@ pub async fn escalate_unreached(
 }
 
 /// A pass that failed is logged and tried again on the next round.
-fn logged<T>(pass: &str, result: anyhow::Result<T>) {
-    if let Err(err) = result {
-        tracing::warn!(error = format!("{err:#}"), pass, "pass failed; will retry");
-    }
-}
-
-/// Run passes forever, `escalation_interval_s` apart: escalations, then the other timed pushes
-/// (an alert's half-way check, unacknowledged incidents, overdue revisits, Annex 1 reminders).
-pub async fn run(state: AppState) {
-    let interval = StdDuration::from_secs(state.settings.escalation_interval_s.max(1));
-    loop {
-        logged("escalation", run_once(&state).await);
-        logged(
-            "alert half-way",
-            crate::features::alerts::halfway::run_once(&state).await,
-        );
-        logged(
-            "incident re-push",
-            crate::features::incidents::repush::run_once(&state).await,
-        );
-        logged(
-            "overdue revisits",
-            crate::features::people::schedule::push_overdue(&state).await,
-        );
-        logged(
-            "annex 1 reminders",
-            crate::features::annex1::reminders::run_once(&state).await,
-        );
-        tokio::time::sleep(interval).await;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
