@@ -85,6 +85,14 @@ pub async fn hotspot_named(
     .await
 }
 
+/// A partner whose key is live.
+#[derive(Debug, Clone)]
+pub struct Partner {
+    pub id: Uuid,
+    pub name: String,
+    pub channel: String,
+}
+
 pub async fn insert_partner(
     db: impl PgExecutor<'_>,
     name: &str,
@@ -134,9 +142,9 @@ pub async fn partners(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<(String, Stri
 pub async fn partner_by_key_hash(
     db: impl PgExecutor<'_>,
     key_hash: &[u8],
-) -> sqlx::Result<Option<super::partners::Partner>> {
+) -> sqlx::Result<Option<Partner>> {
     sqlx::query_as!(
-        super::partners::Partner,
+        Partner,
         "select id, name, channel from partners where key_hash = $1 and revoked_at is null",
         key_hash
     )

@@ -3,17 +3,10 @@
 use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
-use uuid::Uuid;
 
 use crate::features::auth::token;
 
-/// A partner whose key is live.
-#[derive(Debug, Clone)]
-pub struct Partner {
-    pub id: Uuid,
-    pub name: String,
-    pub channel: String,
-}
+pub use super::db::Partner;
 
 /// Register a partner; returns its key, which is shown only this once.
 pub async fn add(db: &PgPool, name: &str, channel: mobile_api::Channel) -> anyhow::Result<String> {
