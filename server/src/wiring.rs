@@ -17,6 +17,7 @@ use crate::plumbing::config::Settings;
 use crate::plumbing::notifications::{self, Listener};
 use crate::plumbing::replica::Replica;
 use crate::plumbing::state::AppState;
+use crate::rules::events;
 
 impl AppState {
     /// Build the state: load the station directory and the VAPID keys, seal any credential still
@@ -26,6 +27,7 @@ impl AppState {
         settings: Settings,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
+        install_hooks();
         let secrets = settings.secret_key()?;
         let directory = routing::db::load(&db).await?;
         let vapid = push::vapid::load_or_create(&db, &secrets).await?;
@@ -59,6 +61,13 @@ impl AppState {
     pub async fn follow_database_notifications(self) {
         notifications::follow(self, listeners()).await;
     }
+}
+
+/// The features that react to other features' events ([`events`]): the alert channels to pushed
+/// alerts and new referrals, the returnee ledger to resolutions. Called by [`AppState::load`]
+/// and by the command line before anything runs.
+pub fn install_hooks() {
+    events::install(vec![notify::on_event, people::on_event]);
 }
 
 /// Every feature's listener: the station directory (reload on `xunjiu seed` and hotspot edits),

@@ -377,7 +377,7 @@ async fn a_failing_channel_is_retried_with_backoff_then_recorded_as_failed(pool:
 
     assert_eq!(deliver(&app).await, 1);
     assert_eq!(deliver(&app).await, 0, "not before its backoff");
-    for _ in 1..xunjiu_server::features::push::sender::MAX_ATTEMPTS {
+    for _ in 1..xunjiu_server::plumbing::delivery::MAX_ATTEMPTS {
         app.clock.advance(Duration::hours(1));
         assert_eq!(deliver(&app).await, 1);
     }

@@ -136,6 +136,7 @@ pub(crate) fn first_line_of_stdin(what: &str) -> anyhow::Result<String> {
 
 /// Parse the command line and do what it says.
 pub async fn run() -> anyhow::Result<()> {
+    crate::wiring::install_hooks();
     match Cli::parse().command {
         Command::Serve(args) => serve::serve(args).await,
         Command::Migrate(args) => {

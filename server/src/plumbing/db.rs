@@ -62,7 +62,7 @@ pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
 /// migrate by itself, `xunjiu migrate` must have run first).
 pub async fn check_migrated(pool: &PgPool) -> anyhow::Result<()> {
     let applied: Vec<i64> =
-        sqlx::query_scalar("select version from _sqlx_migrations where success order by version")
+        sqlx::query_scalar!("select version from _sqlx_migrations where success order by version")
             .fetch_all(pool)
             .await
             .context("reading the applied migrations (has `xunjiu migrate` run?)")?;
@@ -76,6 +76,25 @@ pub async fn check_migrated(pool: &PgPool) -> anyhow::Result<()> {
         "the database lacks migrations {missing:?}: run `xunjiu migrate` as the schema's owner"
     );
     Ok(())
+}
+
+/// The cheapest round trip: the database answers.
+pub async fn ping(pool: &PgPool) -> sqlx::Result<()> {
+    sqlx::query!("select 1 as one").fetch_one(pool).await?;
+    Ok(())
+}
+
+/// Whether the server is a standby, and how far (seconds) its replay is behind the primary:
+/// 0 when it has replayed all it received.
+pub async fn standby_lag(pool: &PgPool) -> sqlx::Result<(bool, f64)> {
+    let row = sqlx::query!(
+        r#"select pg_is_in_recovery() as "standby!",
+                  case when pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() then 0
+                       else extract(epoch from now() - pg_last_xact_replay_timestamp())::float8 end as lag"#
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok((row.standby, row.lag.unwrap_or(0.0)))
 }
 
 /// Whether an error means "the database cannot be reached" rather than "the query is wrong".

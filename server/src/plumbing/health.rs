@@ -15,7 +15,7 @@ use crate::plumbing::state::AppState;
     responses((status = 200, description = "database answers"),
               (status = 503, description = "database_unavailable", body = mobile_api::ErrorBody)))]
 pub async fn healthz(State(state): State<AppState>) -> Response {
-    let ping = sqlx::query("select 1").execute(&state.db);
+    let ping = crate::plumbing::db::ping(&state.db);
     match tokio::time::timeout(Duration::from_secs(2), ping).await {
         Ok(Ok(_)) => Json(json!({"status": "ok", "database": "up"})).into_response(),
         _ => ApiError::DatabaseUnavailable.into_response(),

@@ -4,6 +4,7 @@
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod delivery;
 pub mod error;
 pub mod extract;
 pub mod headers;

@@ -69,3 +69,15 @@ pub async fn follow(state: AppState, listeners: Vec<Listener>) {
         }
     }
 }
+
+/// Tell every running server's listener on `channel`, when the transaction on `conn` commits.
+pub async fn announce(
+    conn: &mut sqlx::PgConnection,
+    channel: &str,
+    payload: &str,
+) -> sqlx::Result<()> {
+    sqlx::query!("select from pg_notify($1, $2)", channel, payload)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

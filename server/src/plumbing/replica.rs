@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 
+use crate::plumbing::db;
+
 /// How often the replica's health is checked.
 const CHECK_EVERY: Duration = Duration::from_secs(2);
 /// How often a replica that stays down is reported again.
@@ -60,18 +62,10 @@ impl Replica {
     /// Seconds the replica's replay is behind (0 when it has replayed all it received), or an
     /// error when it cannot be asked or is not a standby.
     async fn lag(&self) -> anyhow::Result<f64> {
-        let (standby, lag): (bool, Option<f64>) = tokio::time::timeout(
-            Duration::from_secs(2),
-            sqlx::query_as(
-                "select pg_is_in_recovery(),
-                        case when pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() then 0
-                             else extract(epoch from now() - pg_last_xact_replay_timestamp())::float8 end",
-            )
-            .fetch_one(&self.pool),
-        )
-        .await??;
+        let (standby, lag) =
+            tokio::time::timeout(Duration::from_secs(2), db::standby_lag(&self.pool)).await??;
         anyhow::ensure!(standby, "the read database is not a standby");
-        Ok(lag.unwrap_or(0.0))
+        Ok(lag)
     }
 
     /// Check once and record the answer; says whether the replica is in use.

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod audience;
+pub mod events;
 pub mod geo;
 pub mod geojson;
 pub mod idempotent;

@@ -4,6 +4,9 @@
 pub mod db;
 pub mod stats;
 
+pub use db::{Facts, facts};
+pub use stats::row as figures;
+
 use std::collections::BTreeMap;
 
 use axum::Router;

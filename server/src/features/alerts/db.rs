@@ -1,7 +1,7 @@
 //! Alert queries.
 
 use chrono::{DateTime, Utc};
-use sqlx::PgExecutor;
+use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -105,7 +105,7 @@ pub async fn list(
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CoverageRow {
     #[sqlx(flatten)]
-    pub hotspot: crate::features::hotspots::db::Row,
+    pub hotspot: crate::features::hotspots::HotspotRow,
     pub last_at: Option<DateTime<Utc>>,
     pub last_by: Option<String>,
     pub checkins: i64,
@@ -143,4 +143,45 @@ pub async fn coverage(
     .bind(names)
     .fetch_all(db)
     .await
+}
+
+/// An alert whose half-way point has passed and whose unvisited hotspots were not yet pushed.
+#[derive(Debug)]
+pub struct HalfwayDue {
+    pub id: Uuid,
+    pub kind: String,
+    pub counties: Vec<String>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+}
+
+/// Those alerts, locked (`skip locked`: two servers never push one twice).
+pub async fn halfway_due(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Vec<HalfwayDue>> {
+    sqlx::query_as!(
+        HalfwayDue,
+        "select id, kind, counties, starts_at, ends_at from alerts
+         where halfway_notified_at is null and starts_at + (ends_at - starts_at) / 2 <= $1
+         order by id for update skip locked",
+        now
+    )
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn mark_halfway_notified(
+    conn: &mut PgConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update alerts set halfway_notified_at = $2 where id = $1",
+        id,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
 }

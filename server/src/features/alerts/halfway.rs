@@ -1,34 +1,15 @@
 //! Half-way through an alert, the hotspots nobody has checked yet are pushed to the
 //! supervisors of their county, once, from database state.
 
-use chrono::{DateTime, Utc};
-use uuid::Uuid;
-
 use super::db;
 use crate::features::push::{self, Audience};
 use crate::plumbing::state::AppState;
-
-#[derive(Debug, sqlx::FromRow)]
-struct Due {
-    id: Uuid,
-    kind: String,
-    counties: Vec<String>,
-    starts_at: DateTime<Utc>,
-    ends_at: DateTime<Utc>,
-}
 
 /// One pass; returns the notifications queued.
 pub async fn run_once(state: &AppState) -> anyhow::Result<u64> {
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
-    let due: Vec<Due> = sqlx::query_as(
-        "select id, kind, counties, starts_at, ends_at from alerts
-         where halfway_notified_at is null and starts_at + (ends_at - starts_at) / 2 <= $1
-         order by id for update skip locked",
-    )
-    .bind(now)
-    .fetch_all(&mut *tx)
-    .await?;
+    let due = db::halfway_due(&mut tx, now).await?;
     let mut queued = 0;
     for alert in &due {
         // An alert already over when the worker gets to it has nothing left to prompt.
@@ -70,11 +51,7 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<u64> {
                 tracing::info!(alert_id = %alert.id, county = %county, unvisited = unvisited.len(), "alert half-way: unvisited hotspots pushed");
             }
         }
-        sqlx::query("update alerts set halfway_notified_at = $2 where id = $1")
-            .bind(alert.id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        db::mark_halfway_notified(&mut tx, alert.id, now).await?;
     }
     tx.commit().await?;
     Ok(queued)

@@ -3,7 +3,7 @@
 
 pub mod db;
 
-pub use db::{Kind, Reader};
+pub use db::{Kind, Reader, record};
 
 use axum::Router;
 use axum::extract::State;

@@ -16,7 +16,9 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use mobile_api::{LoginRequest, LoginResponse, User};
 
-pub use current_user::CurrentUser;
+pub use current_user::{CurrentUser, Use, live_session};
+pub use password::hash as hash_password;
+pub use token::{digest as token_digest, generate as new_token};
 
 use crate::plumbing::error::{ApiError, Result};
 use crate::plumbing::extract::{ApiJson, ClientAddr};

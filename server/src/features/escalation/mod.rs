@@ -8,24 +8,14 @@ use chrono::{DateTime, Duration, Utc};
 use mobile_api::Priority;
 use uuid::Uuid;
 
+mod db;
+
+use db::Due;
+
 use crate::features::push::{self, Audience};
-use crate::features::referrals::db::{self as referral_db, NewEvent};
+use crate::features::referrals::{self, NewEvent};
 use crate::plumbing::state::AppState;
 use crate::rules::wire;
-
-#[derive(Debug, sqlx::FromRow)]
-struct Due {
-    id: Uuid,
-    status: String,
-    priority: String,
-    station_code: String,
-    accountable_station: String,
-    area_code: Option<String>,
-    accept_by: DateTime<Utc>,
-    on_scene_by: DateTime<Utc>,
-    accept_escalation: i16,
-    scene_escalation: i16,
-}
 
 /// Which deadline was missed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,22 +41,9 @@ fn level_due(deadline: DateTime<Utc>, period: Duration, now: DateTime<Utc>) -> i
 pub async fn run_once(state: &AppState) -> anyhow::Result<usize> {
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
-    let due: Vec<Due> = sqlx::query_as(
-        "select id, status, priority, station_code, accountable_station, area_code, accept_by, on_scene_by,
-                accept_escalation, scene_escalation
-         from referrals
-         where case_id is null
-           and ((status = 'routed' and accept_escalation < 2 and accept_by <= $1)
-            or (status in ('accepted', 'en_route') and scene_escalation < 2 and on_scene_by <= $1
-                and kind = 'report'))
-         order by id
-         limit 500
-         for update skip locked",
-    )
-    .bind(now)
-    .fetch_all(&mut *tx)
-    .await
-    .context("finding overdue referrals")?;
+    let due = db::overdue(&mut tx, now)
+        .await
+        .context("finding overdue referrals")?;
 
     let mut written = 0;
     for r in &due {
@@ -92,18 +69,7 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<usize> {
             written += 1;
         }
         if target > current {
-            let column = if stage == Stage::Accept {
-                "accept_escalation"
-            } else {
-                "scene_escalation"
-            };
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "update referrals set {column} = $2 where id = $1"
-            )))
-            .bind(r.id)
-            .bind(target)
-            .execute(&mut *tx)
-            .await?;
+            db::set_level(&mut tx, r.id, stage == Stage::Accept, target).await?;
         }
     }
     tx.commit().await?;
@@ -128,7 +94,7 @@ async fn escalate(
         "city supervisors told"
     };
     let note = format!("level {level}: {what}; {told}");
-    referral_db::append_event(
+    referrals::append_event(
         tx,
         &NewEvent {
             referral_id: r.id,
@@ -180,22 +146,10 @@ pub async fn escalate_unreached(
     id: Uuid,
     now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
-    let due: Option<Due> = sqlx::query_as(
-        "select id, status, priority, station_code, accountable_station, area_code, accept_by, on_scene_by,
-                accept_escalation, scene_escalation
-         from referrals
-         where id = $1 and status = 'routed' and accept_escalation = 0 and case_id is null
-         for update",
-    )
-    .bind(id)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let due = db::lock_unreached(&mut *tx, id).await?;
     let Some(r) = due else { return Ok(false) };
     escalate(tx, &r, Stage::Unreached, 1, now).await?;
-    sqlx::query("update referrals set accept_escalation = 1 where id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    db::set_level(&mut *tx, id, true, 1).await?;
     Ok(true)
 }
 

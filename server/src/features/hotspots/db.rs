@@ -102,10 +102,12 @@ pub async fn upsert(
     if written == 0 {
         return Ok(false);
     }
-    sqlx::query("select pg_notify($1, 'hotspots')")
-        .bind(crate::features::routing::DIRECTORY_CHANNEL)
-        .execute(conn)
-        .await?;
+    crate::plumbing::notifications::announce(
+        conn,
+        crate::features::routing::DIRECTORY_CHANNEL,
+        "hotspots",
+    )
+    .await?;
     Ok(true)
 }
 

@@ -5,6 +5,8 @@ pub mod db;
 pub mod proposal_db;
 pub mod proposals;
 
+pub use db::Row as HotspotRow;
+
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -204,3 +204,46 @@ pub async fn counts_by_kind(
     .fetch_all(db)
     .await
 }
+
+/// An incident no supervisor has acknowledged.
+#[derive(Debug)]
+pub struct Unacknowledged {
+    pub id: Uuid,
+    pub kind: String,
+    pub station_code: String,
+    pub county: Option<String>,
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// Up to 200 reported before `cutoff` and not yet pushed again, locked (`skip locked`).
+pub async fn unacknowledged_before(
+    conn: &mut PgConnection,
+    cutoff: DateTime<Utc>,
+) -> sqlx::Result<Vec<Unacknowledged>> {
+    sqlx::query_as!(
+        Unacknowledged,
+        "select id, kind, station_code, county_of(area_code, station_code) as county, occurred_at
+         from incidents
+         where acknowledged_at is null and repushed_at is null and reported_at <= $1
+         order by reported_at, id limit 200
+         for update skip locked",
+        cutoff
+    )
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn mark_repushed(
+    conn: &mut PgConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update incidents set repushed_at = $2 where id = $1",
+        id,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -6,6 +6,8 @@
 pub mod db;
 pub mod repush;
 
+pub use db::counts_by_kind;
+
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -44,7 +44,7 @@ pub async fn queue_events(
             format!("no station {code:?}"),
         ));
     }
-    crate::features::referrals::queue::may_follow_queue(&state, &user, &code).await?;
+    crate::features::referrals::may_follow_queue(&state, &user, &code).await?;
     let code_for_end = code.clone();
     let changes = BroadcastStream::new(state.live().subscribe()).filter_map(move |message| {
         let event = match message {
@@ -103,15 +103,14 @@ async fn session_ended(state: AppState, user: CurrentUser, code: String) {
         }
         // Through the session cache: a thousand consoles of a few accounts ask the database a
         // few times, not a thousand.
-        let check = auth::current_user::Use::Check;
-        match auth::current_user::live_session(&state, &user.token_hash, check).await {
+        let check = auth::Use::Check;
+        match auth::live_session(&state, &user.token_hash, check).await {
             Ok(Some(session)) => {
                 let now = match CurrentUser::try_from((session.user, user.token_hash.clone())) {
                     Ok(now) => now,
                     Err(_) => return,
                 };
-                match crate::features::referrals::queue::may_follow_queue(&state, &now, &code).await
-                {
+                match crate::features::referrals::may_follow_queue(&state, &now, &code).await {
                     Err(err) if err.status() == axum::http::StatusCode::FORBIDDEN => return,
                     _ => {}
                 }

@@ -8,6 +8,8 @@ use mobile_api::ChannelKind;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::db;
+use crate::features::stations;
 use crate::plumbing::secrets::SecretKey;
 use crate::rules::wire;
 
@@ -30,28 +32,7 @@ pub struct NewChannel {
     pub phones: Vec<String>,
 }
 
-/// A channel as listed: its webhook with the token's value hidden.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Listed {
-    pub name: String,
-    pub kind: String,
-    pub station_code: Option<String>,
-    pub county_code: Option<String>,
-    pub city: bool,
-    pub webhook: Option<String>,
-    pub signed: bool,
-    pub phones: Vec<String>,
-}
-
-/// A stored channel, with what sending needs.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Stored {
-    pub id: Uuid,
-    pub kind: String,
-    pub webhook: Option<String>,
-    pub secret: Option<String>,
-    pub phones: Vec<String>,
-}
+pub use super::db::{Listed, Stored};
 
 /// Check a channel before it is stored: the kind's target, an https URL (plain http only to
 /// this machine, and only with `loopback_ok`, for tests), mainland mobiles.
@@ -111,63 +92,41 @@ pub async fn add(
         Audience::County(k) => (None, Some(k.as_str()), false),
         Audience::City => (None, None, true),
     };
-    if let Some(s) = station {
-        let known: bool =
-            sqlx::query_scalar("select exists (select 1 from stations where code = $1)")
-                .bind(s)
-                .fetch_one(pool)
-                .await?;
-        if !known {
-            bail!("no station {s:?}: run `xunjiu seed` or check the code");
-        }
+    if let Some(s) = station
+        && !stations::station_exists(pool, s).await?
+    {
+        bail!("no station {s:?}: run `xunjiu seed` or check the code");
     }
-    if let Some(k) = county {
-        let known: bool = sqlx::query_scalar("select exists (select 1 from areas where code = $1)")
-            .bind(k)
-            .fetch_one(pool)
-            .await?;
-        if !known {
-            bail!("no county {k:?} in the areas");
-        }
+    if let Some(k) = county
+        && !stations::area_exists(pool, k).await?
+    {
+        bail!("no county {k:?} in the areas");
     }
-    let id = Uuid::new_v4();
-    let inserted = sqlx::query(
-        "insert into notify_channels (id, name, kind, station_code, county_code, city, webhook, secret, phones, created_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-         on conflict (name) where removed_at is null do nothing",
-    )
-    .bind(id)
-    .bind(c.name.trim())
-    .bind(wire::name(&c.kind))
-    .bind(station)
-    .bind(county)
-    .bind(city)
-    .bind(c.webhook.as_deref().map(|w| secrets.seal(w)))
-    .bind(
-        c.secret
+    let kind = wire::name(&c.kind);
+    let stored = db::NewChannel {
+        id: Uuid::new_v4(),
+        name: c.name.trim(),
+        kind: &kind,
+        station,
+        county,
+        city,
+        webhook: c.webhook.as_deref().map(|w| secrets.seal(w)),
+        secret: c
+            .secret
             .as_deref()
             .filter(|s| !s.is_empty())
             .map(|s| secrets.seal(s)),
-    )
-    .bind(&c.phones)
-    .bind(now)
-    .execute(pool)
-    .await?
-    .rows_affected();
-    if inserted == 0 {
-        bail!("a channel named {:?} exists already", c.name.trim());
+        phones: &c.phones,
+    };
+    if !db::insert_channel(pool, &stored, now).await? {
+        bail!("a channel named {:?} exists already", stored.name);
     }
-    Ok(id)
+    Ok(stored.id)
 }
 
 /// The channels in use, their webhooks opened (callers show them [`masked`]).
 pub async fn list(pool: &PgPool, secrets: &SecretKey) -> anyhow::Result<Vec<Listed>> {
-    let mut listed: Vec<Listed> = sqlx::query_as(
-        "select name, kind, station_code, county_code, city, webhook, secret is not null as signed, phones
-         from notify_channels where removed_at is null order by name",
-    )
-    .fetch_all(pool)
-    .await?;
+    let mut listed = db::channels_in_use(pool).await?;
     for c in &mut listed {
         c.webhook = c.webhook.as_deref().map(|w| secrets.open(w)).transpose()?;
     }
@@ -176,14 +135,10 @@ pub async fn list(pool: &PgPool, secrets: &SecretKey) -> anyhow::Result<Vec<List
 
 /// Seal the webhooks and secrets stored before sealing; returns how many channels changed.
 pub async fn seal_stored(pool: &PgPool, secrets: &SecretKey) -> anyhow::Result<u64> {
-    let rows: Vec<(Uuid, Option<String>, Option<String>)> =
-        sqlx::query_as("select id, webhook, secret from notify_channels")
-            .fetch_all(pool)
-            .await?;
     let mut sealed = 0;
-    for (id, webhook, secret) in rows {
+    for stored in db::all_secrets(pool).await? {
         let plain = |v: &Option<String>| v.as_deref().is_some_and(|v| !SecretKey::is_sealed(v));
-        if !plain(&webhook) && !plain(&secret) {
+        if !plain(&stored.webhook) && !plain(&stored.secret) {
             continue;
         }
         let seal = |v: Option<String>| {
@@ -195,12 +150,12 @@ pub async fn seal_stored(pool: &PgPool, secrets: &SecretKey) -> anyhow::Result<u
                 }
             })
         };
-        sqlx::query("update notify_channels set webhook = $2, secret = $3 where id = $1")
-            .bind(id)
-            .bind(seal(webhook))
-            .bind(seal(secret))
-            .execute(pool)
-            .await?;
+        let now_sealed = db::Secrets {
+            id: stored.id,
+            webhook: seal(stored.webhook),
+            secret: seal(stored.secret),
+        };
+        db::set_secrets(pool, &now_sealed).await?;
         sealed += 1;
     }
     if sealed > 0 {
@@ -211,15 +166,7 @@ pub async fn seal_stored(pool: &PgPool, secrets: &SecretKey) -> anyhow::Result<u
 
 /// Stop using a channel; what it delivered stays on record.
 pub async fn remove(pool: &PgPool, name: &str, now: DateTime<Utc>) -> anyhow::Result<()> {
-    let done = sqlx::query(
-        "update notify_channels set removed_at = $2 where name = $1 and removed_at is null",
-    )
-    .bind(name)
-    .bind(now)
-    .execute(pool)
-    .await?
-    .rows_affected();
-    if done == 0 {
+    if !db::remove(pool, name, now).await? {
         bail!("no channel named {name:?}");
     }
     Ok(())
@@ -227,13 +174,9 @@ pub async fn remove(pool: &PgPool, name: &str, now: DateTime<Utc>) -> anyhow::Re
 
 /// A channel in use by name, its webhook and secret opened for sending.
 pub async fn find(pool: &PgPool, secrets: &SecretKey, name: &str) -> anyhow::Result<Stored> {
-    let stored: Stored = sqlx::query_as(
-        "select id, kind, webhook, secret, phones from notify_channels where name = $1 and removed_at is null",
-    )
-    .bind(name)
-    .fetch_optional(pool)
-    .await?
-    .with_context(|| format!("no channel named {name:?}"))?;
+    let stored = db::find(pool, name)
+        .await?
+        .with_context(|| format!("no channel named {name:?}"))?;
     stored.opened(secrets)
 }
 

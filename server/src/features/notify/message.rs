@@ -21,7 +21,7 @@ pub struct Message {
 }
 
 /// A referral's facts that a message may carry.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct ReferralFacts {
     pub id: Uuid,
     pub station_code: String,
@@ -29,11 +29,6 @@ pub struct ReferralFacts {
     pub priority: String,
     pub accept_by: DateTime<Utc>,
 }
-
-/// The select that yields [`ReferralFacts`] for `r`.
-pub const FACTS: &str =
-    "select r.id, r.station_code, s.name as station_name, r.priority, r.accept_by
-    from referrals r join stations s on s.code = r.station_code";
 
 /// About a referral: `title` says what happened, `note` adds a line (an escalation's level).
 pub fn about_referral(

@@ -2,16 +2,14 @@
 //! caused them (the same one that queues web push). Nothing is read when no channel is set up.
 
 use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::message::{self, Message, ReferralFacts};
+use super::db;
+use super::message::{self, Message};
 use crate::rules::audience::Audience;
-
-/// The channels that reach `audience`, as a condition on `c` over `$1` (stations), `$2` (a
-/// county) and `$3` (the city).
-const REACHES: &str = "c.removed_at is null
-    and (c.station_code = any($1) or ($2::text is not null and c.county_code = $2) or ($3 and c.city))";
+use crate::rules::events::Event;
 
 async fn insert(
     conn: &mut PgConnection,
@@ -24,36 +22,11 @@ async fn insert(
 ) -> sqlx::Result<u64> {
     // A message that does not serialise is an error, never a null stored in its place.
     let message = serde_json::to_value(message).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    Ok(sqlx::query(sqlx::AssertSqlSafe(format!(
-        "insert into notify_outbox (channel_id, referral_id, event, message, urgent, next_attempt_at, created_at)
-         select c.id, $4, $5, $6, $7, $8, $8 from notify_channels c where {REACHES}"
-    )))
-    .bind(&audience.duty_stations)
-    .bind(&audience.county_supervisors_of)
-    .bind(audience.city_supervisors)
-    .bind(referral_id)
-    .bind(event)
-    .bind(message)
-    .bind(urgent)
-    .bind(now)
-    .execute(conn)
-    .await?
-    .rows_affected())
-}
-
-async fn any_channel(conn: &mut PgConnection, audience: &Audience) -> sqlx::Result<bool> {
-    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "select exists (select 1 from notify_channels c where {REACHES})"
-    )))
-    .bind(&audience.duty_stations)
-    .bind(&audience.county_supervisors_of)
-    .bind(audience.city_supervisors)
-    .fetch_one(conn)
-    .await
+    db::insert(conn, audience, referral_id, event, &message, urgent, now).await
 }
 
 /// An alert about a referral: `title` says what happened; `note` adds a line.
-pub async fn about_referral(
+async fn about_referral(
     conn: &mut PgConnection,
     audience: &Audience,
     referral_id: Uuid,
@@ -62,17 +35,12 @@ pub async fn about_referral(
     note: Option<&str>,
     now: DateTime<Utc>,
 ) -> sqlx::Result<u64> {
-    if !any_channel(&mut *conn, audience).await? {
+    if !db::reaching(&mut *conn, audience).await? {
         return Ok(0);
     }
-    let facts: Option<ReferralFacts> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{} where r.id = $1",
-        message::FACTS
-    )))
-    .bind(referral_id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(facts) = facts else { return Ok(0) };
+    let Some(facts) = db::facts(&mut *conn, referral_id).await? else {
+        return Ok(0);
+    };
     let urgent = facts.priority == "urgent";
     let message = message::about_referral(title, note, &facts, now);
     insert(
@@ -88,19 +56,12 @@ pub async fn about_referral(
 }
 
 /// New referrals, each to the channels of the station that holds it.
-pub async fn routed(
+async fn routed(
     conn: &mut PgConnection,
     referral_ids: &[Uuid],
     now: DateTime<Utc>,
 ) -> sqlx::Result<u64> {
-    let facts: Vec<ReferralFacts> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{} where r.id = any($1)
-           and exists (select 1 from notify_channels c where c.removed_at is null and c.station_code = r.station_code)",
-        message::FACTS
-    )))
-    .bind(referral_ids)
-    .fetch_all(&mut *conn)
-    .await?;
+    let facts = db::facts_with_channel(&mut *conn, referral_ids).await?;
     let mut queued = 0;
     for f in &facts {
         let title = if f.priority == "urgent" {
@@ -128,7 +89,7 @@ pub async fn routed(
 }
 
 /// An alert about no single referral (an alert's unvisited hotspots, an incident).
-pub async fn untied(
+async fn untied(
     conn: &mut PgConnection,
     audience: &Audience,
     event: &str,
@@ -139,4 +100,52 @@ pub async fn untied(
 ) -> sqlx::Result<u64> {
     let message = message::plain(title, body, path);
     insert(conn, audience, None, event, &message, false, now).await
+}
+
+/// The channels' part of an event: a pushed alert goes to the same audience's channels, new
+/// referrals to their stations'.
+pub fn on_event<'a>(
+    conn: &'a mut PgConnection,
+    event: &'a Event<'a>,
+    now: DateTime<Utc>,
+) -> BoxFuture<'a, sqlx::Result<()>> {
+    Box::pin(async move {
+        match *event {
+            Event::Alerted {
+                audience,
+                referral_id: Some(id),
+                event,
+                title,
+                body,
+                ..
+            } => {
+                let note = (!body.is_empty()).then_some(body);
+                about_referral(conn, audience, id, event, title, note, now).await?;
+            }
+            Event::Alerted {
+                audience,
+                referral_id: None,
+                event,
+                title,
+                body,
+                path,
+            } => {
+                untied(
+                    conn,
+                    audience,
+                    event,
+                    title,
+                    body,
+                    path.map(str::to_owned),
+                    now,
+                )
+                .await?;
+            }
+            Event::Routed { referral_ids } if !referral_ids.is_empty() => {
+                routed(conn, referral_ids, now).await?;
+            }
+            Event::Routed { .. } | Event::Resolved { .. } => {}
+        }
+        Ok(())
+    })
 }

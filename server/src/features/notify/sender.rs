@@ -5,32 +5,19 @@
 
 use std::time::Duration as StdDuration;
 
-use anyhow::Context;
 use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::db::{self, Due};
 use super::message::Message;
 use super::services::{self, Answer, SmsAccount};
-use crate::features::push::sender::{MAX_ATTEMPTS, backoff};
 use crate::plumbing::config::Settings;
+use crate::plumbing::delivery::{self, Attempt, Outbox};
+use crate::plumbing::secrets::SecretKey;
 use crate::plumbing::state::AppState;
 
 const SEND_TIMEOUT: StdDuration = StdDuration::from_secs(10);
-
-#[derive(Debug, sqlx::FromRow)]
-struct Due {
-    id: i64,
-    attempts: i32,
-    event: String,
-    message: serde_json::Value,
-    urgent: bool,
-    referral_id: Option<Uuid>,
-    channel_id: Uuid,
-    kind: String,
-    webhook: Option<String>,
-    secret: Option<String>,
-    phones: Vec<String>,
-}
 
 /// A client for the services: no redirects, a timeout.
 pub fn client() -> reqwest::Client {
@@ -89,125 +76,114 @@ pub async fn send(
     }
 }
 
-/// One pass over what is due; returns how many were attempted.
-pub async fn deliver_once(state: &AppState, client: &reqwest::Client) -> anyhow::Result<usize> {
-    let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
-    let due: Vec<Due> = sqlx::query_as(
-        "select o.id, o.attempts, o.event, o.message, o.urgent, o.referral_id, c.id as channel_id,
-                c.kind, c.webhook, c.secret, c.phones
-         from notify_outbox o join notify_channels c on c.id = o.channel_id
-         where o.delivered_at is null and o.failed_at is null and o.next_attempt_at <= $1
-         order by o.id limit 50
-         for update of o skip locked",
-    )
-    .bind(now)
-    .fetch_all(&mut *tx)
-    .await
-    .context("reading the alert outbox")?;
-    // Opened here, never stored opened.
-    let opened: Vec<(Option<String>, Option<String>)> = due
-        .iter()
-        .map(|d| {
-            let open = |v: &Option<String>| v.as_deref().map(|v| state.secrets.open(v)).transpose();
-            Ok((open(&d.webhook)?, open(&d.secret)?))
-        })
-        .collect::<anyhow::Result<_>>()?;
-    let answers = futures::future::join_all(due.iter().zip(&opened).map(
-        |(d, (webhook, secret))| async move {
-            match serde_json::from_value::<Message>(d.message.clone()) {
-                Ok(message) => {
-                    send(
-                        &state.settings,
-                        client,
-                        &d.kind,
-                        webhook.as_deref(),
-                        secret.as_deref(),
-                        &d.phones,
-                        &message,
-                        now,
-                    )
-                    .await
-                }
-                Err(_) => Answer {
-                    ok: false,
-                    code: "bad_message".to_owned(),
-                    detail: None,
-                },
-            }
-        },
-    ))
-    .await;
+/// The alert outbox and what sending from it needs.
+struct Alerts<'a> {
+    settings: &'a Settings,
+    secrets: &'a SecretKey,
+    client: &'a reqwest::Client,
+}
 
-    let mut unreached = Vec::new();
-    for (d, answer) in due.iter().zip(answers) {
-        let attempts = d.attempts + 1;
-        let give_up = !answer.ok && attempts >= MAX_ATTEMPTS;
-        sqlx::query(
-            "insert into notify_attempts (outbox_id, at, ok, code, detail) values ($1, $2, $3, $4, $5)",
+impl Outbox for Alerts<'_> {
+    type Item = Due;
+    type Answer = Answer;
+
+    async fn claim(&self, conn: &mut PgConnection, now: DateTime<Utc>) -> sqlx::Result<Vec<Due>> {
+        db::claim_due(conn, now).await
+    }
+
+    async fn send(&self, d: &Due, now: DateTime<Utc>) -> Answer {
+        // Opened here, never stored opened.
+        let open = |v: &Option<String>| v.as_deref().map(|v| self.secrets.open(v)).transpose();
+        let (Ok(webhook), Ok(secret)) = (open(&d.webhook), open(&d.secret)) else {
+            return Answer {
+                ok: false,
+                code: "sealed_secret_unreadable".to_owned(),
+                detail: None,
+            };
+        };
+        let Ok(message) = serde_json::from_value::<Message>(d.message.clone()) else {
+            return Answer {
+                ok: false,
+                code: "bad_message".to_owned(),
+                detail: None,
+            };
+        };
+        send(
+            self.settings,
+            self.client,
+            &d.kind,
+            webhook.as_deref(),
+            secret.as_deref(),
+            &d.phones,
+            &message,
+            now,
         )
-        .bind(d.id)
-        .bind(now)
-        .bind(answer.ok)
-        .bind(&answer.code)
-        .bind(&answer.detail)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "update notify_outbox set attempts = $2,
-                 delivered_at = case when $3 then $5 end,
-                 failed_at = case when $4 then $5 end,
-                 last_error = case when $3 then null else $6 end,
-                 next_attempt_at = $7
-             where id = $1",
-        )
-        .bind(d.id)
-        .bind(attempts)
-        .bind(answer.ok)
-        .bind(give_up)
-        .bind(now)
-        .bind(&answer.code)
-        .bind(now + backoff(attempts))
-        .execute(&mut *tx)
-        .await?;
+        .await
+    }
+
+    async fn record(
+        &self,
+        conn: &mut PgConnection,
+        d: &Due,
+        answer: Answer,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        let attempt = Attempt::after(d.attempts, now);
+        let give_up = !answer.ok && attempt.last;
+        let outcome = db::Outcome {
+            ok: answer.ok,
+            code: &answer.code,
+            detail: answer.detail.as_deref(),
+            attempts: attempt.number,
+            give_up,
+            next_attempt_at: attempt.next_at,
+        };
+        db::record_attempt(conn, d.id, &outcome, now).await?;
         let outcome = match (answer.ok, give_up) {
             (true, _) => "delivered",
             (false, true) => "given_up",
             (false, false) => "retry",
         };
         tracing::info!(outbox_id = d.id, channel_id = %d.channel_id, kind = %d.kind, event = %d.event,
-            referral_id = ?d.referral_id, attempts, code = %answer.code, outcome, "alert delivery");
-        if !answer.ok && d.urgent && d.event == "referral_routed" {
-            unreached.extend(d.referral_id);
-        }
+            referral_id = ?d.referral_id, attempts = attempt.number, code = %answer.code, outcome, "alert delivery");
+        Ok(())
     }
-    unreached.sort();
-    unreached.dedup();
-    for id in unreached {
-        if every_channel_failed(&mut tx, id).await? {
-            crate::features::escalation::escalate_unreached(&mut tx, id, now).await?;
+
+    /// An urgent referral whose routing alert no channel delivered escalates at once.
+    async fn after_batch(
+        &self,
+        conn: &mut PgConnection,
+        due: &[Due],
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        let mut urgent: Vec<Uuid> = due
+            .iter()
+            .filter(|d| d.urgent && d.event == "referral_routed")
+            .filter_map(|d| d.referral_id)
+            .collect();
+        urgent.sort();
+        urgent.dedup();
+        for id in urgent {
+            if db::every_channel_failed(&mut *conn, id).await? {
+                crate::features::escalation::escalate_unreached(&mut *conn, id, now).await?;
+            }
         }
+        Ok(())
     }
-    tx.commit().await?;
-    Ok(due.len())
 }
 
-/// No channel has delivered the referral's routing alert, and each has tried at least once.
-async fn every_channel_failed(
-    conn: &mut sqlx::PgConnection,
-    referral_id: Uuid,
-) -> sqlx::Result<bool> {
-    sqlx::query_scalar(
-        "select count(*) > 0 and bool_and(delivered_at is null and attempts > 0)
-         from notify_outbox where referral_id = $1 and event = 'referral_routed'",
-    )
-    .bind(referral_id)
-    .fetch_one(conn)
-    .await
+/// One pass over what is due; returns how many were attempted.
+pub async fn deliver_once(state: &AppState, client: &reqwest::Client) -> anyhow::Result<usize> {
+    let alerts = Alerts {
+        settings: &state.settings,
+        secrets: &state.secrets,
+        client,
+    };
+    delivery::deliver_once(&state.db, &alerts, state.clock.now()).await
 }
 
 /// Deliver forever, a pass a second.
 pub async fn run(state: AppState) {
     let client = client();
-    crate::features::push::sender::drain_forever("alerts", || deliver_once(&state, &client)).await
+    delivery::drain_forever("alerts", || deliver_once(&state, &client)).await
 }

@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::features::audit::{self, Kind, Reader};
-use crate::features::referrals::db as referral_db;
+use crate::features::referrals;
 use crate::plumbing::nul_guard;
 use crate::plumbing::state::AppState;
 use crate::rules::geo::GeoPoint;
@@ -380,7 +380,7 @@ async fn list_requests(state: &AppState, p: &Params, format: Format) -> Answer {
             .map(|r| r.id)
             .collect();
         let via = "/open311/v2/requests";
-        audit::db::record(
+        audit::record(
             &state.db,
             now,
             Reader::Partner(partner),
@@ -529,7 +529,7 @@ async fn create_request(state: &AppState, p: &Params, format: Format) -> Answer 
         .map_err(|_| fail(StatusCode::INTERNAL_SERVER_ERROR, "partner channel"))?;
     let now = state.clock.now();
     let id = Uuid::new_v4();
-    let report = referral_db::Report {
+    let report = referrals::Report {
         id,
         channel: wire::name(&channel),
         kind: wire::name(&mobile_api::ReferralKind::Report),
@@ -546,15 +546,15 @@ async fn create_request(state: &AppState, p: &Params, format: Format) -> Answer 
         open311_service_code: Some(service.code.to_owned()),
     };
     let placed = routed.placement();
-    let row = referral_db::NewRow::routed(report, priority, placed, &state.settings, now);
-    let creator = referral_db::Creator {
+    let row = referrals::NewRow::routed(report, priority, placed, &state.settings, now);
+    let creator = referrals::Creator {
         user_id: None,
         partner_id: Some(partner.id),
         role: "partner",
         received_at: now,
     };
     let mut tx = state.db.begin().await?;
-    referral_db::insert_new(&mut tx, creator, std::slice::from_ref(&row)).await?;
+    referrals::insert_new(&mut tx, creator, std::slice::from_ref(&row)).await?;
     tx.commit().await?;
     tracing::info!(referral_id = %id, partner = %partner.name, station = %row.station_code, "open311 request routed");
     let station = &routed.station.station;

@@ -4,7 +4,7 @@ use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
-use crate::features::auth::token;
+use crate::features::auth;
 
 pub use super::db::Partner;
 
@@ -14,12 +14,12 @@ pub async fn add(db: &PgPool, name: &str, channel: mobile_api::Channel) -> anyho
     if name.is_empty() || name.chars().count() > 100 {
         bail!("a partner's name is 1 to 100 characters");
     }
-    let key = token::generate().replacen("xj_", "xj311_", 1);
+    let key = auth::new_token().replacen("xj_", "xj311_", 1);
     super::db::insert_partner(
         db,
         name,
         &crate::rules::wire::name(&channel),
-        &token::digest(&key),
+        &auth::token_digest(&key),
     )
     .await
     .map_err(|e| match &e {
@@ -46,5 +46,5 @@ pub async fn list(db: &PgPool) -> anyhow::Result<Vec<(String, String, bool)>> {
 
 /// The live partner a key belongs to.
 pub async fn by_key(db: &PgPool, key: &str) -> sqlx::Result<Option<Partner>> {
-    super::db::partner_by_key_hash(db, &token::digest(key)).await
+    super::db::partner_by_key_hash(db, &auth::token_digest(key)).await
 }

@@ -14,6 +14,8 @@ pub mod roster;
 pub mod schedule;
 pub mod tracing;
 
+pub use returns::on_event;
+
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;

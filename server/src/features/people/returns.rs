@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
 use mobile_api::{EndSchedule, ReturnDetails, ReturnEntry, ReturnList, Role};
 use serde::Deserialize;
 use serde_json::json;
@@ -22,6 +23,7 @@ use crate::features::auth::CurrentUser;
 use crate::plumbing::error::{ApiError, Result};
 use crate::plumbing::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::plumbing::state::AppState;
+use crate::rules::events::Event;
 use crate::rules::intake::{self, MAX_SHORT_TEXT, MAX_TEXT};
 use crate::rules::sheet::Table;
 
@@ -32,9 +34,28 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/returns/{id}/end", post(end_return))
 }
 
+/// The ledger's part of an event: a referral resolved `escorted_home` opens an entry.
+pub fn on_event<'a>(
+    conn: &'a mut PgConnection,
+    event: &'a Event<'a>,
+    now: DateTime<Utc>,
+) -> BoxFuture<'a, sqlx::Result<()>> {
+    Box::pin(async move {
+        if let Event::Resolved {
+            referral_id,
+            outcome: Some("escorted_home"),
+            actor,
+        } = *event
+        {
+            open_from_resolution(conn, referral_id, actor, now).await?;
+        }
+        Ok(())
+    })
+}
+
 /// The entry a resolution `escorted_home` opens, in the step's transaction; nothing when the
 /// referral is not linked to a person or already has one.
-pub async fn open_from_resolution(
+async fn open_from_resolution(
     conn: &mut PgConnection,
     referral: Uuid,
     actor: Uuid,

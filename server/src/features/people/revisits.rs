@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::db::{self};
 use super::find;
 use crate::features::auth::CurrentUser;
-use crate::features::referrals::db as referral_db;
+use crate::features::referrals;
 use crate::plumbing::error::{ApiError, Result};
 use crate::plumbing::extract::{ApiJson, ApiPath};
 use crate::plumbing::state::AppState;
@@ -138,7 +138,7 @@ async fn raise_referral(
     let directory = state.directory();
     let routed = directory.route(point)?;
     let id = Uuid::new_v5(&Uuid::NAMESPACE_OID, revisit.as_bytes());
-    let report = referral_db::Report {
+    let report = referrals::Report {
         id,
         channel: wire::name(&mobile_api::Channel::Liaison),
         kind: wire::name(&mobile_api::ReferralKind::Report),
@@ -154,7 +154,7 @@ async fn raise_referral(
         request_hash: intake::request_hash(&revisit),
         open311_service_code: None,
     };
-    let row = referral_db::NewRow::routed(
+    let row = referrals::NewRow::routed(
         report,
         mobile_api::Priority::Normal,
         routed.placement(),
@@ -162,13 +162,13 @@ async fn raise_referral(
         now,
     );
     let role = wire::name(&user.role);
-    let creator = referral_db::Creator {
+    let creator = referrals::Creator {
         user_id: Some(user.id),
         partner_id: None,
         role: &role,
         received_at: now,
     };
-    referral_db::insert_new(&mut *tx, creator, std::slice::from_ref(&row)).await?;
+    referrals::insert_new(&mut *tx, creator, std::slice::from_ref(&row)).await?;
     db::set_linked_person(&mut *tx, true, id, person, now).await?;
     db::event(
         &mut *tx,

@@ -6,6 +6,7 @@ pub mod outbox;
 pub mod sender;
 pub mod vapid;
 
+pub use db::summary;
 pub use outbox::{Audience, enqueue, enqueue_untied, payload, routed_insert};
 
 use axum::Router;

@@ -2,15 +2,15 @@
 //! that caused it; `sender` delivers them. Payloads show on lock screens, so they carry what
 //! happened, a station or township, times and a console link: no categories, counts, names,
 //! person ids, caller phones or descriptions.
-//! The same call queues the alert for the audience's DingTalk, WeCom and SMS channels
-//! (`crate::features::notify`), so every path that pushes also reaches them.
+//! The same call emits [`Event::Alerted`], on which the audience's DingTalk, WeCom and SMS
+//! channels are queued too, so every path that pushes also reaches them.
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::features::notify::outbox as notify;
+use crate::rules::events::{self, Event};
 
 pub use crate::rules::audience::Audience;
 
@@ -63,55 +63,23 @@ async fn enqueue_for(
     payload: &Value,
     now: DateTime<Utc>,
 ) -> sqlx::Result<u64> {
-    let queued = sqlx::query(
-        "insert into push_outbox (subscription_id, referral_id, payload, next_attempt_at, created_at)
-         select distinct s.id, $4::uuid, $5::jsonb, $6::timestamptz, $6::timestamptz
-         from push_subscriptions s join users u on u.id = s.user_id
-         where u.disabled_at is null
-           and ((u.role = 'duty' and u.station_code = any($1))
-             or (u.role = 'supervisor' and $2::text is not null and u.county_code = $2)
-             or (u.role = 'supervisor' and $3 and u.county_code is null)
-             or (u.role = 'liaison' and $7::text is not null and u.township_code = $7))",
-    )
-    .bind(&audience.duty_stations)
-    .bind(&audience.county_supervisors_of)
-    .bind(audience.city_supervisors)
-    .bind(referral_id)
-    .bind(payload)
-    .bind(now)
-    .bind(&audience.liaisons_of)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    let text = |key: &str| payload[key].as_str().unwrap_or_default().to_owned();
-    let event = text("type");
-    match referral_id {
-        Some(id) => {
-            let note = text("body");
-            let note = (!note.is_empty()).then_some(note.as_str());
-            notify::about_referral(conn, audience, id, &event, &text("title"), note, now).await?;
-        }
-        None => {
-            let path = payload["url"].as_str().map(str::to_owned);
-            notify::untied(
-                conn,
-                audience,
-                &event,
-                &text("title"),
-                &text("body"),
-                path,
-                now,
-            )
-            .await?;
-        }
-    }
+    let queued = super::db::insert_for(&mut *conn, audience, referral_id, payload, now).await?;
+    let text = |key: &str| payload[key].as_str().unwrap_or_default();
+    let alerted = Event::Alerted {
+        audience,
+        referral_id,
+        event: text("type"),
+        title: text("title"),
+        body: text("body"),
+        path: payload["url"].as_str(),
+    };
+    events::emit(conn, &alerted, now).await?;
     Ok(queued)
 }
 
 /// New referrals ring at their station's duty officers: the insert that queues a push for each
 /// referral of `source` (a relation with the referral's id, station_code and priority), `$1`
-/// the time. Its caller queues the other channels
-/// (`notify::outbox::routed`).
+/// the time. Its caller emits [`Event::Routed`] for the other channels.
 pub fn routed_insert(source: &str) -> String {
     format!(
         "insert into push_outbox (subscription_id, referral_id, payload, next_attempt_at, created_at)

@@ -15,6 +15,7 @@ use crate::features::push::{self, Audience};
 use crate::plumbing::error::{ApiError, Result};
 use crate::plumbing::extract::{ApiJson, ApiPath, OptionalJson};
 use crate::plumbing::state::AppState;
+use crate::rules::events::{self, Event};
 use crate::rules::geo::GeoPoint;
 use crate::rules::intake::{self, MAX_TEXT};
 use crate::rules::scope::Scope;
@@ -247,9 +248,14 @@ async fn step(
     if matches!(action, Action::Resolve(_) | Action::Close) {
         super::links::end_members(&mut tx, id, &to, outcome.as_deref(), user, &role, now).await?;
     }
-    // A person escorted home goes into the returnee ledger (返乡人员信息台账).
-    if matches!(action, Action::Resolve(_)) && outcome.as_deref() == Some("escorted_home") {
-        crate::features::people::returns::open_from_resolution(&mut tx, id, user.id, now).await?;
+    // A person escorted home goes into the returnee ledger (返乡人员信息台账), on this event.
+    if matches!(action, Action::Resolve(_)) {
+        let resolved = Event::Resolved {
+            referral_id: id,
+            outcome: outcome.as_deref(),
+            actor: user.id,
+        };
+        events::emit(&mut tx, &resolved, now).await?;
     }
     if let Action::Transfer { to } = &action {
         let payload = push::payload(

@@ -11,6 +11,7 @@ use mobile_api::{Priority, ReferralKind};
 
 use crate::features::routing::Placement;
 use crate::plumbing::config::Settings;
+use crate::rules::events::{self, Event};
 use crate::rules::geo::GeoPoint;
 use crate::rules::scope::{self, Scope};
 use crate::rules::wire;
@@ -207,8 +208,10 @@ pub async fn insert_new(
     // Within the transaction, for the stations with DingTalk, WeCom or SMS channels.
     let other_channels: Vec<Uuid> = inserted.iter().filter(|r| r.1).map(|r| r.0).collect();
     if !other_channels.is_empty() {
-        crate::features::notify::outbox::routed(&mut *conn, &other_channels, creator.received_at)
-            .await?;
+        let routed = Event::Routed {
+            referral_ids: &other_channels,
+        };
+        events::emit(&mut *conn, &routed, creator.received_at).await?;
     }
     Ok(inserted.into_iter().map(|r| r.0).collect())
 }

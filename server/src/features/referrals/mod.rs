@@ -9,6 +9,9 @@ pub mod links;
 pub mod queue;
 pub mod view;
 
+pub use db::{Creator, NewEvent, NewRow, Report, append_event, insert_new};
+pub use queue::may_follow_queue;
+
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -14,7 +14,7 @@ use axum::{Json, Router};
 use mobile_api::{Role, StageReport, StageRow};
 use serde::Deserialize;
 
-use crate::features::accountability::{db as facts_db, stats};
+use crate::features::accountability;
 use crate::features::auth::CurrentUser;
 use crate::features::heatmap::{MapQuery, MapSpec};
 use crate::plumbing::error::{ApiError, Result};
@@ -155,7 +155,7 @@ async fn build(
         });
     }
     for (county, kind, n) in
-        crate::features::incidents::db::counts_by_kind(state.reads(), w, only).await?
+        crate::features::incidents::counts_by_kind(state.reads(), w, only).await?
     {
         add_to(&mut rows, &county, |r| {
             *r.incidents.entry(kind.clone()).or_default() += n
@@ -163,13 +163,13 @@ async fn build(
     }
     // Acceptance and outcomes come from the event log, as in the accountability report.
     let now = state.clock.now();
-    let facts = facts_db::facts(state.reads(), Some(from), Some(to), None, only).await?;
+    let facts = accountability::facts(state.reads(), Some(from), Some(to), None, only).await?;
     for (key, row) in &mut rows {
-        let mine: Vec<&facts_db::Facts> = facts
+        let mine: Vec<&accountability::Facts> = facts
             .iter()
             .filter(|f| key == CITY.0 || f.area_code.as_deref() == Some(key.as_str()))
             .collect();
-        let figures = stats::row(key.clone(), &mine, &state.settings, now);
+        let figures = accountability::figures(key.clone(), &mine, &state.settings, now);
         row.accepted_on_time_pct = figures.on_time_pct;
         row.median_minutes_to_accept = figures.median_minutes_to_accept;
         row.outcomes = figures

@@ -162,19 +162,19 @@ async fn store(
         }
     }
     // Their heat-map shares go to `heat_inbox` by trigger, with the rows.
-    let referral_rows: Vec<referrals::db::NewRow> = unique
+    let referral_rows: Vec<referrals::NewRow> = unique
         .iter()
         .filter(|&&i| inserted.contains(&items[i].1.id))
         .filter_map(|&i| raised_referral(state, &items[i].0, &items[i].1, now))
         .collect();
     let role = wire::name(&user.role);
-    let creator = referrals::db::Creator {
+    let creator = referrals::Creator {
         user_id: Some(user.id),
         partner_id: None,
         role: &role,
         received_at: now,
     };
-    referrals::db::insert_new(&mut tx, creator, &referral_rows).await?;
+    referrals::insert_new(&mut tx, creator, &referral_rows).await?;
     tx.commit().await?;
     for r in &referral_rows {
         tracing::info!(referral_id = %r.report.id, sighting_id = ?r.report.sighting_id, station = %r.station_code, priority = %r.priority, "referral raised by a sighting");
@@ -221,10 +221,10 @@ fn raised_referral(
     draft: &SightingDraft,
     row: &NewRow,
     now: chrono::DateTime<chrono::Utc>,
-) -> Option<referrals::db::NewRow> {
+) -> Option<referrals::NewRow> {
     let priority = draft.referral_priority()?;
     let kind = draft.referral_kind();
-    let report = referrals::db::Report {
+    let report = referrals::Report {
         id: Uuid::new_v4(),
         channel: "patrol".to_owned(),
         kind: wire::name(&kind),
@@ -250,7 +250,7 @@ fn raised_referral(
             area_code: row.area_code.clone(),
         },
     };
-    Some(referrals::db::NewRow::routed(
+    Some(referrals::NewRow::routed(
         report,
         priority,
         placed,

@@ -6,17 +6,17 @@
 use std::collections::BTreeMap;
 
 use axum::extract::State;
-use chrono::{DateTime, Utc};
 use mobile_api::{
     RerouteMove, ReroutePreview, Role, Station, StationChange, StationChangeRecord, StationHistory,
 };
 use serde::Deserialize;
-use uuid::Uuid;
 
+use super::db;
 use crate::features::auth::CurrentUser;
 use crate::features::routing::{self, GeoPoint};
 use crate::plumbing::error::{ApiError, Result};
 use crate::plumbing::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::plumbing::notifications;
 use crate::plumbing::state::AppState;
 use crate::rules::intake::{self, MAX_SHORT_TEXT};
 
@@ -78,50 +78,20 @@ pub async fn patch_station(
     let original = change.location.as_ref().and_then(intake::original);
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
-    sqlx::query(
-        "update stations set
-             location = coalesce(st_setsrid(st_makepoint($2, $3), 4326)::geography, location),
-             position_note = case when $2::float8 is null then position_note else 'corrected by an operator: ' || $6 end,
-             position_error_m = case when $2::float8 is null then position_error_m end,
-             address = coalesce($4, address), phone = coalesce($5, phone),
-             corrected_at = $7, updated_at = $7
-         where code = $1",
-    )
-    .bind(&code)
-    .bind(point.map(GeoPoint::lon))
-    .bind(point.map(GeoPoint::lat))
-    .bind(&address)
-    .bind(&phone)
-    .bind(&source)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "insert into station_changes (station_code, changed_by, changed_at, source, old_lat, old_lon, new_lat, new_lon,
-                                      sent_crs, sent_lat, sent_lon, old_address, new_address, old_phone, new_phone)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-    )
-    .bind(&code)
-    .bind(user.id)
-    .bind(now)
-    .bind(&source)
-    .bind(point.map(|_| current.lat))
-    .bind(point.map(|_| current.lon))
-    .bind(point.map(GeoPoint::lat))
-    .bind(point.map(GeoPoint::lon))
-    .bind(original.map(|o| o.crs_name()))
-    .bind(original.map(|o| o.lat))
-    .bind(original.map(|o| o.lon))
-    .bind(address.as_ref().map(|_| current.address.clone()))
-    .bind(&address)
-    .bind(phone.as_ref().map(|_| current.phone.clone()))
-    .bind(&phone)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query("select pg_notify($1, 'station')")
-        .bind(routing::DIRECTORY_CHANNEL)
-        .execute(&mut *tx)
-        .await?;
+    let correction = db::Correction {
+        code: &code,
+        by: user.id,
+        source: &source,
+        point: point.map(|p| (p.lat(), p.lon())),
+        was_at: (current.lat, current.lon),
+        sent: original.map(|o| (o.crs_name(), o.lat, o.lon)),
+        address: address.as_deref(),
+        was_address: &current.address,
+        phone: phone.as_deref(),
+        was_phone: &current.phone,
+    };
+    db::correct(&mut tx, &correction, now).await?;
+    notifications::announce(&mut tx, routing::DIRECTORY_CHANNEL, "station").await?;
     tx.commit().await?;
     state.reload_directory().await?;
     ::tracing::info!(station = %code, moved = point.is_some(), "station corrected");
@@ -131,24 +101,6 @@ pub async fn patch_station(
         .map(|s| s.station.clone())
         .ok_or_else(unknown_station)?;
     Ok(ApiJson(station))
-}
-
-#[derive(Debug, sqlx::FromRow)]
-struct ChangeRow {
-    changed_at: DateTime<Utc>,
-    username: String,
-    source: String,
-    old_lat: Option<f64>,
-    old_lon: Option<f64>,
-    new_lat: Option<f64>,
-    new_lon: Option<f64>,
-    sent_crs: Option<String>,
-    sent_lat: Option<f64>,
-    sent_lon: Option<f64>,
-    old_address: Option<String>,
-    new_address: Option<String>,
-    old_phone: Option<String>,
-    new_phone: Option<String>,
 }
 
 /// Every correction of a station, oldest first (admins, city supervisors).
@@ -165,15 +117,7 @@ pub async fn station_history(
         .directory()
         .station(&code)
         .ok_or_else(unknown_station)?;
-    let rows: Vec<ChangeRow> = sqlx::query_as(
-        "select c.changed_at, u.username, c.source, c.old_lat, c.old_lon, c.new_lat, c.new_lon, c.sent_crs,
-                c.sent_lat, c.sent_lon, c.old_address, c.new_address, c.old_phone, c.new_phone
-         from station_changes c join users u on u.id = c.changed_by
-         where c.station_code = $1 order by c.id",
-    )
-    .bind(&code)
-    .fetch_all(&state.db)
-    .await?;
+    let rows = db::history(&state.db, &code).await?;
     Ok(ApiJson(StationHistory {
         station: code,
         changes: rows
@@ -245,14 +189,7 @@ pub async fn reroute_preview(
     };
     let moved = now_dir.with_station_at(&code, point.lat(), point.lon());
     let since = state.clock.now() - chrono::Duration::days(days);
-    let reports: Vec<(String, Uuid, f64, f64)> = sqlx::query_as(
-        "select 'referral', id, st_y(location::geometry), st_x(location::geometry) from referrals where reported_at >= $1
-         union all
-         select 'sighting', id, st_y(location::geometry), st_x(location::geometry) from sightings where observed_at >= $1",
-    )
-    .bind(since)
-    .fetch_all(&state.db)
-    .await?;
+    let reports = db::positions_since(&state.db, since).await?;
     let mut moves: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
     let (mut referrals, mut sightings) = (0, 0);
     let (mut sample_referrals, mut sample_sightings) = (Vec::new(), Vec::new());

@@ -3,6 +3,8 @@
 pub mod changes;
 pub mod db;
 
+pub use db::{area_exists, station_exists};
+
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;

@@ -11,26 +11,6 @@ pub async fn township_county(db: &PgPool, code: &str) -> sqlx::Result<Option<Str
         .await
 }
 
-pub async fn station_exists(db: &PgPool, code: &str) -> sqlx::Result<bool> {
-    let known = sqlx::query_scalar!(
-        r#"select exists (select 1 from stations where code = $1) as "known!""#,
-        code
-    )
-    .fetch_one(db)
-    .await?;
-    Ok(known)
-}
-
-pub async fn area_exists(db: &PgPool, code: &str) -> sqlx::Result<bool> {
-    let known = sqlx::query_scalar!(
-        r#"select exists (select 1 from areas where code = $1) as "known!""#,
-        code
-    )
-    .fetch_one(db)
-    .await?;
-    Ok(known)
-}
-
 /// What `insert` stores; the password already hashed.
 pub struct NewUser<'a> {
     pub username: &'a str,

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 mod db;
 
-use crate::features::auth::password;
+use crate::features::auth;
 use crate::rules::wire;
 
 /// What `xunjiu users add` asks for.
@@ -80,17 +80,17 @@ pub async fn add(pool: &PgPool, account: NewAccount) -> anyhow::Result<Uuid> {
         }
     }
     if let Some(code) = &account.station
-        && !db::station_exists(pool, code).await?
+        && !crate::features::stations::station_exists(pool, code).await?
     {
         bail!("no station {code:?} (run `xunjiu seed` first?)");
     }
     if let Some(code) = &account.county_code
-        && !db::area_exists(pool, code).await?
+        && !crate::features::stations::area_exists(pool, code).await?
     {
         bail!("no county-level area {code:?}");
     }
     let plain = account.password;
-    let hash = tokio::task::spawn_blocking(move || password::hash(&plain)).await??;
+    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&plain)).await??;
     let role = wire::name(&account.role);
     let agency = account.agency.as_ref().map(wire::name);
     let id = db::insert(

@@ -53,18 +53,8 @@ pub async fn keep(
     at: chrono::DateTime<chrono::Utc>,
 ) -> sqlx::Result<()> {
     let Some(o) = original else { return Ok(()) };
-    sqlx::query(
-        "insert into position_originals (record_kind, record_id, crs, lat, lon, recorded_at)
-         values ($1, $2, $3, $4, $5, $6) on conflict do nothing",
-    )
-    .bind(record_kind)
-    .bind(record_id)
-    .bind(o.crs_name())
-    .bind(o.lat)
-    .bind(o.lon)
-    .bind(at)
-    .execute(conn)
-    .await?;
+    super::db::insert_original(conn, record_kind, record_id, o.crs_name(), o.lat, o.lon, at)
+        .await?;
     Ok(())
 }
 
