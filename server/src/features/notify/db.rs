@@ -1,6 +1,7 @@
 //! Every statement of the alert channels and their outbox, checked against the schema at compile
 //! time. A channel reaches an audience when it serves one of its stations, its county or the
-//! city; that condition is written once, in [`reaching`], and the statements select from it.
+//! city: [`insert`] and [`reaching`] both spell that condition out, since a checked statement
+//! is one literal; change them together.
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
